@@ -1,0 +1,60 @@
+# healthhub: PGXS build.  The install script is assembled from the SQL that
+# lives beside each area's C code, in the fixed order of SQL_PARTS.
+
+EXTENSION   = healthhub
+EXTVERSION  = 0.1
+MODULE_big  = healthhub
+
+CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
+IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
+              src/ident/region_code_parse.o src/ident/health_identifier_parse.o \
+              src/ident/resident_id.o src/ident/uscc.o src/ident/region_code.o \
+              src/ident/health_identifier.o src/ident/ident_error.o
+OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS)
+
+# Order matters: later parts use what earlier parts create.
+SQL_PARTS   = src/core/prelude.sql \
+              src/ident/region_code.sql \
+              src/ident/region_data.sql \
+              src/ident/resident_id.sql \
+              src/ident/uscc.sql \
+              src/ident/health_identifier.sql \
+              src/ident/hub.sql \
+              src/core/epilogue.sql
+
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+EXTRA_CLEAN = $(DATA_built) src/ident/region_data.sql
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK  = -lcrypto
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=pgcrypto
+ISOLATION    = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=pgcrypto
+TAP_TESTS    = 1
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+# No LLVM bitcode: a machine with only gcc must be able to build.
+override with_llvm = no
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS)
+	cat $(SQL_PARTS) > $@
+
+src/ident/region_data.sql: data/regions.csv scripts/regions-to-sql.sh
+	sh scripts/regions-to-sql.sh data/regions.csv > $@
+
+.PHONY: demo test stop bench fuzz
+demo:
+	@bash scripts/demo.sh
+test:
+	@bash scripts/test.sh
+stop:
+	@bash scripts/cluster.sh stop
+bench:
+	@bash scripts/bench.sh
+fuzz:
+	@bash scripts/fuzz.sh

@@ -1,0 +1,306 @@
+/*
+ * health_identifier.c
+ *		SQL type healthhub.health_identifier: PostgreSQL glue over
+ *		health_identifier_parse.
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+
+#include "ident/ident.h"
+
+#define TYPE_NAME "health_identifier"
+
+#define HI_HEADER_SIZE	offsetof(HealthIdentifier, data)
+#define DatumGetHealthIdentifierP(X) ((HealthIdentifier *) PG_DETOAST_DATUM(X))
+#define PG_GETARG_HI_P(n) DatumGetHealthIdentifierP(PG_GETARG_DATUM(n))
+
+static const char *const issuer_names[] = {
+	[HI_ISSUER_REGION] = "region",
+	[HI_ISSUER_INSTITUTION] = "institution",
+	[HI_ISSUER_COUNTRY] = "country",
+	[HI_ISSUER_CHINA] = "china",
+	[HI_ISSUER_NONE] = "none",
+};
+
+static const char *const issuer_rules[] = {
+	[HI_ISSUER_REGION] = "a 6-digit region code",
+	[HI_ISSUER_INSTITUTION] = "the institution's unified social credit code",
+	[HI_ISSUER_COUNTRY] = "an ISO 3166-1 alpha-3 country code",
+	[HI_ISSUER_CHINA] = "CHN or empty",
+	[HI_ISSUER_NONE] = "empty",
+};
+
+static void
+report_hi_error(hi_status st, const hi_error *e, const char *input)
+{
+	const hi_kind_def *def = hi_kind_info(e->kind);
+
+	switch (st)
+	{
+		case HI_OK:
+			return;
+		case HI_EMPTY:
+			hh_input_error(TYPE_NAME, input, ERROR, "The value is empty.", NULL);
+			break;
+		case HI_BAD_FORMAT:
+			hh_input_error(TYPE_NAME, input, ERROR,
+						   "A health identifier is written kind:issuer:value with exactly two colons.",
+						   "For example passport:CHN:E12345678 or newborn::11010519491231002X-1.");
+			break;
+		case HI_BAD_KIND:
+			hh_input_error(TYPE_NAME, input, ERROR, "The kind is not one of the known identifier kinds.",
+						   "See SELECT * FROM healthhub.identifier_kinds.");
+			break;
+		case HI_BAD_ISSUER:
+			hh_input_error(TYPE_NAME, input, ERROR,
+						   psprintf("The issuer of a %s identifier must be %s.",
+									def->name, issuer_rules[def->issuer]), NULL);
+			break;
+		case HI_BAD_VALUE:
+			hh_input_error(TYPE_NAME, input, ERROR,
+						   psprintf("The value of a %s identifier must be %s.",
+									def->name, def->value_rule), NULL);
+			break;
+		case HI_BAD_BINARY:
+			hh_input_error(TYPE_NAME, input, ERROR,
+						   "The binary value is not in normal form.", NULL);
+			break;
+	}
+}
+
+static HealthIdentifier *
+hi_to_varlena(const hi_value *v)
+{
+	Size		size = HI_HEADER_SIZE + v->issuer_len + v->value_len;
+	HealthIdentifier *result = palloc(size);
+
+	SET_VARSIZE(result, size);
+	result->kind = v->kind;
+	result->issuer_len = v->issuer_len;
+	memcpy(result->data, v->issuer, v->issuer_len);
+	memcpy(result->data + v->issuer_len, v->value, v->value_len);
+	return result;
+}
+
+static void
+hi_from_varlena(const HealthIdentifier *h, hi_value *v)
+{
+	Size		value_len = VARSIZE(h) - HI_HEADER_SIZE - h->issuer_len;
+
+	v->kind = h->kind;
+	v->issuer_len = h->issuer_len;
+	v->value_len = (uint8) value_len;
+	memcpy(v->issuer, h->data, h->issuer_len);
+	memcpy(v->value, h->data + h->issuer_len, value_len);
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_in);
+Datum
+health_identifier_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	hi_value	v;
+	hi_error	err;
+	hi_status	st = hi_parse_text(str, strlen(str), &v, &err);
+
+	if (st != HI_OK)
+		report_hi_error(st, &err, str);
+	PG_RETURN_POINTER(hi_to_varlena(&v));
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_make);
+Datum
+health_identifier_make(PG_FUNCTION_ARGS)
+{
+	text	   *kind = PG_GETARG_TEXT_PP(0);
+	text	   *issuer = PG_GETARG_TEXT_PP(1);
+	text	   *value = PG_GETARG_TEXT_PP(2);
+	hi_value	v;
+	hi_error	err;
+	hi_status	st;
+
+	st = hi_parse_parts(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind),
+						VARDATA_ANY(issuer), VARSIZE_ANY_EXHDR(issuer),
+						VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &v, &err);
+	if (st != HI_OK)
+		report_hi_error(st, &err, psprintf("%s:%s:%s", text_to_cstring(kind),
+										   text_to_cstring(issuer), text_to_cstring(value)));
+	PG_RETURN_POINTER(hi_to_varlena(&v));
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_out);
+Datum
+health_identifier_out(PG_FUNCTION_ARGS)
+{
+	hi_value	v;
+	char	   *out = palloc(HI_TEXT_MAX + 1);
+
+	hi_from_varlena(PG_GETARG_HI_P(0), &v);
+	hi_format(&v, out);
+	PG_RETURN_CSTRING(out);
+}
+
+/* Binary form: kind (int1), issuer and value as length-prefixed text. */
+PG_FUNCTION_INFO_V1(health_identifier_recv);
+Datum
+health_identifier_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	hi_value	v;
+	hi_error	err = {0};
+	int			issuer_len;
+	int			value_len;
+	hi_status	st = HI_OK;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = (uint8) pq_getmsgbyte(buf);
+	issuer_len = pq_getmsgint(buf, 1);
+	if (issuer_len > HI_ISSUER_MAX)
+		st = HI_BAD_BINARY;
+	else
+	{
+		pq_copymsgbytes(buf, v.issuer, issuer_len);
+		v.issuer_len = (uint8) issuer_len;
+		value_len = pq_getmsgint(buf, 1);
+		if (value_len > HI_VALUE_MAX)
+			st = HI_BAD_BINARY;
+		else
+		{
+			pq_copymsgbytes(buf, v.value, value_len);
+			v.value_len = (uint8) value_len;
+			st = hi_check_normalised(&v, &err);
+		}
+	}
+	if (st != HI_OK)
+		report_hi_error(st, &err, "binary value");
+	PG_RETURN_POINTER(hi_to_varlena(&v));
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_send);
+Datum
+health_identifier_send(PG_FUNCTION_ARGS)
+{
+	hi_value	v;
+	StringInfoData buf;
+
+	hi_from_varlena(PG_GETARG_HI_P(0), &v);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, v.kind);
+	pq_sendbyte(&buf, v.issuer_len);
+	pq_sendbytes(&buf, v.issuer, v.issuer_len);
+	pq_sendbyte(&buf, v.value_len);
+	pq_sendbytes(&buf, v.value, v.value_len);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static int
+hi_cmp_datums(FunctionCallInfo fcinfo)
+{
+	hi_value	a,
+				b;
+
+	hi_from_varlena(PG_GETARG_HI_P(0), &a);
+	hi_from_varlena(PG_GETARG_HI_P(1), &b);
+	return hi_compare(&a, &b);
+}
+
+#define HI_CMP_FUNCTION(name, test) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	int			c = hi_cmp_datums(fcinfo); \
+	PG_RETURN_BOOL(test); \
+}
+
+HI_CMP_FUNCTION(health_identifier_eq, c == 0)
+HI_CMP_FUNCTION(health_identifier_ne, c != 0)
+HI_CMP_FUNCTION(health_identifier_lt, c < 0)
+HI_CMP_FUNCTION(health_identifier_le, c <= 0)
+HI_CMP_FUNCTION(health_identifier_gt, c > 0)
+HI_CMP_FUNCTION(health_identifier_ge, c >= 0)
+
+PG_FUNCTION_INFO_V1(health_identifier_cmp);
+Datum
+health_identifier_cmp(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(hi_cmp_datums(fcinfo));
+}
+
+/* Values are stored normalised, so hashing the payload is consistent with = */
+PG_FUNCTION_INFO_V1(health_identifier_hash);
+Datum
+health_identifier_hash(PG_FUNCTION_ARGS)
+{
+	HealthIdentifier *h = PG_GETARG_HI_P(0);
+
+	return hash_any((const unsigned char *) &h->kind, VARSIZE(h) - offsetof(HealthIdentifier, kind));
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_hash_extended);
+Datum
+health_identifier_hash_extended(PG_FUNCTION_ARGS)
+{
+	HealthIdentifier *h = PG_GETARG_HI_P(0);
+
+	return hash_any_extended((const unsigned char *) &h->kind,
+							 VARSIZE(h) - offsetof(HealthIdentifier, kind), PG_GETARG_INT64(1));
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_kind);
+Datum
+health_identifier_kind(PG_FUNCTION_ARGS)
+{
+	HealthIdentifier *h = PG_GETARG_HI_P(0);
+
+	PG_RETURN_TEXT_P(cstring_to_text(hi_kind_info(h->kind)->name));
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_issuer);
+Datum
+health_identifier_issuer(PG_FUNCTION_ARGS)
+{
+	HealthIdentifier *h = PG_GETARG_HI_P(0);
+
+	if (h->issuer_len == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(h->data, h->issuer_len));
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_value);
+Datum
+health_identifier_value(PG_FUNCTION_ARGS)
+{
+	HealthIdentifier *h = PG_GETARG_HI_P(0);
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(h->data + h->issuer_len,
+											  VARSIZE(h) - HI_HEADER_SIZE - h->issuer_len));
+}
+
+/* The kinds and their rules, from the one table the parser uses. */
+PG_FUNCTION_INFO_V1(health_identifier_kinds);
+Datum
+health_identifier_kinds(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int k = 1; k <= HI_KIND_COUNT; k++)
+	{
+		const hi_kind_def *def = hi_kind_info(k);
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(def->name);
+		values[1] = CStringGetTextDatum(issuer_names[def->issuer]);
+		values[2] = CStringGetTextDatum(issuer_rules[def->issuer]);
+		values[3] = CStringGetTextDatum(def->value_rule);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,97 @@
+-- The hub's identity: region code plus a two-digit instance number.  Keys
+-- minted here embed it, so person keys, document ids and code issuers stay
+-- unique when hubs federate.
+
+CREATE TABLE healthhub.hub (
+    only_row        boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    region          healthhub.region_code NOT NULL,
+    instance        smallint NOT NULL CHECK (instance BETWEEN 0 AND 99),
+    hub_id          bigint NOT NULL,
+    initialised_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    initialised_by  name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE healthhub.hub IS 'This hub''s identity (one row), set by healthhub.init_hub()';
+SELECT pg_catalog.pg_extension_config_dump('healthhub.hub', '');
+
+-- The per-hub part of every minted key: up to 10^10 keys per hub.
+CREATE SEQUENCE healthhub.key_seq MINVALUE 1 MAXVALUE 9999999999 NO CYCLE;
+SELECT pg_catalog.pg_extension_config_dump('healthhub.key_seq', '');
+
+CREATE FUNCTION healthhub.init_hub(region healthhub.region_code, instance integer)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_id  bigint;
+    old     healthhub.hub%ROWTYPE;
+    minted  boolean;
+BEGIN
+    IF instance < 0 OR instance > 99 THEN
+        RAISE EXCEPTION 'hub instance number % is out of range', instance
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The instance number has two digits, 00 to 99.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM healthhub.regions r
+                    WHERE r.code OPERATOR(healthhub.=) region
+                      AND r.kind IN ('division', 'permit') AND r.valid_to IS NULL) THEN
+        RAISE EXCEPTION 'region % is not a current division', region
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A hub is identified by a division code in force, from healthhub.regions.';
+    END IF;
+    new_id := region::integer::bigint * 100 + instance;
+
+    -- Minting reads this table, so the exclusive lock waits for every
+    -- transaction that may have minted under the old identity.
+    LOCK TABLE healthhub.hub IN EXCLUSIVE MODE;
+    SELECT * INTO old FROM healthhub.hub;
+    IF FOUND THEN
+        IF old.hub_id = new_id THEN
+            RETURN new_id;
+        END IF;
+        SELECT s.is_called INTO minted FROM healthhub.key_seq s;
+        IF minted THEN
+            RAISE EXCEPTION 'hub identity cannot change after keys were minted'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('This hub is %s and has minted keys that embed it.', old.hub_id),
+                      HINT = 'A hub''s identity is fixed once keys exist; set up a new hub instead.';
+        END IF;
+        UPDATE healthhub.hub h
+           SET region = init_hub.region, instance = init_hub.instance, hub_id = new_id,
+               initialised_at = now(), initialised_by = CURRENT_USER;
+        RAISE NOTICE 'hub identity changed from % to %', old.hub_id, new_id;
+    ELSE
+        INSERT INTO healthhub.hub (region, instance, hub_id)
+        VALUES (init_hub.region, init_hub.instance, new_id);
+    END IF;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION healthhub.init_hub(healthhub.region_code, integer) IS
+    'Set this hub''s identity (region code and instance 00-99); fixed once a key is minted';
+
+CREATE FUNCTION healthhub.hub_id() RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT h.hub_id FROM healthhub.hub h);
+
+-- A globally unique bigint: hub id (8 digits) then a 10-digit serial.
+CREATE FUNCTION healthhub.mint_key() RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    SELECT h.hub_id INTO id FROM healthhub.hub h;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'this hub has no identity yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Call healthhub.init_hub(region, instance) first.';
+    END IF;
+    RETURN id * 10000000000 + nextval('healthhub.key_seq');
+END
+$$;
+
+CREATE FUNCTION healthhub.key_hub(key bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN key / 10000000000;

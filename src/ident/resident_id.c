@@ -1,0 +1,231 @@
+/*
+ * resident_id.c
+ *		SQL type healthhub.resident_id: PostgreSQL glue over resident_id_parse.
+ *
+ * The value is the 17-digit body as an int8 Datum, so comparison, hashing,
+ * sorting and SEND reuse int8's internal functions (see resident_id.sql).
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+
+#include "ident/ident.h"
+#include "ident/resident_id_parse.h"
+
+#define TYPE_NAME "resident_id"
+
+void
+hh_report_resident_id_error(rid_status st, const rid_error *e, const char *input, int elevel)
+{
+	switch (st)
+	{
+		case RID_OK:
+			return;
+		case RID_EMPTY:
+			hh_input_error(TYPE_NAME, input, elevel, "The value is empty.", NULL);
+			break;
+		case RID_NOT_ASCII:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   psprintf("Character %zu (U+%04X) cannot appear in a resident ID number.",
+									e->position, e->codepoint), NULL);
+			break;
+		case RID_INNER_SPACE:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   psprintf("Character %zu is whitespace inside the number.", e->position),
+						   "Remove the spaces between the digits.");
+			break;
+		case RID_BAD_LENGTH:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   psprintf("A resident ID number has 18 characters, or 15 for a legacy number, not %zu.",
+									e->length), NULL);
+			break;
+		case RID_BAD_CHAR:
+			if (e->codepoint == 'X')
+				hh_input_error(TYPE_NAME, input, elevel,
+							   psprintf("Character %zu is X, which may only be the last of 18 characters.",
+										e->position), NULL);
+			else
+				hh_input_error(TYPE_NAME, input, elevel,
+							   psprintf("Character %zu (\"%c\") is not a digit.",
+										e->position, (char) e->codepoint), NULL);
+			break;
+		case RID_BAD_ADDRESS:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   psprintf("Address code \"%s\" does not begin with a province-level code.",
+									e->address), NULL);
+			break;
+		case RID_BAD_DATE:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   psprintf("Birth date \"%04d%02d%02d\" is not a calendar date.",
+									e->year, e->month, e->day), NULL);
+			break;
+		case RID_YEAR_TOO_EARLY:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   psprintf("Birth year %d is before %d.", e->year, RID_MIN_YEAR), NULL);
+			break;
+		case RID_BAD_CHECK:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   psprintf("Check character is \"%c\" but should be \"%c\".",
+									e->found, e->expected),
+						   "Check the digits for a typing error.");
+			break;
+		case RID_OUT_OF_RANGE:
+			hh_input_error(TYPE_NAME, input, elevel,
+						   "The body of a resident ID number has exactly 17 digits.", NULL);
+			break;
+	}
+}
+
+PG_FUNCTION_INFO_V1(resident_id_in);
+Datum
+resident_id_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	int64		body;
+	rid_error	err;
+	rid_status	st = rid_parse(str, strlen(str), &body, &err);
+
+	if (st != RID_OK)
+		hh_report_resident_id_error(st, &err, str, ERROR);
+	PG_RETURN_INT64(body);
+}
+
+PG_FUNCTION_INFO_V1(resident_id_out);
+Datum
+resident_id_out(PG_FUNCTION_ARGS)
+{
+	char	   *out = palloc(19);
+
+	rid_format(PG_GETARG_INT64(0), out);
+	PG_RETURN_CSTRING(out);
+}
+
+/* A body that did not come through the text parser is checked the same way. */
+static int64
+checked_body(int64 body, const char *what)
+{
+	rid_error	err;
+	rid_status	st = rid_check_body(body, &err);
+
+	if (st != RID_OK)
+		hh_report_resident_id_error(st, &err, psprintf("%s " INT64_FORMAT, what, body), ERROR);
+	return body;
+}
+
+PG_FUNCTION_INFO_V1(resident_id_recv);
+Datum
+resident_id_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	PG_RETURN_INT64(checked_body(pq_getmsgint64(buf), "binary value"));
+}
+
+PG_FUNCTION_INFO_V1(resident_id_from_bigint);
+Datum
+resident_id_from_bigint(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(checked_body(PG_GETARG_INT64(0), "bigint"));
+}
+
+PG_FUNCTION_INFO_V1(resident_id_birth_date);
+Datum
+resident_id_birth_date(PG_FUNCTION_ARGS)
+{
+	int			y,
+				m,
+				d;
+
+	rid_birth_date(PG_GETARG_INT64(0), &y, &m, &d);
+	PG_RETURN_DATEADT(date2j(y, m, d) - POSTGRES_EPOCH_JDATE);
+}
+
+PG_FUNCTION_INFO_V1(resident_id_sex);
+Datum
+resident_id_sex(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT16((int16) rid_sex(PG_GETARG_INT64(0)));
+}
+
+PG_FUNCTION_INFO_V1(resident_id_region);
+Datum
+resident_id_region(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(rid_region(PG_GETARG_INT64(0)));
+}
+
+PG_FUNCTION_INFO_V1(resident_id_issuer_kind);
+Datum
+resident_id_issuer_kind(PG_FUNCTION_ARGS)
+{
+	static const char *const names[] = {
+		[RID_CITIZEN] = "citizen",
+		[RID_HONG_KONG] = "hong_kong",
+		[RID_MACAU] = "macau",
+		[RID_TAIWAN] = "taiwan",
+		[RID_FOREIGN_PERMANENT] = "foreign_permanent",
+	};
+
+	PG_RETURN_TEXT_P(cstring_to_text(names[rid_issuer_of(PG_GETARG_INT64(0))]));
+}
+
+/*
+ * Completed years at the given date.  Someone born on 29 February turns a
+ * year older on 1 March in common years.
+ */
+PG_FUNCTION_INFO_V1(resident_id_age);
+Datum
+resident_id_age(PG_FUNCTION_ARGS)
+{
+	DateADT		at = PG_GETARG_DATEADT(1);
+	int			by,
+				bm,
+				bd,
+				y,
+				m,
+				d,
+				age;
+
+	if (DATE_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot compute an age at an infinite date")));
+	rid_birth_date(PG_GETARG_INT64(0), &by, &bm, &bd);
+	j2date(at + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	age = y - by;
+	if (m < bm || (m == bm && d < bd))
+		age--;
+	if (age < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("date %04d-%02d-%02d is before the birth date %04d-%02d-%02d",
+						y, m, d, by, bm, bd)));
+	PG_RETURN_INT32(age);
+}
+
+/* 110105********002X: address kept, birth date hidden, sequence and check kept */
+PG_FUNCTION_INFO_V1(resident_id_mask);
+Datum
+resident_id_mask(PG_FUNCTION_ARGS)
+{
+	char		s[19];
+
+	rid_format(PG_GETARG_INT64(0), s);
+	memset(s + 6, '*', 8);
+	PG_RETURN_TEXT_P(cstring_to_text(s));
+}
+
+PG_FUNCTION_INFO_V1(is_valid_resident_id);
+Datum
+is_valid_resident_id(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	int64		body;
+	rid_error	err;
+
+	PG_RETURN_BOOL(rid_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &body, &err) == RID_OK);
+}

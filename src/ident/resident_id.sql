@@ -1,0 +1,119 @@
+-- healthhub.resident_id: GB 11643 resident identity numbers, including the
+-- HK/Macau/Taiwan residence permits and the 2023 foreign permanent resident
+-- card.  Held as the 17-digit body in an int8, so the operators, hashing and
+-- sort support reuse int8's internal functions.
+
+CREATE TYPE healthhub.resident_id;
+
+CREATE FUNCTION healthhub.resident_id_in(cstring) RETURNS healthhub.resident_id
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.resident_id_out(healthhub.resident_id) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.resident_id_recv(internal) RETURNS healthhub.resident_id
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.resident_id_send(healthhub.resident_id) RETURNS bytea
+    AS 'int8send' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE healthhub.resident_id (
+    INPUT = healthhub.resident_id_in,
+    OUTPUT = healthhub.resident_id_out,
+    RECEIVE = healthhub.resident_id_recv,
+    SEND = healthhub.resident_id_send,
+    INTERNALLENGTH = 8,
+    PASSEDBYVALUE,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+COMMENT ON TYPE healthhub.resident_id IS 'GB 11643 resident identity number (18 characters, check character verified)';
+
+CREATE FUNCTION healthhub.resident_id_eq(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
+    AS 'int8eq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_ne(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
+    AS 'int8ne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_lt(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
+    AS 'int8lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_le(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
+    AS 'int8le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_gt(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
+    AS 'int8gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_ge(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
+    AS 'int8ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_cmp(healthhub.resident_id, healthhub.resident_id) RETURNS integer
+    AS 'btint8cmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_sortsupport(internal) RETURNS void
+    AS 'btint8sortsupport' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.resident_id_hash(healthhub.resident_id) RETURNS integer
+    AS 'hashint8' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.resident_id_hash_extended(healthhub.resident_id, bigint) RETURNS bigint
+    AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+
+CREATE OPERATOR healthhub.= (
+    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
+    FUNCTION = healthhub.resident_id_eq, COMMUTATOR = OPERATOR(healthhub.=),
+    NEGATOR = OPERATOR(healthhub.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR healthhub.<> (
+    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
+    FUNCTION = healthhub.resident_id_ne, COMMUTATOR = OPERATOR(healthhub.<>),
+    NEGATOR = OPERATOR(healthhub.=), RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR healthhub.< (
+    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
+    FUNCTION = healthhub.resident_id_lt, COMMUTATOR = OPERATOR(healthhub.>),
+    NEGATOR = OPERATOR(healthhub.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR healthhub.<= (
+    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
+    FUNCTION = healthhub.resident_id_le, COMMUTATOR = OPERATOR(healthhub.>=),
+    NEGATOR = OPERATOR(healthhub.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR healthhub.> (
+    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
+    FUNCTION = healthhub.resident_id_gt, COMMUTATOR = OPERATOR(healthhub.<),
+    NEGATOR = OPERATOR(healthhub.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR healthhub.>= (
+    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
+    FUNCTION = healthhub.resident_id_ge, COMMUTATOR = OPERATOR(healthhub.<=),
+    NEGATOR = OPERATOR(healthhub.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+
+CREATE OPERATOR CLASS healthhub.resident_id_ops
+    DEFAULT FOR TYPE healthhub.resident_id USING btree AS
+        OPERATOR 1 healthhub.<,
+        OPERATOR 2 healthhub.<=,
+        OPERATOR 3 healthhub.=,
+        OPERATOR 4 healthhub.>=,
+        OPERATOR 5 healthhub.>,
+        FUNCTION 1 healthhub.resident_id_cmp(healthhub.resident_id, healthhub.resident_id),
+        FUNCTION 2 healthhub.resident_id_sortsupport(internal),
+        FUNCTION 4 pg_catalog.btequalimage(oid);
+CREATE OPERATOR CLASS healthhub.resident_id_hash_ops
+    DEFAULT FOR TYPE healthhub.resident_id USING hash AS
+        OPERATOR 1 healthhub.=,
+        FUNCTION 1 healthhub.resident_id_hash(healthhub.resident_id),
+        FUNCTION 2 healthhub.resident_id_hash_extended(healthhub.resident_id, bigint);
+
+-- bigint holds the 17-digit body: the check character (X included) is implied
+-- by the body, so nothing is lost and the order is the same.
+CREATE FUNCTION healthhub.resident_id(bigint) RETURNS healthhub.resident_id
+    AS 'MODULE_PATHNAME', 'resident_id_from_bigint' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (bigint AS healthhub.resident_id) WITH FUNCTION healthhub.resident_id(bigint);
+CREATE CAST (healthhub.resident_id AS bigint) WITHOUT FUNCTION;
+CREATE CAST (text AS healthhub.resident_id) WITH INOUT;
+CREATE CAST (healthhub.resident_id AS text) WITH INOUT;
+
+CREATE FUNCTION healthhub.birth_date(healthhub.resident_id) RETURNS date
+    AS 'MODULE_PATHNAME', 'resident_id_birth_date' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.sex(healthhub.resident_id) RETURNS smallint
+    AS 'MODULE_PATHNAME', 'resident_id_sex' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.sex(healthhub.resident_id) IS 'GB/T 2261.1 sex code: 1 male, 2 female';
+CREATE FUNCTION healthhub.region(healthhub.resident_id) RETURNS healthhub.region_code
+    AS 'MODULE_PATHNAME', 'resident_id_region' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.issuer_kind(healthhub.resident_id) RETURNS text
+    AS 'MODULE_PATHNAME', 'resident_id_issuer_kind' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.age(healthhub.resident_id, date) RETURNS integer
+    AS 'MODULE_PATHNAME', 'resident_id_age' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.mask(healthhub.resident_id) RETURNS text
+    AS 'MODULE_PATHNAME', 'resident_id_mask' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.is_valid_resident_id(text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'is_valid_resident_id' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- What an immutable input cannot know: today's date.
+CREATE FUNCTION healthhub.is_plausible(healthhub.resident_id) RETURNS boolean
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    RETURN healthhub.birth_date($1) <= CURRENT_DATE;
