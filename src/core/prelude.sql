@@ -16,3 +16,9 @@ BEGIN
     END IF;
 END
 $$;
+
+-- The schema is created here rather than named in healthhub.control: a schema
+-- that CREATE EXTENSION makes for the control file is not a member of the
+-- extension, and DROP EXTENSION would leave it behind.
+CREATE SCHEMA healthhub;
+COMMENT ON SCHEMA healthhub IS 'healthhub: identifier types, registries and shared-record services';

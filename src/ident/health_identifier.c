@@ -35,42 +35,33 @@ static const char *const issuer_rules[] = {
 	[HI_ISSUER_NONE] = "empty",
 };
 
-static void
-report_hi_error(hi_status st, const hi_error *e, const char *input)
+static char *
+hi_problem_text(hi_status st, const hi_error *e, const char **hint)
 {
 	const hi_kind_def *def = hi_kind_info(e->kind);
 
+	*hint = NULL;
 	switch (st)
 	{
 		case HI_OK:
-			return;
+			break;
 		case HI_EMPTY:
-			hh_input_error(TYPE_NAME, input, ERROR, "The value is empty.", NULL);
-			break;
+			return pstrdup("The value is empty.");
 		case HI_BAD_FORMAT:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   "A health identifier is written kind:issuer:value with exactly two colons.",
-						   "For example passport:CHN:E12345678 or newborn::11010519491231002X-1.");
-			break;
+			*hint = "For example passport:CHN:E12345678 or newborn::11010519491231002X-1.";
+			return pstrdup("A health identifier is written kind:issuer:value with exactly two colons.");
 		case HI_BAD_KIND:
-			hh_input_error(TYPE_NAME, input, ERROR, "The kind is not one of the known identifier kinds.",
-						   "See SELECT * FROM healthhub.identifier_kinds.");
-			break;
+			*hint = "The kinds are listed in healthhub.identifier_kinds.";
+			return pstrdup("The kind is not one of the known identifier kinds.");
 		case HI_BAD_ISSUER:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("The issuer of a %s identifier must be %s.",
-									def->name, issuer_rules[def->issuer]), NULL);
-			break;
+			return psprintf("The issuer of a %s identifier must be %s.",
+							def->name, issuer_rules[def->issuer]);
 		case HI_BAD_VALUE:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("The value of a %s identifier must be %s.",
-									def->name, def->value_rule), NULL);
-			break;
+			return psprintf("The value of a %s identifier must be %s.", def->name, def->value_rule);
 		case HI_BAD_BINARY:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   "The binary value is not in normal form.", NULL);
-			break;
+			return pstrdup("The value is not in normal form.");
 	}
+	return NULL;
 }
 
 static HealthIdentifier *
@@ -109,7 +100,12 @@ health_identifier_in(PG_FUNCTION_ARGS)
 	hi_status	st = hi_parse_text(str, strlen(str), &v, &err);
 
 	if (st != HI_OK)
-		report_hi_error(st, &err, str);
+	{
+		const char *hint;
+		char	   *detail = hi_problem_text(st, &err, &hint);
+
+		hh_input_error(TYPE_NAME, str, detail, hint);
+	}
 	PG_RETURN_POINTER(hi_to_varlena(&v));
 }
 
@@ -128,8 +124,13 @@ health_identifier_make(PG_FUNCTION_ARGS)
 						VARDATA_ANY(issuer), VARSIZE_ANY_EXHDR(issuer),
 						VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &v, &err);
 	if (st != HI_OK)
-		report_hi_error(st, &err, psprintf("%s:%s:%s", text_to_cstring(kind),
-										   text_to_cstring(issuer), text_to_cstring(value)));
+	{
+		const char *hint;
+		char	   *detail = hi_problem_text(st, &err, &hint);
+
+		hh_input_error(TYPE_NAME, psprintf("%s:%s:%s", text_to_cstring(kind),
+										   text_to_cstring(issuer), text_to_cstring(value)), detail, hint);
+	}
 	PG_RETURN_POINTER(hi_to_varlena(&v));
 }
 
@@ -177,7 +178,11 @@ health_identifier_recv(PG_FUNCTION_ARGS)
 		}
 	}
 	if (st != HI_OK)
-		report_hi_error(st, &err, "binary value");
+	{
+		const char *hint;
+
+		hh_binary_error(TYPE_NAME, hi_problem_text(st, &err, &hint));
+	}
 	PG_RETURN_POINTER(hi_to_varlena(&v));
 }
 

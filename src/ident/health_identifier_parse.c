@@ -293,7 +293,10 @@ hi_check_normalised(const hi_value *v, hi_error *err)
 	hi_status	st;
 	const hi_kind_def *def = hi_kind_info(v->kind);
 
-	if (def == NULL || v->issuer_len > HI_ISSUER_MAX || v->value_len > HI_VALUE_MAX)
+	memset(err, 0, sizeof(*err));
+	if (def == NULL)
+		return HI_BAD_KIND;
+	if (v->issuer_len > HI_ISSUER_MAX || v->value_len > HI_VALUE_MAX)
 		return HI_BAD_BINARY;
 	st = hi_parse_parts(def->name, strlen(def->name), v->issuer, v->issuer_len,
 						v->value, v->value_len, &again, err);

@@ -12,14 +12,12 @@
 #include "ident/uscc_parse.h"
 
 /*
- * Report invalid text for a type with SQLSTATE 22P02 and the given detail
- * and optional hint.  elevel is ERROR for input functions.
+ * Report invalid text for a type (SQLSTATE 22P02) or an invalid binary value
+ * (22P03), with a detail sentence and an optional hint.
  */
-extern void hh_input_error(const char *type_name, const char *input, int elevel,
-						   const char *detail, const char *hint);
-
-extern void hh_report_resident_id_error(rid_status st, const rid_error *e,
-										const char *input, int elevel);
+extern void hh_input_error(const char *type_name, const char *input,
+						   const char *detail, const char *hint) pg_attribute_noreturn();
+extern void hh_binary_error(const char *type_name, const char *detail) pg_attribute_noreturn();
 
 /* healthhub.uscc is pass-by-reference, 16 bytes */
 typedef uscc_value Uscc;

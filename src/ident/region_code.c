@@ -16,43 +16,30 @@
 
 #define TYPE_NAME "region_code"
 
-static void
-report_region_error(region_status st, const region_error *e, const char *input)
+static char *
+region_problem_text(region_status st, const region_error *e)
 {
 	switch (st)
 	{
 		case REGION_OK:
-			return;
+			break;
 		case REGION_EMPTY:
-			hh_input_error(TYPE_NAME, input, ERROR, "The value is empty.", NULL);
-			break;
+			return pstrdup("The value is empty.");
 		case REGION_NOT_ASCII:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Character %zu (U+%04X) cannot appear in a region code.",
-									e->position, e->codepoint), NULL);
-			break;
+			return psprintf("Character %zu (U+%04X) cannot appear in a region code.",
+							e->position, e->codepoint);
 		case REGION_INNER_SPACE:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Character %zu is whitespace inside the code.", e->position), NULL);
-			break;
+			return psprintf("Character %zu is whitespace inside the code.", e->position);
 		case REGION_BAD_LENGTH:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("A region code has 6 digits, not %zu.", e->length), NULL);
-			break;
+			return psprintf("A region code has 6 digits, not %zu.", e->length);
 		case REGION_BAD_CHAR:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Character %zu (\"%c\") is not a digit.",
-									e->position, (char) e->codepoint), NULL);
-			break;
+			return psprintf("Character %zu (\"%c\") is not a digit.", e->position, (char) e->codepoint);
 		case REGION_BAD_PROVINCE:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   "The first two digits are not a province-level code.", NULL);
-			break;
+			return pstrdup("The first two digits are not a province-level code.");
 		case REGION_BAD_STRUCTURE:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   "A county part (digits 5-6) cannot follow prefecture part 00.", NULL);
-			break;
+			return pstrdup("A county part (digits 5-6) cannot follow prefecture part 00.");
 	}
+	return NULL;
 }
 
 PG_FUNCTION_INFO_V1(region_code_in);
@@ -65,7 +52,7 @@ region_code_in(PG_FUNCTION_ARGS)
 	region_status st = region_parse(str, strlen(str), &code, &err);
 
 	if (st != REGION_OK)
-		report_region_error(st, &err, str);
+		hh_input_error(TYPE_NAME, str, region_problem_text(st, &err), NULL);
 	PG_RETURN_INT32(code);
 }
 
@@ -79,16 +66,20 @@ region_code_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(out);
 }
 
+/* A code that did not come through the text parser is checked the same way. */
 static int32
-checked_code(int32 code, const char *what)
+checked_code(int32 code, int sqlstate, const char *source)
 {
 	region_error err = {0};
 	region_status st = region_check_code(code);
 
 	if (st == REGION_BAD_LENGTH)
-		err.length = (code >= 0 && code < 100000) ? 5 : 0;
+		err.length = (code > 0 && code < 100000) ? (size_t) snprintf(NULL, 0, "%d", code) : 0;
 	if (st != REGION_OK)
-		report_region_error(st, &err, psprintf("%s %d", what, code));
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("%s %d is not a valid region_code", source, code),
+				 errdetail_internal("%s", region_problem_text(st, &err))));
 	return code;
 }
 
@@ -98,14 +89,15 @@ region_code_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
-	PG_RETURN_INT32(checked_code(pq_getmsgint(buf, 4), "binary value"));
+	PG_RETURN_INT32(checked_code(pq_getmsgint(buf, 4), ERRCODE_INVALID_BINARY_REPRESENTATION,
+								 "binary value"));
 }
 
 PG_FUNCTION_INFO_V1(region_code_from_int);
 Datum
 region_code_from_int(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(checked_code(PG_GETARG_INT32(0), "integer"));
+	PG_RETURN_INT32(checked_code(PG_GETARG_INT32(0), ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "integer"));
 }
 
 PG_FUNCTION_INFO_V1(region_code_province);

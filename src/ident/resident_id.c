@@ -18,66 +18,48 @@
 
 #define TYPE_NAME "resident_id"
 
-void
-hh_report_resident_id_error(rid_status st, const rid_error *e, const char *input, int elevel)
+/*
+ * What is wrong with a resident ID number, as a full sentence (errdetail
+ * style), and optionally what to do about it.
+ */
+static char *
+resident_id_problem_text(rid_status st, const rid_error *e, const char **hint)
 {
+	*hint = NULL;
 	switch (st)
 	{
 		case RID_OK:
-			return;
+			break;
 		case RID_EMPTY:
-			hh_input_error(TYPE_NAME, input, elevel, "The value is empty.", NULL);
-			break;
+			return pstrdup("The value is empty.");
 		case RID_NOT_ASCII:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   psprintf("Character %zu (U+%04X) cannot appear in a resident ID number.",
-									e->position, e->codepoint), NULL);
-			break;
+			return psprintf("Character %zu (U+%04X) cannot appear in a resident ID number.",
+							e->position, e->codepoint);
 		case RID_INNER_SPACE:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   psprintf("Character %zu is whitespace inside the number.", e->position),
-						   "Remove the spaces between the digits.");
-			break;
+			*hint = "Remove the spaces between the digits.";
+			return psprintf("Character %zu is whitespace inside the number.", e->position);
 		case RID_BAD_LENGTH:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   psprintf("A resident ID number has 18 characters, or 15 for a legacy number, not %zu.",
-									e->length), NULL);
-			break;
+			return psprintf("A resident ID number has 18 characters, or 15 for a legacy number, not %zu.",
+							e->length);
 		case RID_BAD_CHAR:
 			if (e->codepoint == 'X')
-				hh_input_error(TYPE_NAME, input, elevel,
-							   psprintf("Character %zu is X, which may only be the last of 18 characters.",
-										e->position), NULL);
-			else
-				hh_input_error(TYPE_NAME, input, elevel,
-							   psprintf("Character %zu (\"%c\") is not a digit.",
-										e->position, (char) e->codepoint), NULL);
-			break;
+				return psprintf("Character %zu is X, which may only be the last of 18 characters.",
+								e->position);
+			return psprintf("Character %zu (\"%c\") is not a digit.", e->position, (char) e->codepoint);
 		case RID_BAD_ADDRESS:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   psprintf("Address code \"%s\" does not begin with a province-level code.",
-									e->address), NULL);
-			break;
+			return psprintf("Address code \"%s\" does not begin with a province-level code.", e->address);
 		case RID_BAD_DATE:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   psprintf("Birth date \"%04d%02d%02d\" is not a calendar date.",
-									e->year, e->month, e->day), NULL);
-			break;
+			return psprintf("Birth date \"%04d%02d%02d\" is not a calendar date.",
+							e->year, e->month, e->day);
 		case RID_YEAR_TOO_EARLY:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   psprintf("Birth year %d is before %d.", e->year, RID_MIN_YEAR), NULL);
-			break;
+			return psprintf("Birth year %d is before %d.", e->year, RID_MIN_YEAR);
 		case RID_BAD_CHECK:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   psprintf("Check character is \"%c\" but should be \"%c\".",
-									e->found, e->expected),
-						   "Check the digits for a typing error.");
-			break;
+			*hint = "Check the digits for a typing error.";
+			return psprintf("Check character is \"%c\" but should be \"%c\".", e->found, e->expected);
 		case RID_OUT_OF_RANGE:
-			hh_input_error(TYPE_NAME, input, elevel,
-						   "The body of a resident ID number has exactly 17 digits.", NULL);
-			break;
+			return pstrdup("The body of a resident ID number has exactly 17 digits.");
 	}
+	return NULL;
 }
 
 PG_FUNCTION_INFO_V1(resident_id_in);
@@ -90,7 +72,12 @@ resident_id_in(PG_FUNCTION_ARGS)
 	rid_status	st = rid_parse(str, strlen(str), &body, &err);
 
 	if (st != RID_OK)
-		hh_report_resident_id_error(st, &err, str, ERROR);
+	{
+		const char *hint;
+		char	   *detail = resident_id_problem_text(st, &err, &hint);
+
+		hh_input_error(TYPE_NAME, str, detail, hint);
+	}
 	PG_RETURN_INT64(body);
 }
 
@@ -104,15 +91,22 @@ resident_id_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(out);
 }
 
-/* A body that did not come through the text parser is checked the same way. */
+/*
+ * A body that did not come through the text parser (binary input, a bigint
+ * cast) is checked the same way, and refused with the caller's SQLSTATE.
+ */
 static int64
-checked_body(int64 body, const char *what)
+checked_body(int64 body, int sqlstate, const char *source)
 {
 	rid_error	err;
 	rid_status	st = rid_check_body(body, &err);
+	const char *hint;
 
 	if (st != RID_OK)
-		hh_report_resident_id_error(st, &err, psprintf("%s " INT64_FORMAT, what, body), ERROR);
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("%s " INT64_FORMAT " is not a valid resident_id body", source, body),
+				 errdetail_internal("%s", resident_id_problem_text(st, &err, &hint))));
 	return body;
 }
 
@@ -122,14 +116,15 @@ resident_id_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
-	PG_RETURN_INT64(checked_body(pq_getmsgint64(buf), "binary value"));
+	PG_RETURN_INT64(checked_body(pq_getmsgint64(buf), ERRCODE_INVALID_BINARY_REPRESENTATION,
+								 "binary value"));
 }
 
 PG_FUNCTION_INFO_V1(resident_id_from_bigint);
 Datum
 resident_id_from_bigint(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(checked_body(PG_GETARG_INT64(0), "bigint"));
+	PG_RETURN_INT64(checked_body(PG_GETARG_INT64(0), ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint"));
 }
 
 PG_FUNCTION_INFO_V1(resident_id_birth_date);
@@ -228,4 +223,20 @@ is_valid_resident_id(PG_FUNCTION_ARGS)
 	rid_error	err;
 
 	PG_RETURN_BOOL(rid_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &body, &err) == RID_OK);
+}
+
+/* NULL for a valid number, else the sentence an input error would carry. */
+PG_FUNCTION_INFO_V1(resident_id_problem);
+Datum
+resident_id_problem(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	int64		body;
+	rid_error	err;
+	rid_status	st = rid_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &body, &err);
+	const char *hint;
+
+	if (st == RID_OK)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(resident_id_problem_text(st, &err, &hint)));
 }

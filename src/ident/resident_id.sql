@@ -117,3 +117,7 @@ CREATE FUNCTION healthhub.is_valid_resident_id(text) RETURNS boolean
 CREATE FUNCTION healthhub.is_plausible(healthhub.resident_id) RETURNS boolean
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     RETURN healthhub.birth_date($1) <= CURRENT_DATE;
+-- Why a text is not a valid number (NULL when it is): for data-quality
+-- reports over staged rows, without raising.
+CREATE FUNCTION healthhub.resident_id_problem(text) RETURNS text
+    AS 'MODULE_PATHNAME', 'resident_id_problem' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

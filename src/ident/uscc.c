@@ -14,68 +14,49 @@
 #include "ident/region_code_parse.h"
 
 #define TYPE_NAME "uscc"
+#define INGEST_HINT "To keep a code as issued despite a failing check, use healthhub.ingest_uscc()."
 
-static void
-report_uscc_error(uscc_status st, const uscc_error *e, const char *input)
+static char *
+uscc_problem_text(uscc_status st, const uscc_error *e, const char **hint)
 {
+	*hint = NULL;
 	switch (st)
 	{
 		case USCC_OK:
-			return;
+			break;
 		case USCC_EMPTY:
-			hh_input_error(TYPE_NAME, input, ERROR, "The value is empty.", NULL);
-			break;
+			return pstrdup("The value is empty.");
 		case USCC_NOT_ASCII:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Character %zu (U+%04X) cannot appear in a unified social credit code.",
-									e->position, e->codepoint), NULL);
-			break;
+			return psprintf("Character %zu (U+%04X) cannot appear in a unified social credit code.",
+							e->position, e->codepoint);
 		case USCC_INNER_SPACE:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Character %zu is whitespace inside the code.", e->position),
-						   "Remove the spaces between the characters.");
-			break;
+			*hint = "Remove the spaces between the characters.";
+			return psprintf("Character %zu is whitespace inside the code.", e->position);
 		case USCC_BAD_LENGTH:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("A unified social credit code has 18 characters, not %zu.", e->length),
-						   NULL);
-			break;
+			return psprintf("A unified social credit code has 18 characters, not %zu.", e->length);
 		case USCC_BAD_CHAR:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Character %zu (\"%c\") is not in the code alphabet 0-9 A-H J-N P-R T U W-Y.",
-									e->position, (char) e->codepoint), NULL);
-			break;
+			return psprintf("Character %zu (\"%c\") is not in the code alphabet 0-9 A-H J-N P-R T U W-Y.",
+							e->position, (char) e->codepoint);
 		case USCC_BAD_AUTHORITY:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("\"%c\" is not a registration authority code (1-9, A, G, J, N, Q, Y).",
-									(char) e->codepoint), NULL);
-			break;
+			return psprintf("\"%c\" is not a registration authority code (1-9, A, G, J, N, Q, Y).",
+							(char) e->codepoint);
 		case USCC_BAD_CATEGORY:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("\"%c\" is not an organisation category code (1-9).",
-									(char) e->codepoint), NULL);
-			break;
+			return psprintf("\"%c\" is not an organisation category code (1-9).",
+							(char) e->codepoint);
 		case USCC_BAD_REGION:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Character %zu (\"%c\") is not a digit of the region code in characters 3-8.",
-									e->position, (char) e->codepoint), NULL);
-			break;
+			return psprintf("Character %zu (\"%c\") is not a digit of the region code in characters 3-8.",
+							e->position, (char) e->codepoint);
 		case USCC_BAD_ORG_CHECK:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Organisation code check character 17 is \"%c\" but should be \"%c\".",
-									e->found, e->expected),
-						   "To keep a code as issued despite a failing check, use healthhub.ingest_uscc().");
-			break;
+			*hint = INGEST_HINT;
+			return psprintf("Organisation code check character 17 is \"%c\" but should be \"%c\".",
+							e->found, e->expected);
 		case USCC_BAD_CHECK:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   psprintf("Check character is \"%c\" but should be \"%c\".", e->found, e->expected),
-						   "To keep a code as issued despite a failing check, use healthhub.ingest_uscc().");
-			break;
+			*hint = INGEST_HINT;
+			return psprintf("Check character is \"%c\" but should be \"%c\".", e->found, e->expected);
 		case USCC_BAD_BINARY:
-			hh_input_error(TYPE_NAME, input, ERROR,
-						   "A character value is outside the 31-character alphabet.", NULL);
-			break;
+			return pstrdup("A character value is outside the 31-character alphabet.");
 	}
+	return NULL;
 }
 
 static Datum
@@ -87,7 +68,12 @@ parse_to_datum(const char *str, size_t len, bool accept_unchecked, const char *d
 	uscc_status st = uscc_parse(str, len, accept_unchecked, result, &unchecked, &err);
 
 	if (st != USCC_OK)
-		report_uscc_error(st, &err, display);
+	{
+		const char *hint;
+		char	   *detail = uscc_problem_text(st, &err, &hint);
+
+		hh_input_error(TYPE_NAME, display, detail, hint);
+	}
 	return PointerGetDatum(result);
 }
 
@@ -134,7 +120,11 @@ uscc_recv(PG_FUNCTION_ARGS)
 	result->lo = (uint64) pq_getmsgint64(buf);
 	st = uscc_check_value(*result, &unchecked, &err);
 	if (st != USCC_OK)
-		report_uscc_error(st, &err, "binary value");
+	{
+		const char *hint;
+
+		hh_binary_error(TYPE_NAME, uscc_problem_text(st, &err, &hint));
+	}
 	PG_RETURN_POINTER(result);
 }
 

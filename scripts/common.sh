@@ -1,0 +1,47 @@
+# Shared steps of `make demo`, `make test` and `make bench`: sourced, not run.
+# Installs what is missing, builds, and installs the extension only when the
+# installed files differ from the build, so a second run is fast.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+pg_config_bin=/usr/lib/postgresql/15/bin/pg_config
+
+hub_step() { printf '\033[1m== %s\033[0m\n' "$*"; }
+
+ensure_deps() {
+  bash "$top/scripts/install-deps.sh"
+}
+
+# Run a command as root: directly when we are root, through `sudo -n` when
+# that works without a password; otherwise say what to run and exit 2.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo -n "$@"
+  else
+    echo "healthhub: this step needs root; run it yourself, then run make again:" >&2
+    echo "  sudo $*" >&2
+    exit 2
+  fi
+}
+
+installed_matches_build() {
+  local libdir sharedir f
+  libdir=$("$pg_config_bin" --pkglibdir)
+  sharedir=$("$pg_config_bin" --sharedir)/extension
+  cmp -s "$top/healthhub.so" "$libdir/healthhub.so" || return 1
+  for f in "$top"/healthhub.control "$top"/healthhub--*.sql; do
+    cmp -s "$f" "$sharedir/$(basename "$f")" || return 1
+  done
+}
+
+build_and_install() {
+  hub_step "build"
+  make -s -C "$top" PG_CONFIG="$pg_config_bin" >/dev/null
+  if installed_matches_build; then
+    echo "healthhub: installed extension is up to date"
+  else
+    hub_step "install into $("$pg_config_bin" --pkglibdir)"
+    as_root make -s -C "$top" PG_CONFIG="$pg_config_bin" install >/dev/null
+  fi
+}

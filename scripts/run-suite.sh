@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The test suite proper; run by scripts/test.sh as the cluster's OS user.
+# Starts a fresh temporary cluster, runs pg_regress and isolation tests
+# against it and the TAP tests (which make their own clusters), then
+# prints "N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+pg_config_bin=/usr/lib/postgresql/15/bin/pg_config
+mk() { make -s PG_CONFIG="$pg_config_bin" "$@"; }
+
+bash scripts/cluster.sh fresh test
+. .hub/test/env
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_OSUSER
+trap 'bash "$top/scripts/cluster.sh" stop test >/dev/null' EXIT
+
+passed=0
+failed=0
+count() {   # count "... ok" / "... FAILED" lines of pg_regress-style output
+  local log=$1 ok bad
+  ok=$(grep -cE '\.\.\. ok ' "$log" || true)
+  bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log" || true)
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+}
+
+echo "== pg_regress"
+mk installcheck ISOLATION= TAP_TESTS= 2>&1 | tee .hub/test/regress.log
+count .hub/test/regress.log
+
+echo "== isolation"
+mk installcheck REGRESS= TAP_TESTS= 2>&1 | tee .hub/test/isolation.log
+count .hub/test/isolation.log
+
+echo "== TAP"
+(unset PGHOST PGPORT PGUSER; mk installcheck REGRESS= ISOLATION= PROVE_FLAGS=--verbose) 2>&1 | tee .hub/test/tap.log
+tap_ok=$(grep -cE '^[[:space:]]*ok [0-9]+' .hub/test/tap.log || true)
+tap_bad=$(grep -cE '^[[:space:]]*not ok [0-9]+' .hub/test/tap.log || true)
+if [ "$tap_bad" -eq 0 ] && grep -q '^Result: FAIL' .hub/test/tap.log; then
+  tap_bad=1   # a script died without reporting a failed assertion
+fi
+if ! grep -qE '^Result: (PASS|FAIL)' .hub/test/tap.log; then
+  tap_bad=$((tap_bad + 1))   # prove never finished
+fi
+passed=$((passed + tap_ok))
+failed=$((failed + tap_bad))
+
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
