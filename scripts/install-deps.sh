@@ -8,7 +8,7 @@ set -euo pipefail
 
 PACKAGES=(
   make gcc git
-  postgresql-15 postgresql-server-dev-15 postgresql-contrib-15 postgresql-client-15
+  postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-client-15
   libicu-dev libssl-dev pkg-config
   libipc-run-perl perl
   clang libclang-rt-14-dev

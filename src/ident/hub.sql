@@ -41,9 +41,10 @@ BEGIN
     END IF;
     new_id := region::integer::bigint * 100 + instance;
 
-    -- Minting reads this table, so the exclusive lock waits for every
-    -- transaction that may have minted under the old identity.
-    LOCK TABLE healthhub.hub IN EXCLUSIVE MODE;
+    -- Minting reads this table: an ACCESS EXCLUSIVE lock waits for every
+    -- transaction that may have minted under the old identity, and makes
+    -- every later mint wait for the new one (specs/hub_identity.spec).
+    LOCK TABLE healthhub.hub IN ACCESS EXCLUSIVE MODE;
     SELECT * INTO old FROM healthhub.hub;
     IF FOUND THEN
         IF old.hub_id = new_id THEN

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh -- build and run the libFuzzer harnesses in fuzz/ (make fuzz).
+#
+# Environment:
+#   FUZZ_RUNS      executions per harness (default 10000000)
+#   FUZZ_TARGETS   space-separated subset of harness names (default: all), e.g.
+#                  FUZZ_TARGETS="uscc region_code"
+#   FUZZ_MAX_LEN   override every harness's -max_len
+#   FUZZ_CFLAGS    extra compiler flags (e.g. -DREF_LAX_UTF8)
+#   FUZZ_BUILD     build/output directory (default fuzz/build, or a per-user
+#                  directory under ${TMPDIR:-/tmp} if that is not writable)
+#   CC             compiler (default clang)
+#
+# Prints one line per harness: name, executions, seconds, result.  Exits 1 if
+# any harness found something (its crash input is kept under
+# $FUZZ_BUILD/artifacts/<name>/), 2 on a build or usage error.
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+
+RUNS=${FUZZ_RUNS:-10000000}
+CC=${CC:-clang}
+ALL_TARGETS="resident_id uscc region_code health_identifier textnorm"
+TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
+
+case $RUNS in
+	''|*[!0-9]*) echo "fuzz.sh: FUZZ_RUNS must be a number, got '$RUNS'" >&2; exit 2 ;;
+esac
+
+# Default -max_len per harness: the identifiers are short, but the
+# kind:issuer:value text and the folding input need room for padding and
+# multi-byte characters.
+max_len_for() {
+	case $1 in
+		health_identifier|textnorm) echo 160 ;;
+		*) echo 64 ;;
+	esac
+}
+
+# Build directory: fuzz/build (git-ignored) when we can write there; otherwise
+# (a normal user on a checkout owned by root, or fuzz/build left by root) a
+# private per-user directory.
+pick_build_dir() {
+	if [ -n "${FUZZ_BUILD:-}" ]; then
+		echo "$FUZZ_BUILD"
+		return
+	fi
+	local d="$ROOT/fuzz/build"
+	if mkdir -p "$d" 2>/dev/null && [ -w "$d" ] && [ -x "$d" ]; then
+		echo "$d"
+	else
+		echo "${TMPDIR:-/tmp}/healthhub-fuzz-$(id -u)"
+	fi
+}
+BUILD=$(pick_build_dir)
+if ! mkdir -p "$BUILD" || [ ! -w "$BUILD" ]; then
+	echo "fuzz.sh: cannot write build directory $BUILD" >&2
+	exit 2
+fi
+# if it is a shared temp path, make sure nobody else owns it
+if [ ! -O "$BUILD" ] && [ "$BUILD" != "$ROOT/fuzz/build" ] && [ -z "${FUZZ_BUILD:-}" ]; then
+	echo "fuzz.sh: $BUILD is not owned by $(id -un)" >&2
+	exit 2
+fi
+
+if ! command -v "$CC" >/dev/null 2>&1; then
+	echo "fuzz.sh: $CC not found (need clang with libFuzzer: clang, libclang-rt-dev)" >&2
+	exit 2
+fi
+
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc -Ifuzz -Wall -Wno-unused-function ${FUZZ_CFLAGS:-}"
+SOURCES="fuzz/reference.c src/core/checkdigit.c src/core/textnorm.c
+	src/ident/resident_id_parse.c src/ident/uscc_parse.c
+	src/ident/region_code_parse.c src/ident/health_identifier_parse.c"
+
+# Sanitizer behaviour: stop on the first error, print a symbolized stack.
+# Leak checking is off: the parsers do not allocate, and LeakSanitizer cannot
+# run under ptrace-restricted containers.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0:symbolize=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+status=0
+printf '%-20s %12s %9s  %s\n' harness executions seconds result
+for name in $TARGETS; do
+	case " $ALL_TARGETS " in
+		*" $name "*) ;;
+		*) echo "fuzz.sh: unknown harness '$name' (have: $ALL_TARGETS)" >&2; exit 2 ;;
+	esac
+	bin="$BUILD/fuzz_$name"
+	log="$BUILD/fuzz_$name.log"
+	# shellcheck disable=SC2086
+	if ! $CC $CFLAGS -o "$bin" "fuzz/fuzz_$name.c" $SOURCES >"$BUILD/fuzz_$name.build.log" 2>&1; then
+		cat "$BUILD/fuzz_$name.build.log" >&2
+		printf '%-20s %12s %9s  %s\n' "$name" - - "BUILD FAILED"
+		status=2
+		continue
+	fi
+
+	# Work on a copy of the seed corpus: new units go there, not into the repo.
+	work="$BUILD/corpus/$name"
+	artifacts="$BUILD/artifacts/$name"
+	rm -rf "$work" "$artifacts"
+	mkdir -p "$work" "$artifacts"
+	if [ -d "fuzz/corpus/$name" ]; then
+		cp -p fuzz/corpus/"$name"/* "$work"/ 2>/dev/null
+	fi
+
+	start=$(date +%s.%N)
+	"$bin" -runs="$RUNS" -max_len="${FUZZ_MAX_LEN:-$(max_len_for "$name")}" \
+		-timeout=10 -print_final_stats=1 \
+		-artifact_prefix="$artifacts/" "$work" >"$log" 2>&1
+	rc=$?
+	end=$(date +%s.%N)
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	if [ -z "$execs" ]; then
+		# no final stats after a crash: take the last progress line
+		execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+	fi
+	crash=$(ls "$artifacts" 2>/dev/null | head -n 1)
+	if [ $rc -eq 0 ] && [ -z "$crash" ]; then
+		result="ok"
+	else
+		[ $status -eq 0 ] && status=1
+		if [ -n "$crash" ]; then
+			result="FINDING: $artifacts/$crash (log: $log; reproduce: $bin $artifacts/$crash)"
+		else
+			result="FAILED (exit $rc, log: $log)"
+		fi
+	fi
+	printf '%-20s %12s %9s  %s\n' "$name" "${execs:-?}" "$secs" "$result"
+done
+exit $status

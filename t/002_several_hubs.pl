@@ -1,0 +1,46 @@
+# Keys minted by different hubs never collide: each embeds its hub's id.
+# And a database that is not UTF8 is refused at CREATE EXTENSION.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my %hubs = (beijing => [ '110000', 1 ], guangdong => [ '440000', 1 ], shenzhen => [ '440300', 2 ]);
+my %keys;
+for my $name (sort keys %hubs)
+{
+    my $node = PostgreSQL::Test::Cluster->new($name);
+    $node->init;
+    $node->start;
+    my ($region, $instance) = @{ $hubs{$name} };
+    $node->safe_psql('postgres', qq{
+        CREATE EXTENSION healthhub CASCADE;
+        SELECT healthhub.init_hub('$region', $instance);
+    });
+    my @k = split /\n/, $node->safe_psql('postgres',
+        'SELECT healthhub.mint_key() FROM generate_series(1, 1000)');
+    is(scalar(@k), 1000, "$name minted 1000 keys");
+    my $hub = $node->safe_psql('postgres', 'SELECT healthhub.hub_id()');
+    is($hub, sprintf('%s%02d', $region, $instance), "$name has hub id $hub");
+    my $foreign = grep { int($_ / 10_000_000_000) != $hub } @k;
+    is($foreign, 0, "every key of $name embeds its hub id");
+    $keys{$_}++ for @k;
+
+    if ($name eq 'beijing')
+    {
+        $node->safe_psql('postgres',
+            q{CREATE DATABASE latin TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'});
+        my ($ret, $out, $err) = $node->psql('latin', 'CREATE EXTENSION healthhub CASCADE');
+        isnt($ret, 0, 'CREATE EXTENSION fails in a SQL_ASCII database');
+        like($err, qr/healthhub requires a UTF8 database/, 'with a clear message');
+        like($err, qr/uses encoding SQL_ASCII/, 'naming the encoding');
+        is($node->safe_psql('latin',
+            q{SELECT count(*) FROM pg_namespace WHERE nspname = 'healthhub'}),
+            '0', 'and nothing is left behind');
+    }
+    $node->stop;
+}
+is(scalar(keys %keys), 3000, 'no key collides across hubs');
+
+done_testing();
