@@ -19,14 +19,17 @@ if [ "$(id -u)" -eq 0 ]; then
   rc=0
   runuser -u postgres -- bash "$work/scripts/run-suite.sh" || rc=$?
   # keep the failure evidence where the user looks for it
-  for f in regression.diffs output_iso/regression.diffs tmp_check/log; do
-    if [ -e "$work/$f" ]; then
-      mkdir -p "$top/.hub/test-results/$(dirname "$f")"
-      cp -r "$work/$f" "$top/.hub/test-results/$f"
-    fi
-  done
+  rm -rf "$top/.hub/test-results"
+  if [ $rc -ne 0 ]; then
+    for f in regression.diffs output_iso/regression.diffs tmp_check/log .hub/test/server.log; do
+      if [ -e "$work/$f" ]; then
+        mkdir -p "$top/.hub/test-results/$(dirname "$f")"
+        cp -r "$work/$f" "$top/.hub/test-results/$f"
+      fi
+    done
+    echo "healthhub: failure details in .hub/test-results/" >&2
+  fi
   rm -rf "$work"
-  [ $rc -ne 0 ] && [ -d "$top/.hub/test-results" ] && echo "healthhub: failure details in .hub/test-results/" >&2
   exit $rc
 else
   exec bash "$top/scripts/run-suite.sh"

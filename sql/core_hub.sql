@@ -1,6 +1,7 @@
 -- The hub's identity and globally unique keys.
 SET search_path = healthhub, public;
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 
 -- no identity yet: minting refuses
 SELECT hub_id();
@@ -33,6 +34,7 @@ SELECT hub_id FROM hub;
 INSERT INTO hub (only_row, region, instance, hub_id) VALUES (false, '110000', 1, 11000001);
 INSERT INTO hub (region, instance, hub_id) VALUES ('110000', 1, 11000001);
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 
 -- minting and changing the identity are for the owner until profiles grant them
 CREATE ROLE hh_app;
