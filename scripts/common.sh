@@ -25,11 +25,24 @@ as_root() {
   fi
 }
 
+# Debug information and the build id record the build directory, so two
+# checkouts build different bytes from one source: compare without them.
+same_library() {
+  local tmp rc=0
+  [ -f "$2" ] || return 1
+  tmp=$(mktemp -d)
+  objcopy --strip-debug --remove-section=.note.gnu.build-id "$1" "$tmp/a" &&
+    objcopy --strip-debug --remove-section=.note.gnu.build-id "$2" "$tmp/b" &&
+    cmp -s "$tmp/a" "$tmp/b" || rc=1
+  rm -rf "$tmp"
+  return $rc
+}
+
 installed_matches_build() {
   local libdir sharedir f
   libdir=$("$pg_config_bin" --pkglibdir)
   sharedir=$("$pg_config_bin" --sharedir)/extension
-  cmp -s "$top/healthhub.so" "$libdir/healthhub.so" || return 1
+  same_library "$top/healthhub.so" "$libdir/healthhub.so" || return 1
   for f in "$top"/healthhub.control "$top"/healthhub--*.sql; do
     cmp -s "$f" "$sharedir/$(basename "$f")" || return 1
   done

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  make gcc git
+  make gcc git binutils
   postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-client-15
   libicu-dev libssl-dev pkg-config
   libipc-run-perl perl
