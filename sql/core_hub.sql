@@ -12,6 +12,7 @@ SELECT init_hub('110000', 100);
 SELECT init_hub('110000', -1);
 SELECT init_hub('110103', 1);
 SELECT init_hub('130171', 1);
+SELECT init_hub('830000', 1);
 SELECT init_hub('110199', 1);
 
 -- set, repeat (a no-op), change before any key exists

@@ -34,7 +34,7 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM healthhub.regions r
                     WHERE r.code OPERATOR(healthhub.=) region
-                      AND r.kind IN ('division', 'permit') AND r.valid_to IS NULL) THEN
+                      AND r.kind = 'division' AND r.valid_to IS NULL) THEN
         RAISE EXCEPTION 'region % is not a current division', region
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A hub is identified by a division code in force, from healthhub.regions.';
