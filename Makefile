@@ -14,17 +14,18 @@ OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql \
-              src/ident/region_code.sql \
-              src/ident/region_data.sql \
-              src/ident/resident_id.sql \
-              src/ident/uscc.sql \
-              src/ident/health_identifier.sql \
+              src/ident/region_code.sql src/ident/region_code_ops.sql \
+              src/ident/regions.sql src/ident/region_data.sql \
+              src/ident/resident_id.sql src/ident/resident_id_ops.sql \
+              src/ident/uscc.sql src/ident/uscc_ops.sql \
+              src/ident/health_identifier.sql src/ident/health_identifier_ops.sql \
               src/ident/hub.sql \
               src/core/epilogue.sql
 
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
-EXTRA_CLEAN = $(DATA_built) src/ident/region_data.sql
+GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier)
+EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK  = -lcrypto
@@ -41,8 +42,15 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: rebuild when any header changes.
+$(OBJS): $(wildcard src/*.h src/*/*.h)
+
 $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
+
+# Every identifier type gets the same operators and operator classes.
+src/ident/%_ops.sql: src/core/comparison_ops.sql.in
+	sed 's/@TYPE@/$*/g' $< > $@
 
 src/ident/region_data.sql: data/regions.csv scripts/regions-to-sql.sh
 	sh scripts/regions-to-sql.sh data/regions.csv > $@

@@ -9,15 +9,31 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "utils/sortsupport.h"
 #include "utils/builtins.h"
 
 #include "ident/ident.h"
 
+/* healthhub.health_identifier is a varlena: kind, issuer length, issuer, value */
+typedef struct HealthIdentifier
+{
+	int32		vl_len_;
+	uint8		kind;
+	uint8		issuer_len;
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* issuer then value */
+} HealthIdentifier;
+
 #define TYPE_NAME "health_identifier"
 
 #define HI_HEADER_SIZE	offsetof(HealthIdentifier, data)
-#define DatumGetHealthIdentifierP(X) ((HealthIdentifier *) PG_DETOAST_DATUM(X))
-#define PG_GETARG_HI_P(n) DatumGetHealthIdentifierP(PG_GETARG_DATUM(n))
+
+/*
+ * Values are short, so they are usually stored with a 1-byte header; read
+ * them in place (VARDATA_ANY) rather than detoasting into a copy, which
+ * would leak in sort comparators.  The payload is kind, issuer length,
+ * issuer, value.
+ */
+#define PG_GETARG_HI_PACKED(n) PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(n))
 
 static const char *const issuer_names[] = {
 	[HI_ISSUER_REGION] = "region",
@@ -79,15 +95,16 @@ hi_to_varlena(const hi_value *v)
 }
 
 static void
-hi_from_varlena(const HealthIdentifier *h, hi_value *v)
+hi_from_varlena(const struct varlena *h, hi_value *v)
 {
-	Size		value_len = VARSIZE(h) - HI_HEADER_SIZE - h->issuer_len;
+	const uint8 *p = (const uint8 *) VARDATA_ANY(h);
+	Size		value_len = VARSIZE_ANY_EXHDR(h) - 2 - p[1];
 
-	v->kind = h->kind;
-	v->issuer_len = h->issuer_len;
+	v->kind = p[0];
+	v->issuer_len = p[1];
 	v->value_len = (uint8) value_len;
-	memcpy(v->issuer, h->data, h->issuer_len);
-	memcpy(v->value, h->data + h->issuer_len, value_len);
+	memcpy(v->issuer, p + 2, v->issuer_len);
+	memcpy(v->value, p + 2 + v->issuer_len, value_len);
 }
 
 PG_FUNCTION_INFO_V1(health_identifier_in);
@@ -141,7 +158,7 @@ health_identifier_out(PG_FUNCTION_ARGS)
 	hi_value	v;
 	char	   *out = palloc(HI_TEXT_MAX + 1);
 
-	hi_from_varlena(PG_GETARG_HI_P(0), &v);
+	hi_from_varlena(PG_GETARG_HI_PACKED(0), &v);
 	hi_format(&v, out);
 	PG_RETURN_CSTRING(out);
 }
@@ -193,7 +210,7 @@ health_identifier_send(PG_FUNCTION_ARGS)
 	hi_value	v;
 	StringInfoData buf;
 
-	hi_from_varlena(PG_GETARG_HI_P(0), &v);
+	hi_from_varlena(PG_GETARG_HI_PACKED(0), &v);
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, v.kind);
 	pq_sendbyte(&buf, v.issuer_len);
@@ -204,13 +221,13 @@ health_identifier_send(PG_FUNCTION_ARGS)
 }
 
 static int
-hi_cmp_datums(FunctionCallInfo fcinfo)
+hi_cmp_datums(Datum x, Datum y)
 {
 	hi_value	a,
 				b;
 
-	hi_from_varlena(PG_GETARG_HI_P(0), &a);
-	hi_from_varlena(PG_GETARG_HI_P(1), &b);
+	hi_from_varlena(PG_DETOAST_DATUM_PACKED(x), &a);
+	hi_from_varlena(PG_DETOAST_DATUM_PACKED(y), &b);
 	return hi_compare(&a, &b);
 }
 
@@ -219,7 +236,7 @@ PG_FUNCTION_INFO_V1(name); \
 Datum \
 name(PG_FUNCTION_ARGS) \
 { \
-	int			c = hi_cmp_datums(fcinfo); \
+	int			c = hi_cmp_datums(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)); \
 	PG_RETURN_BOOL(test); \
 }
 
@@ -234,7 +251,23 @@ PG_FUNCTION_INFO_V1(health_identifier_cmp);
 Datum
 health_identifier_cmp(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(hi_cmp_datums(fcinfo));
+	PG_RETURN_INT32(hi_cmp_datums(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
+}
+
+static int
+hi_fastcmp(Datum a, Datum b, SortSupport ssup)
+{
+	return hi_cmp_datums(a, b);
+}
+
+PG_FUNCTION_INFO_V1(health_identifier_sortsupport);
+Datum
+health_identifier_sortsupport(PG_FUNCTION_ARGS)
+{
+	SortSupport ssup = (SortSupport) PG_GETARG_POINTER(0);
+
+	ssup->comparator = hi_fastcmp;
+	PG_RETURN_VOID();
 }
 
 /* Values are stored normalised, so hashing the payload is consistent with = */
@@ -242,49 +275,51 @@ PG_FUNCTION_INFO_V1(health_identifier_hash);
 Datum
 health_identifier_hash(PG_FUNCTION_ARGS)
 {
-	HealthIdentifier *h = PG_GETARG_HI_P(0);
+	struct varlena *h = PG_GETARG_HI_PACKED(0);
 
-	return hash_any((const unsigned char *) &h->kind, VARSIZE(h) - offsetof(HealthIdentifier, kind));
+	return hash_any((const unsigned char *) VARDATA_ANY(h), VARSIZE_ANY_EXHDR(h));
 }
 
 PG_FUNCTION_INFO_V1(health_identifier_hash_extended);
 Datum
 health_identifier_hash_extended(PG_FUNCTION_ARGS)
 {
-	HealthIdentifier *h = PG_GETARG_HI_P(0);
+	struct varlena *h = PG_GETARG_HI_PACKED(0);
 
-	return hash_any_extended((const unsigned char *) &h->kind,
-							 VARSIZE(h) - offsetof(HealthIdentifier, kind), PG_GETARG_INT64(1));
+	return hash_any_extended((const unsigned char *) VARDATA_ANY(h), VARSIZE_ANY_EXHDR(h),
+							 PG_GETARG_INT64(1));
 }
 
 PG_FUNCTION_INFO_V1(health_identifier_kind);
 Datum
 health_identifier_kind(PG_FUNCTION_ARGS)
 {
-	HealthIdentifier *h = PG_GETARG_HI_P(0);
+	hi_value	v;
 
-	PG_RETURN_TEXT_P(cstring_to_text(hi_kind_info(h->kind)->name));
+	hi_from_varlena(PG_GETARG_HI_PACKED(0), &v);
+	PG_RETURN_TEXT_P(cstring_to_text(hi_kind_info(v.kind)->name));
 }
 
 PG_FUNCTION_INFO_V1(health_identifier_issuer);
 Datum
 health_identifier_issuer(PG_FUNCTION_ARGS)
 {
-	HealthIdentifier *h = PG_GETARG_HI_P(0);
+	hi_value	v;
 
-	if (h->issuer_len == 0)
+	hi_from_varlena(PG_GETARG_HI_PACKED(0), &v);
+	if (v.issuer_len == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(h->data, h->issuer_len));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(v.issuer, v.issuer_len));
 }
 
 PG_FUNCTION_INFO_V1(health_identifier_value);
 Datum
 health_identifier_value(PG_FUNCTION_ARGS)
 {
-	HealthIdentifier *h = PG_GETARG_HI_P(0);
+	hi_value	v;
 
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(h->data + h->issuer_len,
-											  VARSIZE(h) - HI_HEADER_SIZE - h->issuer_len));
+	hi_from_varlena(PG_GETARG_HI_PACKED(0), &v);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(v.value, v.value_len));
 }
 
 /* The kinds and their rules, from the one table the parser uses. */

@@ -38,50 +38,15 @@ CREATE FUNCTION healthhub.health_identifier_ge(healthhub.health_identifier, heal
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_identifier_cmp(healthhub.health_identifier, healthhub.health_identifier) RETURNS integer
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION healthhub.health_identifier_sortsupport(internal) RETURNS void
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.health_identifier_hash(healthhub.health_identifier) RETURNS integer
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_identifier_hash_extended(healthhub.health_identifier, bigint) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 
-CREATE OPERATOR healthhub.= (
-    LEFTARG = healthhub.health_identifier, RIGHTARG = healthhub.health_identifier,
-    FUNCTION = healthhub.health_identifier_eq, COMMUTATOR = OPERATOR(healthhub.=),
-    NEGATOR = OPERATOR(healthhub.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
-CREATE OPERATOR healthhub.<> (
-    LEFTARG = healthhub.health_identifier, RIGHTARG = healthhub.health_identifier,
-    FUNCTION = healthhub.health_identifier_ne, COMMUTATOR = OPERATOR(healthhub.<>),
-    NEGATOR = OPERATOR(healthhub.=), RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR healthhub.< (
-    LEFTARG = healthhub.health_identifier, RIGHTARG = healthhub.health_identifier,
-    FUNCTION = healthhub.health_identifier_lt, COMMUTATOR = OPERATOR(healthhub.>),
-    NEGATOR = OPERATOR(healthhub.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR healthhub.<= (
-    LEFTARG = healthhub.health_identifier, RIGHTARG = healthhub.health_identifier,
-    FUNCTION = healthhub.health_identifier_le, COMMUTATOR = OPERATOR(healthhub.>=),
-    NEGATOR = OPERATOR(healthhub.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR healthhub.> (
-    LEFTARG = healthhub.health_identifier, RIGHTARG = healthhub.health_identifier,
-    FUNCTION = healthhub.health_identifier_gt, COMMUTATOR = OPERATOR(healthhub.<),
-    NEGATOR = OPERATOR(healthhub.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR healthhub.>= (
-    LEFTARG = healthhub.health_identifier, RIGHTARG = healthhub.health_identifier,
-    FUNCTION = healthhub.health_identifier_ge, COMMUTATOR = OPERATOR(healthhub.<=),
-    NEGATOR = OPERATOR(healthhub.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
-
-CREATE OPERATOR CLASS healthhub.health_identifier_ops
-    DEFAULT FOR TYPE healthhub.health_identifier USING btree AS
-        OPERATOR 1 healthhub.<,
-        OPERATOR 2 healthhub.<=,
-        OPERATOR 3 healthhub.=,
-        OPERATOR 4 healthhub.>=,
-        OPERATOR 5 healthhub.>,
-        FUNCTION 1 healthhub.health_identifier_cmp(healthhub.health_identifier, healthhub.health_identifier),
-        FUNCTION 4 pg_catalog.btequalimage(oid);
-CREATE OPERATOR CLASS healthhub.health_identifier_hash_ops
-    DEFAULT FOR TYPE healthhub.health_identifier USING hash AS
-        OPERATOR 1 healthhub.=,
-        FUNCTION 1 healthhub.health_identifier_hash(healthhub.health_identifier),
-        FUNCTION 2 healthhub.health_identifier_hash_extended(healthhub.health_identifier, bigint);
+-- Operators and operator classes: health_identifier_ops.sql, generated from
+-- src/core/comparison_ops.sql.in.
 
 CREATE CAST (text AS healthhub.health_identifier) WITH INOUT;
 CREATE CAST (healthhub.health_identifier AS text) WITH INOUT;

@@ -19,19 +19,4 @@ extern void hh_input_error(const char *type_name, const char *input,
 						   const char *detail, const char *hint) pg_attribute_noreturn();
 extern void hh_binary_error(const char *type_name, const char *detail) pg_attribute_noreturn();
 
-/* healthhub.uscc is pass-by-reference, 16 bytes */
-typedef uscc_value Uscc;
-
-#define DatumGetUsccP(X)		((Uscc *) DatumGetPointer(X))
-#define PG_GETARG_USCC_P(n)		DatumGetUsccP(PG_GETARG_DATUM(n))
-
-/* healthhub.health_identifier is a varlena: kind, issuer length, issuer, value */
-typedef struct HealthIdentifier
-{
-	int32		vl_len_;
-	uint8		kind;
-	uint8		issuer_len;
-	char		data[FLEXIBLE_ARRAY_MEMBER];	/* issuer then value */
-} HealthIdentifier;
-
 #endif

@@ -47,46 +47,8 @@ CREATE FUNCTION healthhub.resident_id_hash(healthhub.resident_id) RETURNS intege
 CREATE FUNCTION healthhub.resident_id_hash_extended(healthhub.resident_id, bigint) RETURNS bigint
     AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 
-CREATE OPERATOR healthhub.= (
-    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
-    FUNCTION = healthhub.resident_id_eq, COMMUTATOR = OPERATOR(healthhub.=),
-    NEGATOR = OPERATOR(healthhub.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
-CREATE OPERATOR healthhub.<> (
-    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
-    FUNCTION = healthhub.resident_id_ne, COMMUTATOR = OPERATOR(healthhub.<>),
-    NEGATOR = OPERATOR(healthhub.=), RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR healthhub.< (
-    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
-    FUNCTION = healthhub.resident_id_lt, COMMUTATOR = OPERATOR(healthhub.>),
-    NEGATOR = OPERATOR(healthhub.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR healthhub.<= (
-    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
-    FUNCTION = healthhub.resident_id_le, COMMUTATOR = OPERATOR(healthhub.>=),
-    NEGATOR = OPERATOR(healthhub.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR healthhub.> (
-    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
-    FUNCTION = healthhub.resident_id_gt, COMMUTATOR = OPERATOR(healthhub.<),
-    NEGATOR = OPERATOR(healthhub.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR healthhub.>= (
-    LEFTARG = healthhub.resident_id, RIGHTARG = healthhub.resident_id,
-    FUNCTION = healthhub.resident_id_ge, COMMUTATOR = OPERATOR(healthhub.<=),
-    NEGATOR = OPERATOR(healthhub.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
-
-CREATE OPERATOR CLASS healthhub.resident_id_ops
-    DEFAULT FOR TYPE healthhub.resident_id USING btree AS
-        OPERATOR 1 healthhub.<,
-        OPERATOR 2 healthhub.<=,
-        OPERATOR 3 healthhub.=,
-        OPERATOR 4 healthhub.>=,
-        OPERATOR 5 healthhub.>,
-        FUNCTION 1 healthhub.resident_id_cmp(healthhub.resident_id, healthhub.resident_id),
-        FUNCTION 2 healthhub.resident_id_sortsupport(internal),
-        FUNCTION 4 pg_catalog.btequalimage(oid);
-CREATE OPERATOR CLASS healthhub.resident_id_hash_ops
-    DEFAULT FOR TYPE healthhub.resident_id USING hash AS
-        OPERATOR 1 healthhub.=,
-        FUNCTION 1 healthhub.resident_id_hash(healthhub.resident_id),
-        FUNCTION 2 healthhub.resident_id_hash_extended(healthhub.resident_id, bigint);
+-- Operators and operator classes: resident_id_ops.sql, generated from
+-- src/core/comparison_ops.sql.in.
 
 -- bigint holds the 17-digit body: the check character (X included) is implied
 -- by the body, so nothing is lost and the order is the same.

@@ -13,6 +13,12 @@
 #include "ident/ident.h"
 #include "ident/region_code_parse.h"
 
+/* healthhub.uscc is pass-by-reference, 16 bytes */
+typedef uscc_value Uscc;
+
+#define DatumGetUsccP(X)		((Uscc *) DatumGetPointer(X))
+#define PG_GETARG_USCC_P(n)		DatumGetUsccP(PG_GETARG_DATUM(n))
+
 #define TYPE_NAME "uscc"
 #define INGEST_HINT "To keep a code as issued despite a failing check, use healthhub.ingest_uscc()."
 

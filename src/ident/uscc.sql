@@ -44,46 +44,8 @@ CREATE FUNCTION healthhub.uscc_hash(healthhub.uscc) RETURNS integer
 CREATE FUNCTION healthhub.uscc_hash_extended(healthhub.uscc, bigint) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 
-CREATE OPERATOR healthhub.= (
-    LEFTARG = healthhub.uscc, RIGHTARG = healthhub.uscc,
-    FUNCTION = healthhub.uscc_eq, COMMUTATOR = OPERATOR(healthhub.=),
-    NEGATOR = OPERATOR(healthhub.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
-CREATE OPERATOR healthhub.<> (
-    LEFTARG = healthhub.uscc, RIGHTARG = healthhub.uscc,
-    FUNCTION = healthhub.uscc_ne, COMMUTATOR = OPERATOR(healthhub.<>),
-    NEGATOR = OPERATOR(healthhub.=), RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR healthhub.< (
-    LEFTARG = healthhub.uscc, RIGHTARG = healthhub.uscc,
-    FUNCTION = healthhub.uscc_lt, COMMUTATOR = OPERATOR(healthhub.>),
-    NEGATOR = OPERATOR(healthhub.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR healthhub.<= (
-    LEFTARG = healthhub.uscc, RIGHTARG = healthhub.uscc,
-    FUNCTION = healthhub.uscc_le, COMMUTATOR = OPERATOR(healthhub.>=),
-    NEGATOR = OPERATOR(healthhub.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR healthhub.> (
-    LEFTARG = healthhub.uscc, RIGHTARG = healthhub.uscc,
-    FUNCTION = healthhub.uscc_gt, COMMUTATOR = OPERATOR(healthhub.<),
-    NEGATOR = OPERATOR(healthhub.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR healthhub.>= (
-    LEFTARG = healthhub.uscc, RIGHTARG = healthhub.uscc,
-    FUNCTION = healthhub.uscc_ge, COMMUTATOR = OPERATOR(healthhub.<=),
-    NEGATOR = OPERATOR(healthhub.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
-
-CREATE OPERATOR CLASS healthhub.uscc_ops
-    DEFAULT FOR TYPE healthhub.uscc USING btree AS
-        OPERATOR 1 healthhub.<,
-        OPERATOR 2 healthhub.<=,
-        OPERATOR 3 healthhub.=,
-        OPERATOR 4 healthhub.>=,
-        OPERATOR 5 healthhub.>,
-        FUNCTION 1 healthhub.uscc_cmp(healthhub.uscc, healthhub.uscc),
-        FUNCTION 2 healthhub.uscc_sortsupport(internal),
-        FUNCTION 4 pg_catalog.btequalimage(oid);
-CREATE OPERATOR CLASS healthhub.uscc_hash_ops
-    DEFAULT FOR TYPE healthhub.uscc USING hash AS
-        OPERATOR 1 healthhub.=,
-        FUNCTION 1 healthhub.uscc_hash(healthhub.uscc),
-        FUNCTION 2 healthhub.uscc_hash_extended(healthhub.uscc, bigint);
+-- Operators and operator classes: uscc_ops.sql, generated from
+-- src/core/comparison_ops.sql.in.
 
 CREATE CAST (text AS healthhub.uscc) WITH INOUT;
 CREATE CAST (healthhub.uscc AS text) WITH INOUT;
