@@ -79,6 +79,8 @@ SELECT id FROM (VALUES ('911840198001010013'::resident_id), ('11010519491231002X
 SELECT '11010519491231002X'::resident_id::text AS to_text,
        '11010519491231002X'::resident_id::bigint AS to_bigint,
        11010519491231002::bigint::resident_id AS from_bigint;
+SELECT v::resident_id FROM (VALUES (' 110105491231002 '::text)) t(v);
+SELECT v::resident_id FROM (VALUES ('110105491231002X'::text)) t(v);
 SELECT 110105194912310021::bigint::resident_id;
 SELECT 11010519491301002::bigint::resident_id;
 SELECT (-1)::bigint::resident_id;

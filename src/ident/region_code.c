@@ -3,7 +3,7 @@
  *		SQL type healthhub.region_code: PostgreSQL glue over region_code_parse.
  *
  * The value is the 6-digit code as an int4 Datum, so comparison, hashing,
- * sorting and SEND reuse int4's internal functions (see region_code.sql).
+ * sorting and SEND are int4's own functions, through C aliases.
  */
 #include "postgres.h"
 
@@ -119,3 +119,16 @@ region_code_nominal_level(PG_FUNCTION_ARGS)
 
 	PG_RETURN_TEXT_P(cstring_to_text(names[region_nominal_level(PG_GETARG_INT32(0))]));
 }
+
+/* Comparison, hashing, sorting and binary output are int4's own. */
+HH_BUILTIN_ALIAS(region_code_eq, int4eq)
+HH_BUILTIN_ALIAS(region_code_ne, int4ne)
+HH_BUILTIN_ALIAS(region_code_lt, int4lt)
+HH_BUILTIN_ALIAS(region_code_le, int4le)
+HH_BUILTIN_ALIAS(region_code_gt, int4gt)
+HH_BUILTIN_ALIAS(region_code_ge, int4ge)
+HH_BUILTIN_ALIAS(region_code_cmp, btint4cmp)
+HH_BUILTIN_ALIAS(region_code_sortsupport, btint4sortsupport)
+HH_BUILTIN_ALIAS(region_code_hash, hashint4)
+HH_BUILTIN_ALIAS(region_code_hash_extended, hashint4extended)
+HH_BUILTIN_ALIAS(region_code_send, int4send)

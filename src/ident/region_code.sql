@@ -1,5 +1,5 @@
 -- healthhub.region_code: GB/T 2260 administrative division codes.
--- Held as int4, so the operators reuse int4's internal functions.
+-- Held as int4, so the operators are int4's own functions (C aliases).
 
 CREATE TYPE healthhub.region_code;
 
@@ -10,7 +10,7 @@ CREATE FUNCTION healthhub.region_code_out(healthhub.region_code) RETURNS cstring
 CREATE FUNCTION healthhub.region_code_recv(internal) RETURNS healthhub.region_code
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.region_code_send(healthhub.region_code) RETURNS bytea
-    AS 'int4send' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE healthhub.region_code (
     INPUT = healthhub.region_code_in,
@@ -25,25 +25,25 @@ CREATE TYPE healthhub.region_code (
 COMMENT ON TYPE healthhub.region_code IS 'GB/T 2260 administrative division code (6 digits)';
 
 CREATE FUNCTION healthhub.region_code_eq(healthhub.region_code, healthhub.region_code) RETURNS boolean
-    AS 'int4eq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_ne(healthhub.region_code, healthhub.region_code) RETURNS boolean
-    AS 'int4ne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_lt(healthhub.region_code, healthhub.region_code) RETURNS boolean
-    AS 'int4lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_le(healthhub.region_code, healthhub.region_code) RETURNS boolean
-    AS 'int4le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_gt(healthhub.region_code, healthhub.region_code) RETURNS boolean
-    AS 'int4gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_ge(healthhub.region_code, healthhub.region_code) RETURNS boolean
-    AS 'int4ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_cmp(healthhub.region_code, healthhub.region_code) RETURNS integer
-    AS 'btint4cmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_sortsupport(internal) RETURNS void
-    AS 'btint4sortsupport' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.region_code_hash(healthhub.region_code) RETURNS integer
-    AS 'hashint4' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.region_code_hash_extended(healthhub.region_code, bigint) RETURNS bigint
-    AS 'hashint4extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 
 -- Operators and operator classes: region_code_ops.sql, generated from
 -- src/core/comparison_ops.sql.in.

@@ -3,7 +3,7 @@
  *		SQL type healthhub.resident_id: PostgreSQL glue over resident_id_parse.
  *
  * The value is the 17-digit body as an int8 Datum, so comparison, hashing,
- * sorting and SEND reuse int8's internal functions (see resident_id.sql).
+ * sorting and SEND are int8's own functions, through C aliases.
  */
 #include "postgres.h"
 
@@ -62,23 +62,40 @@ resident_id_problem_text(rid_status st, const rid_error *e, const char **hint)
 	return NULL;
 }
 
-PG_FUNCTION_INFO_V1(resident_id_in);
-Datum
-resident_id_in(PG_FUNCTION_ARGS)
+static int64
+parse_or_raise(const char *str, size_t len)
 {
-	char	   *str = PG_GETARG_CSTRING(0);
 	int64		body;
 	rid_error	err;
-	rid_status	st = rid_parse(str, strlen(str), &body, &err);
+	rid_status	st = rid_parse(str, len, &body, &err);
 
 	if (st != RID_OK)
 	{
 		const char *hint;
 		char	   *detail = resident_id_problem_text(st, &err, &hint);
 
-		hh_input_error(TYPE_NAME, str, detail, hint);
+		hh_input_error(TYPE_NAME, pnstrdup(str, len), detail, hint);
 	}
-	PG_RETURN_INT64(body);
+	return body;
+}
+
+PG_FUNCTION_INFO_V1(resident_id_in);
+Datum
+resident_id_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+
+	PG_RETURN_INT64(parse_or_raise(str, strlen(str)));
+}
+
+/* The text cast, without the detour through a C string that WITH INOUT takes. */
+PG_FUNCTION_INFO_V1(resident_id_from_text);
+Datum
+resident_id_from_text(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_INT64(parse_or_raise(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 }
 
 PG_FUNCTION_INFO_V1(resident_id_out);
@@ -240,3 +257,16 @@ resident_id_problem(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(resident_id_problem_text(st, &err, &hint)));
 }
+
+/* Comparison, hashing, sorting and binary output are int8's own. */
+HH_BUILTIN_ALIAS(resident_id_eq, int8eq)
+HH_BUILTIN_ALIAS(resident_id_ne, int8ne)
+HH_BUILTIN_ALIAS(resident_id_lt, int8lt)
+HH_BUILTIN_ALIAS(resident_id_le, int8le)
+HH_BUILTIN_ALIAS(resident_id_gt, int8gt)
+HH_BUILTIN_ALIAS(resident_id_ge, int8ge)
+HH_BUILTIN_ALIAS(resident_id_cmp, btint8cmp)
+HH_BUILTIN_ALIAS(resident_id_sortsupport, btint8sortsupport)
+HH_BUILTIN_ALIAS(resident_id_hash, hashint8)
+HH_BUILTIN_ALIAS(resident_id_hash_extended, hashint8extended)
+HH_BUILTIN_ALIAS(resident_id_send, int8send)

@@ -1,7 +1,7 @@
 -- healthhub.resident_id: GB 11643 resident identity numbers, including the
 -- HK/Macau/Taiwan residence permits and the 2023 foreign permanent resident
 -- card.  Held as the 17-digit body in an int8, so the operators, hashing and
--- sort support reuse int8's internal functions.
+-- sort support are int8's own functions (C aliases, see ident.h).
 
 CREATE TYPE healthhub.resident_id;
 
@@ -12,7 +12,7 @@ CREATE FUNCTION healthhub.resident_id_out(healthhub.resident_id) RETURNS cstring
 CREATE FUNCTION healthhub.resident_id_recv(internal) RETURNS healthhub.resident_id
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.resident_id_send(healthhub.resident_id) RETURNS bytea
-    AS 'int8send' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE healthhub.resident_id (
     INPUT = healthhub.resident_id_in,
@@ -27,25 +27,25 @@ CREATE TYPE healthhub.resident_id (
 COMMENT ON TYPE healthhub.resident_id IS 'GB 11643 resident identity number (18 characters, check character verified)';
 
 CREATE FUNCTION healthhub.resident_id_eq(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
-    AS 'int8eq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_ne(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
-    AS 'int8ne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_lt(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
-    AS 'int8lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_le(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
-    AS 'int8le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_gt(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
-    AS 'int8gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_ge(healthhub.resident_id, healthhub.resident_id) RETURNS boolean
-    AS 'int8ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_cmp(healthhub.resident_id, healthhub.resident_id) RETURNS integer
-    AS 'btint8cmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_sortsupport(internal) RETURNS void
-    AS 'btint8sortsupport' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.resident_id_hash(healthhub.resident_id) RETURNS integer
-    AS 'hashint8' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.resident_id_hash_extended(healthhub.resident_id, bigint) RETURNS bigint
-    AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 
 -- Operators and operator classes: resident_id_ops.sql, generated from
 -- src/core/comparison_ops.sql.in.
@@ -56,7 +56,9 @@ CREATE FUNCTION healthhub.resident_id(bigint) RETURNS healthhub.resident_id
     AS 'MODULE_PATHNAME', 'resident_id_from_bigint' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE CAST (bigint AS healthhub.resident_id) WITH FUNCTION healthhub.resident_id(bigint);
 CREATE CAST (healthhub.resident_id AS bigint) WITHOUT FUNCTION;
-CREATE CAST (text AS healthhub.resident_id) WITH INOUT;
+CREATE FUNCTION healthhub.resident_id(text) RETURNS healthhub.resident_id
+    AS 'MODULE_PATHNAME', 'resident_id_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (text AS healthhub.resident_id) WITH FUNCTION healthhub.resident_id(text);
 CREATE CAST (healthhub.resident_id AS text) WITH INOUT;
 
 CREATE FUNCTION healthhub.birth_date(healthhub.resident_id) RETURNS date
