@@ -16,6 +16,7 @@ m AS (
            max(v) FILTER (WHERE figure = 'validate' AND variant = 'no_check') AS val_none,
            max(v) FILTER (WHERE figure = 'validate' AND variant = 'cast') AS val_cast,
            max(v) FILTER (WHERE figure = 'validate' AND variant = 'regex') AS val_re,
+           max(v) FILTER (WHERE figure = 'validate' AND variant = 'is_valid') AS val_fn,
            max(v) FILTER (WHERE figure = 'sort' AND variant = 'resident_id') AS sort_rid,
            max(v) FILTER (WHERE figure = 'sort' AND variant = 'bigint') AS sort_big,
            max(v) FILTER (WHERE figure = 'btree' AND variant = 'resident_id') AS bt_rid,
@@ -31,6 +32,7 @@ c AS (
     SELECT m.*,
            (val_cast - val_none) * 1000 / n AS cast_us,
            (val_re - val_none) * 1000 / n AS re_us,
+           (val_fn - val_none) * 1000 / n AS fn_us,
            CASE WHEN n % 1000000 = 0 THEN (n / 1000000) || 'M'
                 WHEN n % 1000 = 0 THEN (n / 1000) || 'k'
                 ELSE n::text END AS n1,
@@ -58,24 +60,27 @@ r(ord, figure, hh, base, ratio, target, met) AS (
     SELECT 5, 'validate: cast vs regex, us/value', cast_us, re_us, cast_us / re_us,
            '<= 0.10x', cast_us / re_us <= 0.1 FROM c
     UNION ALL
-    SELECT 6, 'sort ' || n2 || ' vs bigint (ms)', sort_rid, sort_big, sort_rid / sort_big,
-           '<= 1.20x', sort_rid / sort_big <= 1.20 FROM c
-    UNION ALL
-    SELECT 7, 'btree ' || n1 || ' vs bigint (bytes)', bt_rid, bt_big, bt_rid / bt_big,
-           '= 1.00x', bt_rid = bt_big FROM c
-    UNION ALL
-    SELECT 8, n10 || ' lookups, PL/pgSQL loop (ms)', lk_rid, lk_big, lk_rid / lk_big,
+    SELECT 6, 'validate: is_valid_resident_id(), us/value', fn_us, NULL, NULL,
            'report', NULL FROM c
     UNION ALL
-    SELECT 9, 'lookup via pgbench, us/stmt', pb_rid * 1000, pb_big * 1000, pb_rid / pb_big,
+    SELECT 7, 'sort ' || n2 || ' vs bigint (ms)', sort_rid, sort_big, sort_rid / sort_big,
+           '<= 1.20x', sort_rid / sort_big <= 1.20 FROM c
+    UNION ALL
+    SELECT 8, 'btree ' || n1 || ' vs bigint (bytes)', bt_rid, bt_big, bt_rid / bt_big,
+           '= 1.00x', bt_rid = bt_big FROM c
+    UNION ALL
+    SELECT 9, n10 || ' lookups, PL/pgSQL loop (ms)', lk_rid, lk_big, lk_rid / lk_big,
+           'report', NULL FROM c
+    UNION ALL
+    SELECT 10, 'lookup via pgbench, us/stmt', pb_rid * 1000, pb_big * 1000, pb_rid / pb_big,
            'report', NULL FROM c
 )
 SELECT figure,
-       CASE WHEN ord = 7 THEN to_char(hh, 'FM999999999990')
-            WHEN ord IN (4, 5, 9) THEN to_char(hh, 'FM99990.000')
+       CASE WHEN ord = 8 THEN to_char(hh, 'FM999999999990')
+            WHEN ord IN (4, 5, 6) THEN to_char(hh, 'FM99990.000')
             ELSE to_char(hh, 'FM9999999990.0') END AS healthhub,
-       coalesce(CASE WHEN ord = 7 THEN to_char(base, 'FM999999999990')
-                     WHEN ord IN (5, 9) THEN to_char(base, 'FM99990.000')
+       coalesce(CASE WHEN ord = 8 THEN to_char(base, 'FM999999999990')
+                     WHEN ord = 5 THEN to_char(base, 'FM99990.000')
                      ELSE to_char(base, 'FM9999999990.0') END, '-') AS baseline,
        coalesce(to_char(ratio, 'FM9990.00') || 'x', '-') AS ratio,
        target,

@@ -132,8 +132,8 @@ ref_province(int code)
 	two[0] = (char) ('0' + code / 10);
 	two[1] = (char) ('0' + code % 10);
 	two[2] = '\0';
-	for (const char *p = list; *p; p += 3)
-		if (p[0] == two[0] && p[1] == two[1])
+	for (size_t i = 0; i + 1 < strlen(list); i += 3)
+		if (list[i] == two[0] && list[i + 1] == two[1])
 			return true;
 	return false;
 }
@@ -420,18 +420,12 @@ ref_decode(const uint8_t *s, size_t len, uint32_t *cp)
 			return 1;
 		v = (v << 6) | (s[i] & 0x3F);
 	}
-#ifdef REF_LAX_UTF8
-	/* only C0/C1 and F5-F7 leads are refused (what a lead-byte check does) */
-	if ((n == 2 && v < 0x80) || (n == 4 && c > 0xF4))
-		return 1;
-#else
 	{
 		static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
 
 		if (v < min_for_len[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
 			return 1;
 	}
-#endif
 	*cp = v;
 	return n;
 }
@@ -446,7 +440,8 @@ size_t
 ref_fold(const uint8_t *in, size_t len, char *out, size_t outcap,
 		 int options, ref_fold_result *res)
 {
-	uint32_t   *cps = malloc((len + 1) * sizeof(uint32_t));
+	uint32_t	stackbuf[256];
+	uint32_t   *cps = len <= 256 ? stackbuf : malloc(len * sizeof(uint32_t));
 	size_t		ncp = 0;
 	size_t		first;
 	size_t		last;
@@ -513,6 +508,7 @@ ref_fold(const uint8_t *in, size_t len, char *out, size_t outcap,
 		out[nout++] = (char) cp;
 	}
 	res->nchars = k;
-	free(cps);
+	if (cps != stackbuf)
+		free(cps);
 	return nout;
 }

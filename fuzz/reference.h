@@ -84,8 +84,7 @@ extern bool ref_region_code_ok(int32_t code);
  * Reference for hh_fold_ascii: strict UTF-8 (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF); a byte that does not start a
  * well-formed sequence counts as one character U+FFFD.  Returns the number of
- * bytes written; fields as in hh_fold_result.  With REF_LAX_UTF8 defined the
- * decoder only checks lead and continuation bytes (so overlong forms decode).
+ * bytes written; fields as in hh_fold_result.
  */
 typedef struct ref_fold_result
 {

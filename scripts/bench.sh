@@ -2,7 +2,8 @@
 # `make bench`: healthhub.resident_id against its baselines, all in one run.
 #
 #   BENCH_SCALE        1 = 1M values (default); may be fractional, e.g. 0.1
-#   BENCH_REPS         timed runs per variant, median reported (default 5)
+#   BENCH_REPS         timed runs per COPY variant (default 7); the short
+#                      read-only figures run 2 x BENCH_REPS times; medians
 #   BENCH_PGBENCH_REPS pgbench runs per variant (default 3; 0 skips pgbench)
 #   BENCH_KEEP         1 = leave the cluster and database "bench" running
 #
@@ -11,10 +12,12 @@
 # results table is printed and written to bench/out/ident-results.txt.
 # See bench/README.md for what each figure means.
 set -euo pipefail
+. "$(dirname "$0")/common.sh"    # sets top
+ensure_deps
+build_and_install
 
-top=$(cd "$(dirname "$0")/.." && pwd)
 scale=${BENCH_SCALE:-1}
-reps=${BENCH_REPS:-5}
+reps=${BENCH_REPS:-7}
 pgreps=${BENCH_PGBENCH_REPS:-3}
 keep=${BENCH_KEEP:-0}
 
@@ -25,13 +28,16 @@ die() { echo "bench: $*" >&2; exit 1; }
 n=$(awk -v s="$scale" 'BEGIN { printf "%d", s * 1000000 + 0.5 }')
 [ "$n" -ge 10000 ] || die "BENCH_SCALE too small (needs at least 10000 values)"
 nkeys=$((n / 10))
+qreps=$((2 * reps))                  # short read-only queries: more runs
+plreps=$((reps < 3 ? reps : 3))      # COPY through the PL/pgSQL CHECK is slow
 command -v perl >/dev/null || die "perl is required"
 
 t_start=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*"; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
 
-say "healthhub bench: scale $scale ($n values), $reps runs per variant (median), pgbench runs $pgreps"
-load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+say "healthhub bench: scale $scale ($n values); runs: COPY $reps, queries $qreps, pgbench $pgreps"
+load_start=$(loadavg)
 
 # --- cluster ----------------------------------------------------------------
 bash "$top/scripts/cluster.sh" start bench
@@ -78,7 +84,7 @@ psql_db bench -v ids="$work/ids.txt" -v bodies="$work/bodies.txt" \
   -v ids2="$work/ids2.txt" -v bodies2="$work/bodies2.txt" -v n="$n" \
   -f "$top/bench/setup.sql" || die "setup failed (is the extension installed? run: make && make install)"
 
-# --- timed runs (bench.run in bench/setup.sql) ------------------------------
+# --- timed runs (procedure bench.run in bench/setup.sql) --------------------
 lit() { printf "'%s'" "${1//\'/\'\'}"; }   # SQL string literal
 copy_stmt() { lit "COPY bench.$1 FROM '$2'"; }
 truncate_stmt() { lit "TRUNCATE bench.$1"; }
@@ -91,34 +97,34 @@ psql_db bench -c "CALL bench.run('copy',
           $(copy_stmt copy_txt_re "$work/ids.txt")],
     $reps)"
 
-# the PL/pgSQL validator is two orders slower: fewer runs, no warm-up round
-plreps=$((reps < 3 ? reps : 3))
 say "COPY $n values: text + PL/pgSQL CHECK ($plreps runs)"
 psql_db bench -c "CALL bench.run('copy', ARRAY['text_plpgsql'], ARRAY[$(truncate_stmt copy_txt_pl)],
     ARRAY[$(copy_stmt copy_txt_pl "$work/ids.txt")], $plreps, 0)"
 psql_db bench -c 'TRUNCATE bench.copy_rid, bench.copy_big, bench.copy_txt_re, bench.copy_txt_pl'
 
-say "validation cost: count(v), count(v::resident_id), count(v ~ regex) over $n rows"
+say "validation cost over $n text values: none, cast, regex, is_valid_resident_id ($qreps runs each)"
 psql_db bench -c "CALL bench.run('validate',
-    ARRAY['no_check', 'cast', 'regex'], ARRAY[NULL, NULL, NULL]::text[],
+    ARRAY['no_check', 'cast', 'regex', 'is_valid'], ARRAY[NULL, NULL, NULL, NULL]::text[],
     ARRAY['SELECT count(v) FROM bench.src',
           'SELECT count(v::healthhub.resident_id) FROM bench.src',
-          'SELECT count(v ~ ''^[0-9]{17}[0-9X]\$'') FROM bench.src'],
-    $reps)"
+          'SELECT count(v ~ ''^[0-9]{17}[0-9X]\$'') FROM bench.src',
+          'SELECT count(healthhub.is_valid_resident_id(v)) FROM bench.src'],
+    $qreps)"
 
-say "sort $((2 * n)) values: resident_id, bigint"
+say "sort $((2 * n)) values: resident_id, bigint ($qreps runs each)"
 sortq() { lit "SELECT count(*) FROM (SELECT v FROM bench.$1 ORDER BY v OFFSET 0) s"; }
 psql_db bench -c "CALL bench.run('sort', ARRAY['resident_id', 'bigint'], ARRAY[NULL, NULL]::text[],
-    ARRAY[$(sortq sort_rid), $(sortq sort_big)], $reps)"
+    ARRAY[$(sortq sort_rid), $(sortq sort_big)], $qreps)"
 # evidence that both sorted in memory the same way
-for t in sort_rid sort_big; do
+sort_methods=$(for t in sort_rid sort_big; do
   psql_db bench -At -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) SELECT count(*) FROM (SELECT v FROM bench.$t ORDER BY v OFFSET 0) s" |
-    sed -n "s/^ *Sort Method: \(.*\)/         $t: sort method \1/p"
-done
+    sed -n "s/^ *Sort Method: \(.*\)/  $t: \1/p"
+done)
+echo "$sort_methods"
 
-say "$nkeys point lookups in a PL/pgSQL loop: resident_id, bigint"
+say "$nkeys point lookups in a PL/pgSQL loop: resident_id, bigint ($qreps runs each)"
 psql_db bench -c "CALL bench.run('lookup', ARRAY['resident_id', 'bigint'], ARRAY[NULL, NULL]::text[],
-    ARRAY['SELECT bench.lookups_rid()', 'SELECT bench.lookups_big()'], $reps)"
+    ARRAY['SELECT bench.lookups_rid()', 'SELECT bench.lookups_big()'], $qreps)"
 
 if [ "$pgreps" -gt 0 ]; then
   pgbench=$pgbin/pgbench
@@ -146,7 +152,7 @@ fi
 
 # --- sanity: every run processed every row ----------------------------------
 bad=$(psql_db bench -At -c "
-  SELECT string_agg(DISTINCT figure || '/' || variant || ' result ' || result, ', ')
+  SELECT string_agg(DISTINCT figure || '/' || variant || ' result ' || coalesce(result::text, 'NULL'), ', ')
   FROM bench.sample
   WHERE result IS DISTINCT FROM CASE figure WHEN 'sort' THEN 2 * $n
                                              WHEN 'lookup' THEN $nkeys
@@ -155,23 +161,32 @@ bad=$(psql_db bench -At -c "
 [ -z "$bad" ] || die "unexpected row counts: $bad"
 
 # --- report -----------------------------------------------------------------
-load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+load_end=$(loadavg)
+build_note=
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+  build_note="commit $(git -C "$top" rev-parse --short HEAD)"
+  git -C "$top" diff --quiet HEAD -- src 2>/dev/null || build_note="$build_note + uncommitted changes in src/"
+fi
+installed_so="$("$HUB_BINDIR/pg_config" --pkglibdir 2>/dev/null || true)/healthhub.so"
+if [ -f "$top/healthhub.so" ] && [ -f "$installed_so" ] && ! cmp -s "$top/healthhub.so" "$installed_so"; then
+  build_note="$build_note; NOTE: the installed healthhub.so differs from ./healthhub.so (run make install)"
+fi
 mkdir -p "$top/bench/out"
 out="$top/bench/out/ident-results.txt"
 {
-  echo "healthhub resident_id benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-  echo "commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'),"\
-       "$(psql_db bench -At -c 'SHOW server_version'), $(nproc) CPUs,"\
-       "load average $load_start at start, $load_end at end"
-  echo "scale $scale: $n values; medians of $reps runs ($plreps for PL/pgSQL COPY, $pgreps for pgbench);"\
-       "wall time $(($(date +%s) - t_start)) s"
+  echo "healthhub resident_id benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), ${build_note:-not a git checkout}"
+  echo "$(psql_db bench -At -c 'SHOW server_version'), $(nproc) CPUs, load average $load_start at start, $load_end at end"
+  echo "scale $scale = $n values; medians of $reps runs (COPY; $plreps for the PL/pgSQL CHECK), $qreps runs (queries),"\
+       "$pgreps runs (pgbench); wall time $(($(date +%s) - t_start)) s"
   echo
   psql_db bench -P border=1 -P footer=off -f "$top/bench/report.sql"
   echo
-  echo "runs (all values, ms; btree in bytes; pgbench in ms per statement):"
-  psql_db bench -At -F ' ' -c "
+  echo "sort methods (EXPLAIN ANALYZE):"
+  echo "$sort_methods"
+  echo "all runs, in order (ms; btree in bytes; pgbench in ms per lookup statement):"
+  psql_db bench -At -c "
     SELECT format('  %-9s %-13s %s', figure, variant,
-                  string_agg(round(value::numeric, CASE WHEN figure = 'btree' THEN 0 ELSE 3 END)::text,
+                  string_agg(round(value::numeric, CASE figure WHEN 'btree' THEN 0 WHEN 'pgbench' THEN 3 ELSE 1 END)::text,
                              ' ' ORDER BY rep))
     FROM bench.sample GROUP BY figure, variant
     ORDER BY min(ctid), figure, variant"

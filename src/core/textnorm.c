@@ -6,13 +6,17 @@
 
 /*
  * Decode one UTF-8 character at s (len bytes available).  Returns its length
- * in bytes and stores the code point; malformed input decodes as one byte
- * with code point 0xFFFD so that it is reported, never skipped.
+ * in bytes and stores the code point.  Malformed input (RFC 3629: overlong
+ * forms, surrogates, code points past U+10FFFF, bad continuation bytes,
+ * truncation) decodes as one byte with code point 0xFFFD, so that it is
+ * reported, never skipped and never folded: an overlong '1' is not a digit.
  */
 static size_t
 decode_utf8(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	unsigned char c = s[0];
+	unsigned char lo = 0x80,
+				hi = 0xBF;		/* allowed range of the second byte */
 	size_t		n;
 	uint32_t	v;
 
@@ -30,18 +34,24 @@ decode_utf8(const unsigned char *s, size_t len, uint32_t *cp)
 	{
 		n = 3;
 		v = c & 0x0F;
+		if (c == 0xE0)
+			lo = 0xA0;			/* no overlong forms */
+		else if (c == 0xED)
+			hi = 0x9F;			/* no surrogates */
 	}
 	else if (c >= 0xF0 && c <= 0xF4)
 	{
 		n = 4;
 		v = c & 0x07;
+		if (c == 0xF0)
+			lo = 0x90;			/* no overlong forms */
+		else if (c == 0xF4)
+			hi = 0x8F;			/* nothing past U+10FFFF */
 	}
 	else
-	{
-		*cp = 0xFFFD;
-		return 1;
-	}
-	if (n > len)
+		n = 0;
+
+	if (n == 0 || n > len || s[1] < lo || s[1] > hi)
 	{
 		*cp = 0xFFFD;
 		return 1;
