@@ -2,15 +2,16 @@
 # lives beside each area's C code, in the fixed order of SQL_PARTS.
 
 EXTENSION   = healthhub
-EXTVERSION  = 0.1
+EXTVERSION  = 0.2
 MODULE_big  = healthhub
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
+REGISTRY_OBJS = src/registry/pseudonym.o src/registry/audit_hash.o src/core/digest.o
 IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
               src/ident/region_code_parse.o src/ident/health_identifier_parse.o \
               src/ident/resident_id.o src/ident/uscc.o src/ident/region_code.o \
               src/ident/health_identifier.o src/ident/ident_error.o
-OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS)
+OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(REGISTRY_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql \
@@ -21,9 +22,17 @@ SQL_PARTS   = src/core/prelude.sql \
               src/ident/health_identifier.sql src/ident/health_identifier_ops.sql \
               src/ident/hub.sql \
               src/core/epilogue.sql
+# What 0.2 adds; also the body of the upgrade script healthhub--0.1--0.2.sql.
+SQL_PARTS_0_2 = src/registry/profiles.sql \
+              src/registry/masking.sql \
+              src/registry/audit.sql \
+              src/registry/registry.sql \
+              src/registry/loading.sql
 
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+# Released install scripts are frozen in versions/ (the upgrade tests start
+# from them); the current version and the upgrade into it are assembled.
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1--0.2.sql
+DATA        = $(wildcard versions/$(EXTENSION)--*.sql)
 GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier)
 EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
@@ -45,8 +54,11 @@ include $(PGXS)
 # PGXS tracks no header dependencies: rebuild when any header changes.
 $(OBJS): $(wildcard src/*.h src/*/*.h)
 
-$(DATA_built): $(SQL_PARTS)
-	cat $(SQL_PARTS) > $@
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(SQL_PARTS_0_2)
+	cat $^ > $@
+
+$(EXTENSION)--0.1--0.2.sql: $(SQL_PARTS_0_2)
+	{ echo '\\echo Use "ALTER EXTENSION healthhub UPDATE" to load this file. \\quit'; cat $^; } > $@
 
 # Every identifier type gets the same operators and operator classes.
 src/ident/%_ops.sql: src/core/comparison_ops.sql.in

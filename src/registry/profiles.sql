@@ -1,0 +1,158 @@
+-- Role profiles.  healthhub creates no roles: a DBA creates login roles and
+-- gives each one or more profiles with healthhub.grant_profile().  A profile
+-- is a set of privileges (healthhub.profile_privileges, filled by each area's
+-- SQL) plus, for the profiles that act for an institution, that institution.
+--
+-- Which institution a connection acts for comes from healthhub.role_profiles,
+-- a table the connection cannot write, keyed by current_user: never from a
+-- setting, since any role can SET a custom setting.
+
+CREATE TABLE healthhub.profiles (
+    profile         text PRIMARY KEY,
+    needs_institution boolean NOT NULL,
+    description     text NOT NULL
+);
+INSERT INTO healthhub.profiles VALUES
+    ('hub_admin',       false, 'runs the hub: registries, profiles, secrets, checkpoints'),
+    ('institution_app', true,  'an institution''s application: rows of its own institution only (RLS)'),
+    ('clinician',       true,  'a physician or nurse acting at an institution'),
+    ('pharmacist',      true,  'a pharmacist reviewing and dispensing at an institution or pharmacy'),
+    ('insurer',         false, 'a medical insurance fund: settlement data'),
+    ('statistician',    false, 'aggregates, masked data and pseudonyms only'),
+    ('auditor',         false, 'the audit trail, read-only');
+
+-- What each profile may do.  Objects are named by text (a table's qualified
+-- name, a function's signature) so the rows survive dump and restore.
+CREATE TABLE healthhub.profile_privileges (
+    profile     text NOT NULL REFERENCES healthhub.profiles,
+    object_kind text NOT NULL CHECK (object_kind IN ('table', 'function', 'sequence')),
+    object_name text NOT NULL,
+    privileges  text NOT NULL
+        CHECK (privileges ~ '^(SELECT|INSERT|UPDATE|DELETE|EXECUTE|USAGE)(, (SELECT|INSERT|UPDATE|DELETE|USAGE))*$'),
+    PRIMARY KEY (profile, object_kind, object_name)
+);
+
+CREATE TABLE healthhub.role_profiles (
+    role_name       name NOT NULL,
+    profile         text NOT NULL REFERENCES healthhub.profiles,
+    institution_key bigint,
+    granted_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    granted_by      name NOT NULL DEFAULT SESSION_USER,
+    PRIMARY KEY (role_name, profile)
+);
+COMMENT ON TABLE healthhub.role_profiles IS 'Which profiles each role holds, and the institution it acts for';
+SELECT pg_catalog.pg_extension_config_dump('healthhub.role_profiles', '');
+
+-- Every role may read its own rows, and only those.
+ALTER TABLE healthhub.role_profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY role_profiles_own ON healthhub.role_profiles FOR SELECT
+    USING (role_name OPERATOR(pg_catalog.=) CURRENT_USER);
+GRANT SELECT ON healthhub.role_profiles TO PUBLIC;
+GRANT SELECT ON healthhub.profiles TO PUBLIC;
+
+-- The institution the current role acts for (NULL if none).
+CREATE FUNCTION healthhub.acting_institution() RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT rp.institution_key FROM healthhub.role_profiles rp
+     WHERE rp.role_name OPERATOR(pg_catalog.=) CURRENT_USER AND rp.institution_key IS NOT NULL
+     ORDER BY rp.profile LIMIT 1;
+END;
+
+CREATE FUNCTION healthhub.has_profile(profile text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM healthhub.role_profiles rp
+                    WHERE rp.role_name OPERATOR(pg_catalog.=) CURRENT_USER
+                      AND rp.profile OPERATOR(pg_catalog.=) has_profile.profile);
+END;
+
+-- Grant (or re-grant) the privileges of every profile a role holds.
+CREATE FUNCTION healthhub.apply_profile_privileges(role_name name, profile text, grant_them boolean)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+BEGIN
+    FOR p IN SELECT pp.object_kind, pp.object_name, pp.privileges
+               FROM healthhub.profile_privileges pp
+              WHERE pp.profile = apply_profile_privileges.profile
+              ORDER BY pp.object_kind, pp.object_name
+    LOOP
+        -- object names come from the extension's own table, the role is quoted
+        EXECUTE format(CASE WHEN grant_them THEN 'GRANT %s ON %s %s TO %I' ELSE 'REVOKE %s ON %s %s FROM %I' END,
+                       p.privileges, upper(p.object_kind), p.object_name, role_name);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.apply_profile_privileges(name, text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION healthhub.grant_profile(role regrole, profile text, institution bigint DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    def healthhub.profiles%ROWTYPE;
+    rname name := role::text;
+BEGIN
+    SELECT * INTO def FROM healthhub.profiles p WHERE p.profile = grant_profile.profile;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown profile "%"', profile
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The profiles are listed in healthhub.profiles.';
+    END IF;
+    IF def.needs_institution AND institution IS NULL THEN
+        RAISE EXCEPTION 'profile "%" acts for an institution', profile
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the institution key: healthhub.grant_profile(role, profile, institution).';
+    END IF;
+    IF NOT def.needs_institution AND institution IS NOT NULL THEN
+        RAISE EXCEPTION 'profile "%" does not act for an institution', profile
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM healthhub.role_profiles rp
+                WHERE rp.role_name = rname AND rp.institution_key IS DISTINCT FROM institution
+                  AND rp.institution_key IS NOT NULL AND institution IS NOT NULL) THEN
+        RAISE EXCEPTION 'role % already acts for another institution', role
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A role acts for one institution; create one role per institution.';
+    END IF;
+    IF (SELECT rolsuper FROM pg_roles WHERE oid = role) THEN
+        RAISE EXCEPTION 'role % is a superuser', role
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Superusers bypass row level security; profiles are for ordinary roles.';
+    END IF;
+    INSERT INTO healthhub.role_profiles (role_name, profile, institution_key)
+    VALUES (rname, profile, institution)
+    ON CONFLICT ON CONSTRAINT role_profiles_pkey
+    DO UPDATE SET institution_key = EXCLUDED.institution_key, granted_at = now(), granted_by = SESSION_USER;
+    PERFORM healthhub.apply_profile_privileges(rname, profile, true);
+END
+$$;
+
+CREATE FUNCTION healthhub.revoke_profile(role regrole, profile text)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rname name := role::text;
+    other text;
+BEGIN
+    DELETE FROM healthhub.role_profiles rp WHERE rp.role_name = rname AND rp.profile = revoke_profile.profile;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'role % does not hold profile "%"', role, profile
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM healthhub.apply_profile_privileges(rname, profile, false);
+    -- what another profile of the role also grants must stay
+    FOR other IN SELECT rp.profile FROM healthhub.role_profiles rp WHERE rp.role_name = rname LOOP
+        PERFORM healthhub.apply_profile_privileges(rname, other, true);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.grant_profile(regrole, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.revoke_profile(regrole, text) FROM PUBLIC;
