@@ -40,7 +40,7 @@ END;
 -- Keep the address down to its district or county, hide the rest.
 CREATE FUNCTION healthhub.mask_address(address text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN COALESCE(pg_catalog.substring(address, '^.{1,15}?[区县旗]'),
+    RETURN COALESCE(pg_catalog.substring(address, '^.{1,15}[区县旗]'),
                                pg_catalog.left(address, 6)) OPERATOR(pg_catalog.||) '****';
 
 -- The policy: per profile and kind of data, how it is presented.  Shipped
@@ -51,7 +51,7 @@ CREATE TABLE healthhub.masking_policy (
     data_kind       text NOT NULL CHECK (data_kind IN ('resident_id', 'name', 'phone', 'address')),
     presentation    text NOT NULL CHECK (presentation IN ('full', 'masked', 'pseudonym', 'hidden')),
     origin          text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local')),
-    CHECK (presentation <> 'pseudonym' OR data_kind = 'resident_id'),
+    CONSTRAINT only_id_numbers_have_pseudonyms CHECK (presentation <> 'pseudonym' OR data_kind = 'resident_id'),
     PRIMARY KEY (profile, data_kind, origin)
 );
 SELECT pg_catalog.pg_extension_config_dump('healthhub.masking_policy', 'WHERE origin = ''local''');
