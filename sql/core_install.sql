@@ -10,12 +10,12 @@ SELECT extname, extversion, extrelocatable, n.nspname AS schema
 -- every type has binary I/O, and every comparison/hash function is leakproof
 SELECT t.typname, t.typlen, t.typbyval, t.typreceive <> 0 AS has_recv, t.typsend <> 0 AS has_send
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE n.nspname = 'healthhub' AND t.typtype = 'b' ORDER BY t.typname;
+ WHERE n.nspname = 'healthhub' AND t.typtype = 'b' AND t.typcategory <> 'A' ORDER BY t.typname;
 
 SELECT p.proname
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'healthhub'
-   AND p.proname ~ '_(eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
+   AND p.proname ~ '^(resident_id|uscc|region_code|health_identifier)_(eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
    AND NOT p.proleakproof
  ORDER BY 1;
 
@@ -34,11 +34,16 @@ SELECT c.relname, cfg.condition
   JOIN pg_class c ON c.oid = cfg.oid
  WHERE e.extname = 'healthhub' ORDER BY 1;
 
--- SECURITY DEFINER functions would need a pinned search_path; plpgsql ones pin it anyway
-SELECT p.proname, p.prosecdef, p.proconfig
+-- every SECURITY DEFINER and PL/pgSQL function pins its search_path
+SELECT count(*) AS unpinned
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang
- WHERE n.nspname = 'healthhub' AND (p.prosecdef OR l.lanname = 'plpgsql') ORDER BY 1;
+ WHERE n.nspname = 'healthhub' AND (p.prosecdef OR l.lanname = 'plpgsql')
+   AND NOT coalesce(p.proconfig @> '{"search_path=pg_catalog, pg_temp"}', false);
+-- the functions that run with their owner's rights: the surface to review
+SELECT p.oid::regprocedure AS security_definer
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'healthhub' AND p.prosecdef ORDER BY p.oid::regprocedure::text;
 
 -- DROP EXTENSION leaves nothing of its own behind
 DROP EXTENSION healthhub;

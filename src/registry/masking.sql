@@ -3,7 +3,9 @@
 -- personal data themselves: they call healthhub.present_*().
 
 -- The hub secret that keys pseudonyms.  Readable by hub_admin only; dumped,
--- so pseudonyms stay the same after a restore.
+-- so pseudonyms stay the same after a restore.  It is made at first use, not
+-- at install: a row made by CREATE EXTENSION would collide with the dumped
+-- one when a dump is restored.
 CREATE FUNCTION healthhub.new_secret() RETURNS bytea
     AS 'MODULE_PATHNAME', 'hh_new_secret' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 CREATE TABLE healthhub.hub_secrets (
@@ -12,7 +14,6 @@ CREATE TABLE healthhub.hub_secrets (
                     CHECK (pg_catalog.length(pseudonym_key) >= 32),
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-INSERT INTO healthhub.hub_secrets DEFAULT VALUES;
 SELECT pg_catalog.pg_extension_config_dump('healthhub.hub_secrets', '');
 REVOKE ALL ON healthhub.hub_secrets FROM PUBLIC;
 
@@ -107,7 +108,7 @@ CREATE FUNCTION healthhub.calling_role() RETURNS name
 -- without the secret it can be neither reversed nor recomputed.  Only roles
 -- whose presentation of ID numbers is 'pseudonym' or 'full' may ask.
 CREATE FUNCTION healthhub.pseudonym(id healthhub.resident_id) RETURNS text
-    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -118,12 +119,16 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = format('Role %s may not see ID numbers or their pseudonyms.', caller);
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM healthhub.hub_secrets) THEN
+        INSERT INTO healthhub.hub_secrets DEFAULT VALUES ON CONFLICT DO NOTHING;
+    END IF;
     RETURN (SELECT healthhub.pseudonym_of(s.pseudonym_key, id) FROM healthhub.hub_secrets s);
 END
 $$;
 
+-- VOLATILE: the pseudonym branch may make the hub secret on first use.
 CREATE FUNCTION healthhub.present_resident_id(id healthhub.resident_id) RETURNS text
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
 BEGIN ATOMIC
     SELECT CASE healthhub.presentation('resident_id')
         WHEN 'full' THEN id::text
