@@ -127,8 +127,6 @@ CREATE FUNCTION healthhub.audit_equal(a bytea, b bytea) RETURNS boolean
     AS 'MODULE_PATHNAME', 'hh_audit_equal' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.audit_random_key() RETURNS bytea
     AS 'MODULE_PATHNAME', 'hh_audit_random_key' LANGUAGE C VOLATILE PARALLEL SAFE;
-CREATE FUNCTION healthhub.audit_seal_due(every interval) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'hh_audit_seal_due' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 CREATE FUNCTION healthhub.audit_verify_chain(checkpoint_block bigint, checkpoint_hash bytea,
         checkpoint_entries bigint)
     RETURNS TABLE (problem text, block_no bigint, entry_id bigint, detail text)
@@ -136,7 +134,6 @@ CREATE FUNCTION healthhub.audit_verify_chain(checkpoint_block bigint, checkpoint
 REVOKE ALL ON FUNCTION healthhub.audit_hmac(bytea, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.audit_equal(bytea, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.audit_random_key() FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.audit_seal_due(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.audit_verify_chain(bigint, bytea, bigint) FROM PUBLIC;
 
 -- Append-only: no UPDATE, DELETE or TRUNCATE, not even by the owner.
@@ -327,66 +324,44 @@ $$;
 COMMENT ON FUNCTION healthhub.seal_audit(integer, boolean) IS
     'Seal queued audit entries into blocks (at most max_blocks); returns the number of blocks written';
 
--- THE function other areas call to record what happened.
---
--- Inside SECURITY DEFINER, current_user is the extension owner, so the
--- caller is recorded as the role it SET ROLE to (the role whose privileges it
--- used) or else its login role, and the login role separately.  The
--- institution is looked up for that role in healthhub.role_profiles
--- (healthhub.acting_institution() would look up the owner).
-CREATE FUNCTION healthhub.audit_append(action text, object_kind text, object_id text,
-                                       person_key bigint DEFAULT NULL, purpose text DEFAULT NULL,
-                                       outcome text DEFAULT 'ok', practitioner_key bigint DEFAULT NULL)
-    RETURNS bigint
+-- Seal if the oldest queued entry has waited seal_interval.  Called by
+-- audit_append at most ten times a second per backend; never fails the
+-- caller's work because sealing failed.
+CREATE FUNCTION healthhub.audit_seal_if_due() RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    who     name := coalesce(nullif(current_setting('role'), 'none'), session_user);
-    id      bigint;
     oldest  timestamptz;
     delay   interval;
 BEGIN
-    IF action IS NULL OR action = '' OR object_kind IS NULL OR object_kind = '' OR outcome IS NULL THEN
-        RAISE EXCEPTION 'an audit entry needs an action, an object kind and an outcome'
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = format('action %s, object_kind %s, outcome %s',
-                                  coalesce(quote_literal(action), 'NULL'),
-                                  coalesce(quote_literal(object_kind), 'NULL'),
-                                  coalesce(quote_literal(outcome), 'NULL'));
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RETURN;
     END IF;
-    WITH e AS (
-        INSERT INTO healthhub.audit_entries (role_name, session_role, institution_key, practitioner_key,
-                                             action, object_kind, object_id, person_key, purpose, outcome)
-        SELECT who, session_user,
-               (SELECT rp.institution_key FROM healthhub.role_profiles rp
-                 WHERE rp.role_name = who AND rp.institution_key IS NOT NULL
-                 ORDER BY rp.profile LIMIT 1),
-               audit_append.practitioner_key, audit_append.action, audit_append.object_kind,
-               audit_append.object_id, audit_append.person_key, audit_append.purpose, audit_append.outcome
-        RETURNING entry_id)
-    INSERT INTO healthhub.audit_queue (entry_id) SELECT e.entry_id FROM e
-    RETURNING entry_id INTO id;
-
-    -- Opportunistic sealing, looked at no more than ten times a second per
-    -- session: seal when the oldest queued entry has waited seal_interval.
-    IF healthhub.audit_seal_due('100 milliseconds')
-       AND current_setting('transaction_isolation') = 'read committed' THEN
-        SELECT q.queued_at INTO oldest FROM healthhub.audit_queue q ORDER BY q.entry_id LIMIT 1;
-        SELECT s.seal_interval INTO delay FROM healthhub.audit_settings s;
-        IF oldest < clock_timestamp() - coalesce(delay, '1 second') THEN
-            BEGIN
-                PERFORM healthhub.seal_audit(10);
-            EXCEPTION WHEN OTHERS THEN
-                -- never fail the caller's work because sealing failed
-                RAISE WARNING 'audit sealing failed: %', SQLERRM
-                    USING HINT = 'Entries stay queued; run healthhub.seal_audit() to see the error.';
-            END;
-        END IF;
+    SELECT q.queued_at INTO oldest FROM healthhub.audit_queue q ORDER BY q.entry_id LIMIT 1;
+    SELECT s.seal_interval INTO delay FROM healthhub.audit_settings s;
+    IF oldest < clock_timestamp() - coalesce(delay, '1 second') THEN
+        BEGIN
+            PERFORM healthhub.seal_audit(10);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'audit sealing failed: %', SQLERRM
+                USING HINT = 'Entries stay queued; run healthhub.seal_audit() to see the error.';
+        END;
     END IF;
-    RETURN id;
 END
 $$;
+REVOKE ALL ON FUNCTION healthhub.audit_seal_if_due() FROM PUBLIC;
+
+-- THE function other areas call to record what happened (C, see
+-- src/registry/audit_append.c).  The caller is recorded as the role whose
+-- privileges it is using and its login role; the institution is that role's,
+-- from healthhub.role_profiles; the entry is queued for sealing in the same
+-- transaction, so it becomes sealable exactly when it commits.
+CREATE FUNCTION healthhub.audit_append(action text, object_kind text, object_id text,
+                                       person_key bigint DEFAULT NULL, purpose text DEFAULT NULL,
+                                       outcome text DEFAULT 'ok', practitioner_key bigint DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'hh_audit_append' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION healthhub.audit_append(text, text, text, bigint, text, text, bigint) IS
     'Append an entry to the audit trail (who is taken from the session); returns its entry_id';
 REVOKE ALL ON FUNCTION healthhub.audit_append(text, text, text, bigint, text, text, bigint) FROM PUBLIC;

@@ -385,26 +385,6 @@ hh_audit_random_key(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(make_bytea(k, sizeof(k)));
 }
 
-/*
- * audit_seal_due(every interval) -> boolean: true at most once per interval
- * in this backend, so the append path looks at the queue rarely.
- */
-PG_FUNCTION_INFO_V1(hh_audit_seal_due);
-Datum
-hh_audit_seal_due(PG_FUNCTION_ARGS)
-{
-	static TimestampTz last_check = 0;
-	Interval   *every = PG_GETARG_INTERVAL_P(0);
-	int64		period = every->time + (int64) every->day * USECS_PER_DAY +
-		(int64) every->month * DAYS_PER_MONTH * USECS_PER_DAY;
-	TimestampTz now = GetCurrentTimestamp();
-
-	if (last_check != 0 && now - last_check < period && now >= last_check)
-		PG_RETURN_BOOL(false);
-	last_check = now;
-	PG_RETURN_BOOL(true);
-}
-
 /* ---------------------------------------------------------------------
  * Verification of the whole trail.
  * ---------------------------------------------------------------------

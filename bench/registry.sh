@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Registry and audit trail benchmarks (part of `make bench`; alone:
+# BENCH_ONLY=registry make bench).  Each figure is printed next to its
+# baseline from the same run:
+#   - may_practise() vs one primary-key probe, from the same PL/pgSQL loop
+#     (targets: under 5 us, within 2x of the probe);
+#   - an audited insert (the row plus healthhub.audit_append) vs a plain
+#     insert, pgbench (prepared statements) over the Unix socket, 1 client (target at most 1.5x the
+#     latency) and 8 clients (target at least 0.6x the throughput);
+#   - verify_audit() over BENCH_SCALE x 10M entries (entries per second).
+#   BENCH_SCALE 1 = 10M audit entries, 20k practitioners; BENCH_SECONDS per
+#   pgbench run (default 15); medians of BENCH_REPS runs (default 3).
+set -euo pipefail
+. "$(dirname "$0")/../scripts/common.sh"
+scale=${BENCH_SCALE:-1}
+secs=${BENCH_SECONDS:-15}
+reps=${BENCH_REPS:-3}
+entries=$(awk -v s="$scale" 'BEGIN { printf "%d", s * 10000000 + 0.5 }')
+practitioners=$(awk -v s="$scale" 'BEGIN { n = s * 20000; if (n < 1000) n = 1000; printf "%d", n }')
+t_start=$(date +%s)
+say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+bash "$top/scripts/cluster.sh" start bench
+. "$top/.hub/bench/env"
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_OSUSER
+export PGOPTIONS="-c jit=off -c max_parallel_workers_per_gather=0 -c client_min_messages=warning"
+psql_db() { "$HUB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$@"; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/healthhub-bench-registry.XXXXXX")
+cleanup() {
+  psql_db postgres -c 'ALTER SYSTEM RESET fsync' -c 'ALTER SYSTEM RESET synchronous_commit' >/dev/null 2>&1 || true
+  rm -rf "$work"
+  bash "$top/scripts/cluster.sh" stop bench >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+say "registry of $practitioners practitioners at 100 institutions"
+psql_db postgres -c 'DROP DATABASE IF EXISTS bench_registry WITH (FORCE)' -c 'CREATE DATABASE bench_registry'
+psql_db bench_registry -v practitioners="$practitioners" -f "$top/bench/registry.sql" >/dev/null
+
+say "licence checks: 100k may_practise() vs 100k primary-key probes ($reps runs each)"
+for _ in $(seq "$reps"); do
+  psql_db bench_registry -At -c 'SELECT bench.loop_may_practise(100000)' >>"$work/check"
+  psql_db bench_registry -At -c 'SELECT bench.loop_pk_probe(100000)' >>"$work/probe"
+done
+check=$(median <"$work/check"); probe=$(median <"$work/probe")
+
+cat >"$work/plain.sql" <<'SQL'
+\set p random(1, 1000000)
+INSERT INTO bench.visits (person_key, note) VALUES (:p, 'visit');
+SQL
+cat >"$work/audited.sql" <<'SQL'
+\set p random(1, 1000000)
+WITH v AS (INSERT INTO bench.visits (person_key, note) VALUES (:p, 'visit') RETURNING visit_id)
+SELECT healthhub.audit_append('visit.create', 'visit', v.visit_id::text, :p, 'treatment', 'ok') FROM v;
+SQL
+tps() {   # script clients -> median tps over $reps runs
+  local i
+  for i in $(seq "$reps"); do
+    "$HUB_BINDIR/pgbench" -n -M prepared -f "$work/$1.sql" -c "$2" -j "$(( $2 < 2 ? 1 : 2 ))" -T "$secs" bench_registry 2>/dev/null |
+      awk '/^tps = / { print $3 }'
+  done | median
+}
+# Write paths are measured with durable commits, as a hub runs them (the
+# embedded cluster otherwise runs with fsync off), and again without, where
+# only CPU counts: both are printed.
+durability() {
+  psql_db postgres -c "ALTER SYSTEM SET fsync = $1" -c "ALTER SYSTEM SET synchronous_commit = $1" \
+    -c 'SELECT pg_reload_conf()' >/dev/null
+  sleep 1
+}
+durability on
+say "durable commits: audited vs plain insert, 1 and 8 clients ($reps x ${secs}s each)"
+plain1=$(tps plain 1); audited1=$(tps audited 1)
+plain8=$(tps plain 8); audited8=$(tps audited 8)
+durability off
+say "no flush (fsync off): audited vs plain insert, 1 and 8 clients ($reps x ${secs}s each)"
+plain1f=$(tps plain 1); audited1f=$(tps audited 1)
+plain8f=$(tps plain 8); audited8f=$(tps audited 8)
+
+say "audit trail of $entries entries: load, seal, checkpoint"
+# bulk-loaded as audit_append would write them: the entry and its queue row
+psql_db bench_registry <<SQL
+SET client_min_messages = warning;
+SELECT healthhub.seal_audit(NULL, true) \g /dev/null
+SELECT coalesce(max(entry_id), 0) AS before FROM healthhub.audit_entries \gset
+INSERT INTO healthhub.audit_entries (role_name, session_role, institution_key, action, object_kind,
+                                     object_id, person_key, purpose, outcome)
+SELECT 'app', 'app', 1 + g % 100, 'record.read', 'record', g::text, g % 1000003, 'treatment', 'ok'
+  FROM generate_series(1, $entries) g;
+INSERT INTO healthhub.audit_queue (entry_id)
+SELECT entry_id FROM healthhub.audit_entries WHERE entry_id > :before;
+SQL
+seal_start=$EPOCHREALTIME
+psql_db bench_registry -c 'SELECT healthhub.seal_audit(NULL, true)' >/dev/null
+seal_ms=$(( (${EPOCHREALTIME/./} - ${seal_start/./}) / 1000 ))
+psql_db bench_registry -At -c 'SELECT healthhub.audit_checkpoint()' >"$work/checkpoint.json"
+total=$(psql_db bench_registry -At -c 'SELECT count(*) FROM healthhub.audit_entries')
+say "verify_audit over $total entries ($reps runs)"
+for _ in $(seq "$reps"); do
+  start=$EPOCHREALTIME
+  ok=$(psql_db bench_registry -At -v cp="$(cat "$work/checkpoint.json")" <<<"SELECT bool_and(ok) FROM healthhub.verify_audit(:'cp'::jsonb);")
+  [ "$ok" = t ] || { echo "verify_audit did not verify" >&2; exit 1; }
+  echo $(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
+done | median >"$work/verify_ms"
+verify_ms=$(cat "$work/verify_ms")
+
+mkdir -p "$top/bench/out"
+{
+  echo "healthhub registry and audit benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "scale $scale: $practitioners practitioners, $total audit entries; medians of $reps runs; pgbench -M prepared ${secs}s runs over the Unix socket"
+  echo "insert figures with durable commits (fsync and synchronous_commit on); 'no flush' rows with fsync off"
+  echo
+  awk -v check="$check" -v probe="$probe" -v p1="$plain1" -v a1="$audited1" -v p8="$plain8" -v a8="$audited8" \
+      -v p1f="$plain1f" -v a1f="$audited1f" -v p8f="$plain8f" -v a8f="$audited8f" \
+      -v total="$total" -v vms="$verify_ms" -v sms="$seal_ms" 'BEGIN {
+    fmt = "%-44s | %12s | %12s | %6s | %-12s | %s\n"
+    printf fmt, "figure", "healthhub", "baseline", "ratio", "target", "met?"
+    printf fmt, "licence check, us/call (vs PK probe)", sprintf("%.2f", check), sprintf("%.2f", probe),
+      sprintf("%.2fx", check / probe), "<5us, <=2x", (check < 5 && check / probe <= 2) ? "yes" : "NO"
+    printf fmt, "insert latency, 1 client, ms (audited/plain)", sprintf("%.3f", 1000 / a1), sprintf("%.3f", 1000 / p1),
+      sprintf("%.2fx", p1 / a1), "<= 1.50x", (p1 / a1 <= 1.5) ? "yes" : "NO"
+    printf fmt, "insert throughput, 8 clients, tps", sprintf("%.0f", a8), sprintf("%.0f", p8),
+      sprintf("%.2fx", a8 / p8), ">= 0.60x", (a8 / p8 >= 0.6) ? "yes" : "NO"
+    printf fmt, "  same, no flush: latency 1 client, ms", sprintf("%.3f", 1000 / a1f), sprintf("%.3f", 1000 / p1f),
+      sprintf("%.2fx", p1f / a1f), "report", "-"
+    printf fmt, "  same, no flush: throughput 8 clients", sprintf("%.0f", a8f), sprintf("%.0f", p8f),
+      sprintf("%.2fx", a8f / p8f), "report", "-"
+    printf fmt, "seal " total " entries, entries/s", sprintf("%.0f", total / (sms / 1000)), "-", "-", "report", "-"
+    printf fmt, "verify_audit " total " entries, entries/s", sprintf("%.0f", total / (vms / 1000)), "-", "-", "report", "-"
+  }'
+} | tee "$top/bench/out/registry-results.txt"
+say "results written to bench/out/registry-results.txt"
