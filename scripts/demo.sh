@@ -30,6 +30,9 @@ echo "sample generated in $(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 )) ms"
 hub_step "run the main job"
 psql_demo -d healthhub_demo -f "$top/scripts/demo/main-job.sql"
 
+hub_step "registry and audit trail"
+psql_demo -d healthhub_demo -f "$top/scripts/demo/registry.sql"
+
 cat <<EOT
 
 healthhub demo is running.
