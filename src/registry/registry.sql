@@ -815,6 +815,7 @@ REVOKE ALL ON FUNCTION healthhub.recompute_practice_rights() FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.practice_rights_trigger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.why_not_practise(bigint, text, bigint, timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.assert_may_practise(bigint, text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.may_practise(bigint, text, bigint, timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.change_licence_status(text, text, text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.blacklist_practitioner(bigint, text, text, tstzrange) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.blacklist_institution(bigint, text, text, tstzrange) FROM PUBLIC;
