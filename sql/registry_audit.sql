@@ -38,6 +38,10 @@ SELECT audit_append('read', 'document', 'doc-2', NULL, NULL, 'denied') - :base A
 -- SET cannot change the recorded institution
 SET healthhub_acting.institution = '9999';
 SELECT audit_append('read', 'document', 'doc-3') - :base AS fourth;
+-- the seal check (at most ten times a second per backend) runs for an
+-- ordinary role too: it runs as the trail's owner
+SELECT pg_sleep(0.15) IS NOT NULL AS waited;
+SELECT audit_append('read', 'document', 'doc-3b') - :base AS fourth_b;
 -- a clinician cannot read or change the trail
 SELECT pg_temp.refused('SELECT count(*) FROM healthhub.audit_entries');
 SELECT pg_temp.refused('UPDATE healthhub.audit_entries SET outcome = ''ok''');

@@ -46,4 +46,11 @@ SELECT count(*) AS left_for_stat FROM role_profiles WHERE role_name = 'hh_stat';
 SELECT revoke_profile('hh_app_a', 'institution_app');
 SELECT revoke_profile('hh_app_a', 'clinician');
 
+-- role names that need quoting work too
+CREATE ROLE "Hh App-Q";
+SELECT grant_profile('"Hh App-Q"', 'auditor');
+SELECT role_name, profile FROM role_profiles WHERE role_name = 'Hh App-Q';
+SELECT revoke_profile('"Hh App-Q"', 'auditor');
+DROP ROLE "Hh App-Q";
+
 DROP ROLE hh_stat, hh_app_a, hh_super;

@@ -39,6 +39,29 @@ SELECT name FROM institutions WHERE name LIKE 'Attack test%' ORDER BY name;
 SET ROLE atk_app_b;
 RESET SESSION AUTHORIZATION;
 
+-- attack: a login inherits institution_app from a group role; it still sees
+-- only the group's institution, and a login in two institutions' groups sees
+-- nothing (its institution is ambiguous, so row level security fails closed)
+CREATE ROLE atk_group_a;  SELECT grant_profile('atk_group_a', 'institution_app', :inst_a);
+CREATE ROLE atk_group_b;  SELECT grant_profile('atk_group_b', 'institution_app', :inst_b);
+CREATE ROLE atk_login_a IN ROLE atk_group_a;
+CREATE ROLE atk_login_ab IN ROLE atk_group_a, atk_group_b;
+SET SESSION AUTHORIZATION atk_login_a;
+SELECT acting_institution() = :inst_a AS acts_for_a, has_profile('institution_app') AS inherited;
+SELECT name FROM institutions WHERE name LIKE 'Attack test%' ORDER BY name;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION atk_login_ab;
+SELECT acting_institution() IS NULL AS ambiguous;
+SELECT count(*) AS rows_seen FROM institutions WHERE name LIKE 'Attack test%';
+RESET SESSION AUTHORIZATION;
+
+-- attack: institution A asks the practice questions about institution B
+SET SESSION AUTHORIZATION atk_app_a;
+SELECT why_not_practise(1, 'physician', :inst_b);
+SELECT assert_may_practise(1, 'physician', :inst_b);
+SELECT why_not_practise(1, 'physician', :inst_a) AS own_institution_is_fine;
+RESET SESSION AUTHORIZATION;
+
 -- attack: a masked role reads raw personal data
 SET SESSION AUTHORIZATION atk_stat;
 SELECT resident_id, name FROM practitioners;
@@ -90,4 +113,7 @@ SELECT revoke_profile('atk_app_a', 'institution_app');
 SELECT revoke_profile('atk_app_b', 'institution_app');
 SELECT revoke_profile('atk_stat', 'statistician');
 SELECT revoke_profile('atk_auditor', 'auditor');
-DROP ROLE atk_app_a, atk_app_b, atk_stat, atk_auditor, atk_nobody;
+SELECT revoke_profile('atk_group_a', 'institution_app');
+SELECT revoke_profile('atk_group_b', 'institution_app');
+DROP ROLE atk_app_a, atk_app_b, atk_stat, atk_auditor, atk_nobody, atk_login_a, atk_login_ab,
+          atk_group_a, atk_group_b;

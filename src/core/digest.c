@@ -132,21 +132,6 @@ hh_digest_final(hh_digest *d, unsigned char out[HH_DIGEST_LEN])
 	return 0;
 }
 
-int
-hh_digest_once(hh_digest_alg alg, const void *data, size_t len,
-			   unsigned char out[HH_DIGEST_LEN])
-{
-	hh_digest  *d = hh_digest_new(alg);
-	int			rc;
-
-	if (d == NULL)
-		return -1;
-	rc = (hh_digest_init(d) == 0 && hh_digest_update(d, data, len) == 0 &&
-		  hh_digest_final(d, out) == 0) ? 0 : -1;
-	hh_digest_free(d);
-	return rc;
-}
-
 static int
 merkle_node(hh_digest *d, const unsigned char *l, const unsigned char *r, unsigned char *out)
 {

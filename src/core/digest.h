@@ -34,10 +34,6 @@ int			hh_digest_init(hh_digest *d);
 int			hh_digest_update(hh_digest *d, const void *data, size_t len);
 int			hh_digest_final(hh_digest *d, unsigned char out[HH_DIGEST_LEN]);
 
-/* One-shot digest. */
-int			hh_digest_once(hh_digest_alg alg, const void *data, size_t len,
-						   unsigned char out[HH_DIGEST_LEN]);
-
 /*
  * RFC 6962 Merkle tree hash over n leaf hashes (each HH_DIGEST_LEN bytes,
  * contiguous): node = H(0x01 || left || right); the tree of n leaves splits

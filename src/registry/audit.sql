@@ -262,6 +262,7 @@ DECLARE
     sealed  timestamptz;
     bh      bytea;
     n       integer := 0;
+    taken_upto bigint := -1;
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'healthhub.seal_audit() must run at isolation level READ COMMITTED'
@@ -287,20 +288,31 @@ BEGIN
     prev := coalesce(prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
     LOOP
         EXIT WHEN max_blocks IS NOT NULL AND n >= max_blocks;
-        WITH taken AS (
-            DELETE FROM healthhub.audit_queue q
-             WHERE q.entry_id IN (SELECT q2.entry_id FROM healthhub.audit_queue q2
-                                   ORDER BY q2.entry_id LIMIT bmax FOR UPDATE SKIP LOCKED)
-            RETURNING q.entry_id)
-        SELECT array_agg(t.entry_id ORDER BY t.entry_id) INTO ids FROM taken t;
+        -- Take the oldest queued ids by the index, then delete exactly those:
+        -- a semi-join here could scan the whole queue once per block when a
+        -- backlog of millions has no statistics yet.  No row locks: the
+        -- advisory lock already makes this the only sealer, and writers never
+        -- touch a queued row again.
+        -- Start after the last id taken: the ids this call deleted are still
+        -- in the index (dead only once it commits), and rescanning them for
+        -- every block would make a backlog quadratic.
+        SELECT array_agg(q.entry_id ORDER BY q.entry_id) INTO ids
+          FROM (SELECT q2.entry_id FROM healthhub.audit_queue q2
+                 WHERE q2.entry_id > taken_upto
+                 ORDER BY q2.entry_id LIMIT bmax) q;
         EXIT WHEN ids IS NULL;
+        taken_upto := ids[cardinality(ids)];
+        -- joins with unnest(): "= ANY (ids)" on a 10,000-element array
+        -- parameter is a linear search per row
+        DELETE FROM healthhub.audit_queue q USING unnest(ids) AS t(id) WHERE q.entry_id = t.id;
         SELECT count(*),
                string_agg(healthhub.audit_entry_hash(alg, e.entry_id, e.at, e.role_name, e.session_role,
                               e.institution_key, e.practitioner_key, e.action, e.object_kind, e.object_id,
                               e.person_key, e.purpose, e.outcome), ''::bytea ORDER BY e.entry_id)
           INTO found_n, hashes
-          FROM healthhub.audit_entries e
-         WHERE e.entry_id BETWEEN ids[1] AND ids[cardinality(ids)] AND e.entry_id = ANY (ids);
+          FROM unnest(ids) AS t(id)
+          JOIN healthhub.audit_entries e ON e.entry_id = t.id
+         WHERE e.entry_id BETWEEN ids[1] AND ids[cardinality(ids)];
         IF found_n <> cardinality(ids) THEN
             RAISE EXCEPTION 'audit entries queued for sealing are missing'
                 USING ERRCODE = 'data_corrupted',

@@ -31,11 +31,7 @@ static const char *const append_query =
 "WITH e AS ("
 "  INSERT INTO healthhub.audit_entries (role_name, session_role, institution_key, practitioner_key,"
 "                                       action, object_kind, object_id, person_key, purpose, outcome)"
-"  SELECT $1, $2,"
-"         (SELECT rp.institution_key FROM healthhub.role_profiles rp"
-"           WHERE rp.role_name OPERATOR(pg_catalog.=) $1 AND rp.institution_key IS NOT NULL"
-"           ORDER BY rp.profile LIMIT 1),"
-"         $3, $4, $5, $6, $7, $8, $9"
+"  SELECT $1, $2, healthhub.institution_of($1), $3, $4, $5, $6, $7, $8, $9"
 "  RETURNING entry_id)"
 " INSERT INTO healthhub.audit_queue (entry_id) SELECT e.entry_id FROM e RETURNING entry_id";
 
@@ -104,6 +100,7 @@ hh_audit_append(PG_FUNCTION_ARGS)
 		nulls[3 + i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 
+	now = GetCurrentTimestamp();
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(trail_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
@@ -128,6 +125,18 @@ hh_audit_append(PG_FUNCTION_ARGS)
 			elog(ERROR, "audit append did not insert one entry");
 		entry_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 											   &isnull));
+
+		/*
+		 * Seal when due, looked at no more than ten times a second per
+		 * backend, as the owner (the caller may not run the sealer); the
+		 * function turns a sealing failure into a warning.
+		 */
+		if (now - last_seal_check >= SEAL_CHECK_USECS || now < last_seal_check)
+		{
+			last_seal_check = now;
+			if (SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
+				elog(ERROR, "could not check whether audit sealing is due");
+		}
 		SPI_finish();
 	}
 	PG_FINALLY();
@@ -136,15 +145,5 @@ hh_audit_append(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
-	/* Seal when due; looked at no more than ten times a second per backend. */
-	now = GetCurrentTimestamp();
-	if (now - last_seal_check >= SEAL_CHECK_USECS || now < last_seal_check)
-	{
-		last_seal_check = now;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1);
-		SPI_finish();
-	}
 	PG_RETURN_INT64(entry_id);
 }

@@ -81,13 +81,12 @@ BEGIN ATOMIC
             THEN 'full'
         ELSE COALESCE((
             SELECT eff.presentation
-              FROM healthhub.role_profiles rp
+              FROM healthhub.effective_profiles(presentation_for.role_name) rp
               CROSS JOIN LATERAL (
                     SELECT mp.presentation FROM healthhub.masking_policy mp
                      WHERE mp.profile OPERATOR(pg_catalog.=) rp.profile
                        AND mp.data_kind OPERATOR(pg_catalog.=) presentation_for.data_kind
                      ORDER BY mp.origin OPERATOR(pg_catalog.=) 'local' DESC LIMIT 1) eff
-             WHERE rp.role_name OPERATOR(pg_catalog.=) presentation_for.role_name
              ORDER BY pg_catalog.array_position(ARRAY['hidden', 'pseudonym', 'masked', 'full'], eff.presentation) DESC
              LIMIT 1), 'masked')
     END;

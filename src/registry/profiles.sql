@@ -43,28 +43,50 @@ CREATE TABLE healthhub.role_profiles (
 COMMENT ON TABLE healthhub.role_profiles IS 'Which profiles each role holds, and the institution it acts for';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.role_profiles', '');
 
--- Every role may read its own rows, and only those.
+-- A role holds its own profiles and those of the roles it is a member of
+-- (a DBA may give a profile to a group and the group to its logins).  Every
+-- role may read those rows, and only those.
 ALTER TABLE healthhub.role_profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY role_profiles_own ON healthhub.role_profiles FOR SELECT
-    USING (role_name OPERATOR(pg_catalog.=) CURRENT_USER);
+    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) role_name
+                      AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER')));
 GRANT SELECT ON healthhub.role_profiles TO PUBLIC;
 GRANT SELECT ON healthhub.profiles TO PUBLIC;
 
--- The institution the current role acts for (NULL if none).
-CREATE FUNCTION healthhub.acting_institution() RETURNS bigint
+CREATE FUNCTION healthhub.effective_profiles(role_name name)
+    RETURNS TABLE (profile text, institution_key bigint)
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT rp.institution_key FROM healthhub.role_profiles rp
-     WHERE rp.role_name OPERATOR(pg_catalog.=) CURRENT_USER AND rp.institution_key IS NOT NULL
-     ORDER BY rp.profile LIMIT 1;
+    SELECT rp.profile, rp.institution_key
+      FROM healthhub.role_profiles rp
+      JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) rp.role_name
+     WHERE pg_catalog.pg_has_role(effective_profiles.role_name, r.oid, 'MEMBER')
+       -- a superuser is a "member" of every role; it holds no profile
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s
+                        WHERE s.rolname OPERATOR(pg_catalog.=) effective_profiles.role_name AND s.rolsuper);
 END;
+
+-- The institution a role acts for: NULL if none, and NULL (so row level
+-- security shows nothing) if its profiles name more than one.
+CREATE FUNCTION healthhub.institution_of(role_name name) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN pg_catalog.count(DISTINCT ep.institution_key) OPERATOR(pg_catalog.=) 1
+                THEN pg_catalog.min(ep.institution_key) END
+      FROM healthhub.effective_profiles(institution_of.role_name) ep
+     WHERE ep.institution_key IS NOT NULL;
+END;
+
+CREATE FUNCTION healthhub.acting_institution() RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN healthhub.institution_of(CURRENT_USER);
 
 CREATE FUNCTION healthhub.has_profile(profile text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT EXISTS (SELECT 1 FROM healthhub.role_profiles rp
-                    WHERE rp.role_name OPERATOR(pg_catalog.=) CURRENT_USER
-                      AND rp.profile OPERATOR(pg_catalog.=) has_profile.profile);
+    SELECT EXISTS (SELECT 1 FROM healthhub.effective_profiles(CURRENT_USER) ep
+                    WHERE ep.profile OPERATOR(pg_catalog.=) has_profile.profile);
 END;
 
 -- Grant (or re-grant) the privileges of every profile a role holds.
@@ -96,7 +118,7 @@ CREATE FUNCTION healthhub.grant_profile(role regrole, profile text, institution 
 AS $$
 DECLARE
     def healthhub.profiles%ROWTYPE;
-    rname name := role::text;
+    rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
 BEGIN
     SELECT * INTO def FROM healthhub.profiles p WHERE p.profile = grant_profile.profile;
     IF NOT FOUND THEN
@@ -139,7 +161,7 @@ CREATE FUNCTION healthhub.revoke_profile(role regrole, profile text)
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    rname name := role::text;
+    rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
     other text;
 BEGIN
     DELETE FROM healthhub.role_profiles rp WHERE rp.role_name = rname AND rp.profile = revoke_profile.profile;

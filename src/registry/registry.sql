@@ -503,6 +503,26 @@ COMMENT ON FUNCTION healthhub.may_practise(bigint, text, bigint, timestamptz, te
     'May the practitioner act as physician/pharmacist/nurse (with the privilege) at the institution at that time?';
 
 -- Why not?  NULL when allowed; otherwise every reason found, for humans.
+-- A role that acts for an institution asks about that institution only: the
+-- answers name institutions, licences and reasons that row level security
+-- would otherwise hide from it.
+CREATE FUNCTION healthhub.check_own_institution(institution bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller name := healthhub.calling_role();
+    own bigint := healthhub.institution_of(caller);
+BEGIN
+    IF own IS NOT NULL AND own <> institution
+       AND NOT EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.profile = 'hub_admin') THEN
+        RAISE EXCEPTION 'role % acts for another institution', caller
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A role that acts for an institution may ask about that institution only.';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION healthhub.why_not_practise(practitioner bigint, act text, institution bigint,
                                            "at" timestamptz DEFAULT pg_catalog.now(), privilege text DEFAULT NULL)
     RETURNS text
@@ -521,6 +541,7 @@ BEGIN
         RAISE EXCEPTION 'practitioner, act, institution and time must not be null'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM healthhub.check_own_institution(institution);
     IF healthhub.may_practise(practitioner, act, institution, "at", privilege) THEN
         RETURN NULL;
     END IF;
@@ -612,6 +633,7 @@ BEGIN
         RAISE EXCEPTION 'practitioner, act and institution must not be null'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM healthhub.check_own_institution(institution);
     PERFORM 1 FROM healthhub.licences l
       WHERE l.practitioner_key = practitioner AND l.kind = act
       ORDER BY l.licence_key FOR SHARE;
