@@ -68,7 +68,8 @@ BEGIN ATOMIC
 END;
 
 -- The institution a role acts for: NULL if none, and NULL (so row level
--- security shows nothing) if its profiles name more than one.
+-- security shows nothing) if its profiles name more than one.  (audit_append.c
+-- writes the same query into its insert: keep the two in step.)
 CREATE FUNCTION healthhub.institution_of(role_name name) RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
