@@ -12,17 +12,16 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "access/htup_details.h"
-#include "catalog/pg_class.h"
 
 /* How often one backend looks at the queue to see whether sealing is due. */
 #define SEAL_CHECK_USECS (100 * 1000)
