@@ -168,6 +168,59 @@ SELECT archive_audit_partition('healthhub.audit_blocks');
 SELECT archive_audit_partition('healthhub.audit_entries_default');
 SELECT archive_audit_partition('healthhub.audit_entries_p00000');
 
+-- the recorded institution follows profile changes at once, though each
+-- backend remembers it per role: a changed profile, a group membership
+-- granted and revoked, a role made superuser (none, it holds no profile)
+CREATE ROLE audit_group;
+SELECT grant_profile('audit_group', 'institution_app', 7003);
+SET ROLE audit_clin;
+SELECT audit_append('read', 'document', 'doc-inst') > 0 AS appended;
+RESET ROLE;
+SELECT institution_key AS as_granted FROM audit_entries ORDER BY entry_id DESC LIMIT 1;
+SELECT revoke_profile('audit_clin', 'clinician');
+SELECT grant_profile('audit_clin', 'clinician', 7002);
+SET ROLE audit_clin;
+SELECT audit_append('read', 'document', 'doc-inst') > 0 AS appended;
+RESET ROLE;
+SELECT institution_key AS regranted FROM audit_entries ORDER BY entry_id DESC LIMIT 1;
+GRANT audit_group TO audit_clin;
+SET ROLE audit_clin;
+SELECT audit_append('read', 'document', 'doc-inst') > 0 AS appended;
+RESET ROLE;
+SELECT institution_key AS two_institutions_none FROM audit_entries ORDER BY entry_id DESC LIMIT 1;
+REVOKE audit_group FROM audit_clin;
+SET ROLE audit_clin;
+SELECT audit_append('read', 'document', 'doc-inst') > 0 AS appended;
+RESET ROLE;
+SELECT institution_key AS group_revoked FROM audit_entries ORDER BY entry_id DESC LIMIT 1;
+BEGIN;
+SELECT revoke_profile('audit_clin', 'clinician');
+SELECT grant_profile('audit_clin', 'clinician', 7009);
+SET ROLE audit_clin;
+SELECT audit_append('read', 'document', 'doc-inst') > 0 AS appended;
+RESET ROLE;
+SELECT institution_key AS in_the_granting_transaction FROM audit_entries ORDER BY entry_id DESC LIMIT 1;
+ROLLBACK;
+SET ROLE audit_clin;
+SELECT audit_append('read', 'document', 'doc-inst') > 0 AS appended;
+RESET ROLE;
+SELECT institution_key AS grant_rolled_back FROM audit_entries ORDER BY entry_id DESC LIMIT 1;
+ALTER ROLE audit_clin SUPERUSER;
+SET ROLE audit_clin;
+SELECT audit_append('read', 'document', 'doc-inst') > 0 AS appended;
+RESET ROLE;
+SELECT institution_key AS superuser_none FROM audit_entries ORDER BY entry_id DESC LIMIT 1;
+ALTER ROLE audit_clin NOSUPERUSER;
+SELECT revoke_profile('audit_group', 'institution_app');
+DROP ROLE audit_group;
+
+-- audit_append writes straight into the partition the entry id falls in
+SELECT setval('healthhub.audit_entry_seq', 9999998);
+SELECT audit_append('read', 'document', 'last-of-p0') AS entry_id;
+SELECT audit_append('read', 'document', 'first-of-p1') AS entry_id;
+SELECT tableoid::regclass AS partition, entry_id, object_id FROM audit_entries
+ WHERE object_id IN ('last-of-p0', 'first-of-p1') ORDER BY entry_id;
+
 -- leave the defaults for later tests
 SELECT algorithm, seal_interval, block_max FROM configure_audit('sha256', '1 second', 10000);
 SELECT revoke_profile('audit_clin', 'clinician');

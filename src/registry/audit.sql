@@ -36,8 +36,10 @@ CREATE TABLE healthhub.audit_entries (
     session_role    name NOT NULL,
     institution_key bigint,
     practitioner_key bigint,
-    action          text NOT NULL CHECK (action OPERATOR(pg_catalog.<>) ''),
-    object_kind     text NOT NULL CHECK (object_kind OPERATOR(pg_catalog.<>) ''),
+    -- not blank: audit_append() refuses those (a CHECK here would be
+    -- re-read from the catalog by every append's executor start-up)
+    action          text NOT NULL,
+    object_kind     text NOT NULL,
     object_id       text,
     person_key      bigint,
     purpose         text,
@@ -180,12 +182,15 @@ BEGIN
         part := 'audit_entries_p' || lpad(k::text, 5, '0');
         CONTINUE WHEN to_regclass('healthhub.' || part) IS NOT NULL;
         -- create, constrain, then attach: attaching takes a weaker lock on
-        -- the parent than CREATE TABLE ... PARTITION OF, so writers go on
+        -- the parent than CREATE TABLE ... PARTITION OF, so writers go on.
+        -- The constraint only spares ATTACH a scan; kept, every append's
+        -- executor would read it back from the catalog.
         EXECUTE format('CREATE TABLE healthhub.%I (LIKE healthhub.audit_entries INCLUDING ALL)', part);
         EXECUTE format('ALTER TABLE healthhub.%I ADD CONSTRAINT %I CHECK (entry_id >= %s AND entry_id < %s)',
                        part, part || '_range', k * chunk, (k + 1) * chunk);
         EXECUTE format('ALTER TABLE healthhub.audit_entries ATTACH PARTITION healthhub.%I FOR VALUES FROM (%s) TO (%s)',
                        part, k * chunk, (k + 1) * chunk);
+        EXECUTE format('ALTER TABLE healthhub.%I DROP CONSTRAINT %I', part, part || '_range');
         EXECUTE format('CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON healthhub.%I'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION healthhub.audit_refuse_change()', part);
         made := made + 1;

@@ -5,64 +5,161 @@
  *
  * The caller is GetUserId() (this is not a SECURITY DEFINER function, so
  * that is the role whose privileges the caller is using) and the session
- * user.  The entry and its queue row are then inserted as the owner of the
- * trail, like PostgreSQL's own RI triggers do, with one saved plan whose
- * names and operators are all schema-qualified, so nothing on the caller's
- * search_path can stand in for them.
+ * user.  The entry and its queue row are then written as the owner of the
+ * trail, like PostgreSQL's own RI triggers do.  They are written the way
+ * logical replication applies a row (ExecSimpleRelationInsert: constraints,
+ * indexes, row triggers), straight into the partition the entry id falls in:
+ * planning and starting an INSERT into a partitioned table cost more than
+ * the insert itself, several times over.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/partcache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+
+#include "institution_cache.h"
 
 /* How often one backend looks at the queue to see whether sealing is due. */
 #define SEAL_CHECK_USECS (100 * 1000)
 
-static const char *const append_query =
-"WITH e AS ("
-"  INSERT INTO healthhub.audit_entries (role_name, session_role, institution_key, practitioner_key,"
-"                                       action, object_kind, object_id, person_key, purpose, outcome)"
-"  SELECT $1, $2,"
-/* healthhub.institution_of($1), written out so it is planned once with this
- * statement instead of running two SQL functions per entry: keep in step. */
-"         (SELECT CASE WHEN pg_catalog.count(DISTINCT rp.institution_key) OPERATOR(pg_catalog.=) 1"
-"                      THEN pg_catalog.min(rp.institution_key) END"
-"            FROM healthhub.role_profiles rp"
-"            JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) rp.role_name"
-"           WHERE rp.institution_key IS NOT NULL"
-"             AND pg_catalog.pg_has_role($1, r.oid, 'MEMBER')"
-"             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s"
-"                              WHERE s.rolname OPERATOR(pg_catalog.=) $1 AND s.rolsuper)),"
-"         $3, $4, $5, $6, $7, $8, $9"
-"  RETURNING entry_id)"
-" INSERT INTO healthhub.audit_queue (entry_id) SELECT e.entry_id FROM e RETURNING entry_id";
-
-static SPIPlanPtr append_plan = NULL;
+/* One column of a row to write, found in the target by name. */
+typedef struct ColumnValue
+{
+	const char *name;
+	Datum		value;
+	bool		isnull;
+} ColumnValue;
 
 static Oid
-trail_owner(void)
+trail_relid(Oid nsp, const char *relname)
 {
-	Oid			nsp = get_namespace_oid("healthhub", false);
-	Oid			relid = get_relname_relid("audit_entries", nsp);
-	HeapTuple	tuple;
-	Oid			owner;
+	Oid			relid = get_relname_relid(relname, nsp);
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
+	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("healthhub.audit_entries is missing")));
+				 errmsg("healthhub.%s is missing", relname),
+				 errhint("Reinstall the extension from a dump: the audit trail is incomplete.")));
+	return relid;
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 	return owner;
+}
+
+/*
+ * The partition of the (range-partitioned) trail that entry_id falls in, as
+ * tuple routing would find it: the range partition, else the default one.
+ */
+static Oid
+partition_for_entry(Relation parent, int64 entry_id)
+{
+	PartitionKey key = RelationGetPartitionKey(parent);
+	PartitionDesc desc = RelationGetPartitionDesc(parent, true);
+	PartitionBoundInfo bounds = desc->boundinfo;
+	Datum		value = Int64GetDatum(entry_id);
+	int			index = -1;
+
+	if (bounds != NULL && bounds->ndatums > 0)
+	{
+		bool		equal;
+		int			offset = partition_range_datum_bsearch(key->partsupfunc, key->partcollation,
+														   bounds, 1, &value, &equal);
+
+		/* the bound at offset is <= the value: offset + 1 is its upper bound */
+		index = bounds->indexes[offset + 1];
+	}
+	if (index < 0 && bounds != NULL)
+		index = bounds->default_index;
+	if (index < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("no partition of healthhub.audit_entries takes entry %lld",
+						(long long) entry_id),
+				 errhint("healthhub.audit_entries_default must stay attached.")));
+	return desc->oids[index];
+}
+
+/*
+ * Write one row into relid, filling its columns by name (those not given are
+ * NULL): constraints, the partition bound, indexes and row triggers apply.
+ */
+static void
+insert_row(Oid relid, const ColumnValue *columns, int ncolumns)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	EState	   *estate = CreateExecutorState();
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	ResultRelInfo *result = makeNode(ResultRelInfo);
+	TriggerDesc *triggers = rel->trigdesc;
+	bool		row_triggers = triggers != NULL &&
+		(triggers->trig_insert_before_row || triggers->trig_insert_after_row);
+	TupleTableSlot *slot;
+
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(estate, list_make1(rte));
+	InitResultRelInfo(result, rel, 1, NULL, 0);
+	estate->es_output_cid = GetCurrentCommandId(true);
+	ExecOpenIndices(result, false);
+
+	slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+	ExecClearTuple(slot);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		slot->tts_values[i] = (Datum) 0;
+		slot->tts_isnull[i] = true;
+		for (int c = 0; c < ncolumns && !att->attisdropped; c++)
+			if (strcmp(NameStr(att->attname), columns[c].name) == 0)
+			{
+				slot->tts_values[i] = columns[c].value;
+				slot->tts_isnull[i] = columns[c].isnull;
+				break;
+			}
+	}
+	ExecStoreVirtualTuple(slot);
+
+	if (row_triggers)
+		AfterTriggerBeginQuery();
+	ExecSimpleRelationInsert(result, estate, slot);
+	if (row_triggers)
+		AfterTriggerEndQuery(estate);
+
+	ExecCloseIndices(result);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
 }
 
 static bool
@@ -77,19 +174,23 @@ literal_or_null(FunctionCallInfo fcinfo, int arg)
 	return PG_ARGISNULL(arg) ? "NULL" : quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(arg)));
 }
 
+static Datum
+arg_or_null(FunctionCallInfo fcinfo, int arg)
+{
+	return PG_ARGISNULL(arg) ? (Datum) 0 : PG_GETARG_DATUM(arg);
+}
+
 PG_FUNCTION_INFO_V1(hh_audit_append);
 Datum
 hh_audit_append(PG_FUNCTION_ARGS)
 {
 	static TimestampTz last_seal_check = 0;
 	Oid			caller = GetUserId();
+	Datum		role_name;
+	Datum		session_role;
 	Oid			save_userid;
 	int			save_sec_context;
-	Datum		values[9];
-	char		nulls[9];
 	volatile int64 entry_id = 0;
-	bool		isnull;
-	TimestampTz now;
 
 	if (is_blank(fcinfo, 0) || is_blank(fcinfo, 1) || PG_ARGISNULL(5))
 		ereport(ERROR,
@@ -98,62 +199,80 @@ hh_audit_append(PG_FUNCTION_ARGS)
 				 errdetail("action %s, object_kind %s, outcome %s", literal_or_null(fcinfo, 0),
 						   literal_or_null(fcinfo, 1), literal_or_null(fcinfo, 5))));
 
-	values[0] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false)));
-	values[1] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
-	nulls[0] = nulls[1] = ' ';
-	/* practitioner_key, action, object_kind, object_id, person_key, purpose, outcome */
-	values[2] = PG_GETARG_DATUM(6);
-	nulls[2] = PG_ARGISNULL(6) ? 'n' : ' ';
-	for (int i = 0; i < 6; i++)
-	{
-		values[3 + i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-		nulls[3 + i] = PG_ARGISNULL(i) ? 'n' : ' ';
-	}
+	role_name = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false)));
+	session_role = DirectFunctionCall1(namein,
+									   CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
 
-	now = GetCurrentTimestamp();
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(trail_owner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (append_plan == NULL)
-		{
-			Oid			argtypes[9] = {NAMEOID, NAMEOID, INT8OID, TEXTOID, TEXTOID, TEXTOID,
-			INT8OID, TEXTOID, TEXTOID};
-			SPIPlanPtr	plan = SPI_prepare(append_query, 9, argtypes);
+		Oid			nsp = get_namespace_oid("healthhub", false);
+		Oid			entries_relid = trail_relid(nsp, "audit_entries");
+		Oid			queue_relid = trail_relid(nsp, "audit_queue");
+		Oid			seq_relid = trail_relid(nsp, "audit_entry_seq");
 
-			if (plan == NULL || SPI_keepplan(plan) != 0)
-				elog(ERROR, "could not prepare the audit append plan: %s",
-					 SPI_result_code_string(SPI_result));
-			append_plan = plan;
-		}
-		if (SPI_execute_plan(append_plan, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
-			SPI_processed != 1)
-			elog(ERROR, "audit append did not insert one entry");
-		entry_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-											   &isnull));
-
-		/*
-		 * Seal when due, looked at no more than ten times a second per
-		 * backend, as the owner (the caller may not run the sealer); the
-		 * function turns a sealing failure into a warning.
-		 */
-		if (now - last_seal_check >= SEAL_CHECK_USECS || now < last_seal_check)
+		SetUserIdAndSecContext(relation_owner(entries_relid),
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		PG_TRY();
 		{
-			last_seal_check = now;
-			if (SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
-				elog(ERROR, "could not check whether audit sealing is due");
+			TimestampTz now = GetCurrentTimestamp();
+			bool		seal_check = now - last_seal_check >= SEAL_CHECK_USECS || now < last_seal_check;
+			int64		institution_key = 0;
+			bool		has_institution;
+			Relation	entries;
+			Oid			partition;
+
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			has_institution = cached_institution_of(caller, role_name, &institution_key);
+
+			entry_id = nextval_internal(seq_relid, false);
+			entries = table_open(entries_relid, RowExclusiveLock);
+			partition = partition_for_entry(entries, entry_id);
+			{
+				ColumnValue entry[] = {
+					{"entry_id", Int64GetDatum(entry_id), false},
+					{"at", TimestampTzGetDatum(now), false},
+					{"role_name", role_name, false},
+					{"session_role", session_role, false},
+					{"institution_key", Int64GetDatum(institution_key), !has_institution},
+					{"practitioner_key", arg_or_null(fcinfo, 6), PG_ARGISNULL(6)},
+					{"action", arg_or_null(fcinfo, 0), PG_ARGISNULL(0)},
+					{"object_kind", arg_or_null(fcinfo, 1), PG_ARGISNULL(1)},
+					{"object_id", arg_or_null(fcinfo, 2), PG_ARGISNULL(2)},
+					{"person_key", arg_or_null(fcinfo, 3), PG_ARGISNULL(3)},
+					{"purpose", arg_or_null(fcinfo, 4), PG_ARGISNULL(4)},
+					{"outcome", arg_or_null(fcinfo, 5), PG_ARGISNULL(5)},
+				};
+				ColumnValue queued[] = {
+					{"entry_id", Int64GetDatum(entry_id), false},
+					{"queued_at", TimestampTzGetDatum(now), false},
+				};
+
+				insert_row(partition, entry, lengthof(entry));
+				insert_row(queue_relid, queued, lengthof(queued));
+			}
+			table_close(entries, NoLock);
+
+			/*
+			 * Seal when due, looked at no more than ten times a second per
+			 * backend, as the owner (the caller may not run the sealer); the
+			 * function turns a sealing failure into a warning.
+			 */
+			if (seal_check)
+			{
+				last_seal_check = now;
+				if (SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
+					elog(ERROR, "could not check whether audit sealing is due");
+			}
+			SPI_finish();
 		}
-		SPI_finish();
+		PG_FINALLY();
+		{
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+		}
+		PG_END_TRY();
 	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	PG_END_TRY();
 
 	PG_RETURN_INT64(entry_id);
 }

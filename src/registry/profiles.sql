@@ -43,6 +43,13 @@ CREATE TABLE healthhub.role_profiles (
 COMMENT ON TABLE healthhub.role_profiles IS 'Which profiles each role holds, and the institution it acts for';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.role_profiles', '');
 
+-- audit_append() remembers each role's institution per backend
+-- (src/registry/institution_cache.c); any change here makes them forget.
+CREATE FUNCTION healthhub.role_profiles_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'hh_role_profiles_changed' LANGUAGE C;
+CREATE TRIGGER role_profiles_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON healthhub.role_profiles
+    FOR EACH STATEMENT EXECUTE FUNCTION healthhub.role_profiles_changed();
+
 -- A role holds its own profiles and those of the roles it is a member of
 -- (a DBA may give a profile to a group and the group to its logins).  Every
 -- role may read those rows, and only those.
@@ -68,8 +75,7 @@ BEGIN ATOMIC
 END;
 
 -- The institution a role acts for: NULL if none, and NULL (so row level
--- security shows nothing) if its profiles name more than one.  (audit_append.c
--- writes the same query into its insert: keep the two in step.)
+-- security shows nothing) if its profiles name more than one.
 CREATE FUNCTION healthhub.institution_of(role_name name) RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
