@@ -221,6 +221,26 @@ SELECT audit_append('read', 'document', 'first-of-p1') AS entry_id;
 SELECT tableoid::regclass AS partition, entry_id, object_id FROM audit_entries
  WHERE object_id IN ('last-of-p0', 'first-of-p1') ORDER BY entry_id;
 
+-- nobody calls seal_audit(): once sealing is due, the next append starts the
+-- sealer (a background worker), which seals within about a seal interval
+SELECT algorithm, seal_interval, block_max FROM configure_audit('sha256', '100 milliseconds', 10000);
+SELECT audit_append('read', 'document', 'for-the-sealer') > 0 AS appended;
+SELECT pg_sleep(0.2) IS NOT NULL AS waited;
+SELECT audit_append('read', 'document', 'starts-the-sealer') > 0 AS appended;
+DO $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM healthhub.audit_queue);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+SELECT e.object_id, b.block_no IS NOT NULL AS sealed
+  FROM audit_entries e
+  LEFT JOIN LATERAL (SELECT block_no FROM audit_blocks WHERE e.entry_id = ANY (entry_ids)) b ON true
+ WHERE e.object_id IN ('for-the-sealer', 'starts-the-sealer') ORDER BY e.entry_id;
+SELECT count(*) AS still_queued FROM audit_queue;
+
 -- leave the defaults for later tests
 SELECT algorithm, seal_interval, block_max FROM configure_audit('sha256', '1 second', 10000);
 SELECT revoke_profile('audit_clin', 'clinician');

@@ -341,30 +341,37 @@ $$;
 COMMENT ON FUNCTION healthhub.seal_audit(integer, boolean) IS
     'Seal queued audit entries into blocks (at most max_blocks); returns the number of blocks written';
 
--- Seal if the oldest queued entry has waited seal_interval.  Called by
--- audit_append at most ten times a second per backend; never fails the
--- caller's work because sealing failed.
+-- Sealing is due when the oldest queued entry has waited seal_interval.
+-- audit_append asks at most ten times a second per backend and then starts
+-- the sealer, a background worker (src/registry/audit_sealer.c), so the
+-- writer's own transaction does not pay for it.
+CREATE FUNCTION healthhub.audit_seal_due() RETURNS boolean
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT coalesce(
+        (SELECT q.queued_at FROM healthhub.audit_queue q ORDER BY q.entry_id LIMIT 1)
+            OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-)
+            coalesce((SELECT s.seal_interval FROM healthhub.audit_settings s), '1 second'::interval)),
+        false);
+END;
+REVOKE ALL ON FUNCTION healthhub.audit_seal_due() FROM PUBLIC;
+
+-- Seal if due, never failing the caller's work because sealing failed: what
+-- the sealer runs, and what a writer runs itself when no worker can start.
 CREATE FUNCTION healthhub.audit_seal_if_due() RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    oldest  timestamptz;
-    delay   interval;
 BEGIN
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
+    IF current_setting('transaction_isolation') <> 'read committed' OR NOT healthhub.audit_seal_due() THEN
         RETURN;
     END IF;
-    SELECT q.queued_at INTO oldest FROM healthhub.audit_queue q ORDER BY q.entry_id LIMIT 1;
-    SELECT s.seal_interval INTO delay FROM healthhub.audit_settings s;
-    IF oldest < clock_timestamp() - coalesce(delay, '1 second') THEN
-        BEGIN
-            PERFORM healthhub.seal_audit(10);
-        EXCEPTION WHEN OTHERS THEN
-            RAISE WARNING 'audit sealing failed: %', SQLERRM
-                USING HINT = 'Entries stay queued; run healthhub.seal_audit() to see the error.';
-        END;
-    END IF;
+    BEGIN
+        PERFORM healthhub.seal_audit(10);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'audit sealing failed: %', SQLERRM
+            USING HINT = 'Entries stay queued; run healthhub.seal_audit() to see the error.';
+    END;
 END
 $$;
 REVOKE ALL ON FUNCTION healthhub.audit_seal_if_due() FROM PUBLIC;

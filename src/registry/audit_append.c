@@ -34,6 +34,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "audit_sealer.h"
 #include "institution_cache.h"
 
 /* How often one backend looks at the queue to see whether sealing is due. */
@@ -210,7 +211,9 @@ hh_audit_append(PG_FUNCTION_ARGS)
 		Oid			queue_relid = trail_relid(nsp, "audit_queue");
 		Oid			seq_relid = trail_relid(nsp, "audit_entry_seq");
 
-		SetUserIdAndSecContext(relation_owner(entries_relid),
+		Oid			owner = relation_owner(entries_relid);
+
+		SetUserIdAndSecContext(owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
 		PG_TRY();
@@ -255,15 +258,23 @@ hh_audit_append(PG_FUNCTION_ARGS)
 			table_close(entries, NoLock);
 
 			/*
-			 * Seal when due, looked at no more than ten times a second per
-			 * backend, as the owner (the caller may not run the sealer); the
-			 * function turns a sealing failure into a warning.
+			 * Is sealing due?  Looked at no more than ten times a second per
+			 * backend, as the owner (the caller may not read the queue).  The
+			 * sealer is a background worker; if none can start, seal here
+			 * (audit_seal_if_due turns a failure into a warning).
 			 */
 			if (seal_check)
 			{
+				bool		isnull;
+
 				last_seal_check = now;
-				if (SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
+				if (SPI_execute("SELECT healthhub.audit_seal_due()", true, 1) != SPI_OK_SELECT ||
+					SPI_processed != 1)
 					elog(ERROR, "could not check whether audit sealing is due");
+				if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) &&
+					!start_audit_sealer(owner) &&
+					SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
+					elog(ERROR, "could not seal the audit trail");
 			}
 			SPI_finish();
 		}

@@ -1,0 +1,126 @@
+/*
+ * audit_sealer.c
+ *		The audit sealer: a background worker that seals queued audit entries
+ *		while sealing is due, so that no writer seals in its own transaction.
+ *
+ * It is started on demand and needs no shared_preload_libraries: when
+ * audit_append finds sealing due (the oldest queued entry has waited
+ * seal_interval) it asks the postmaster for a worker in its database,
+ * running as the trail's owner.  One sealer runs per database: the worker
+ * holds a session advisory lock, and a second one exits at once.  It seals
+ * while sealing is due, naps a quarter of seal_interval (at most a second)
+ * and exits after two seconds with nothing due, so it never keeps a
+ * database from being dropped for long.  If no worker can start (all of
+ * max_worker_processes are busy), the writer seals itself, as it always
+ * could.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "audit_sealer.h"
+
+/* A writer asks for a sealer at most this often. */
+#define SEALER_START_USECS (2 * 1000 * 1000)
+/* The sealer exits after this long with nothing due. */
+#define SEALER_IDLE_USECS (2 * 1000 * 1000)
+#define SEALER_MAX_NAP_MS 1000
+
+PGDLLEXPORT void hh_audit_sealer_main(Datum main_arg);
+
+bool
+start_audit_sealer(Oid trail_owner)
+{
+	static TimestampTz last_start = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	/* asked recently: it is running, or starting, or cannot start */
+	if (now - last_start < SEALER_START_USECS && now >= last_start)
+		return true;
+	last_start = now;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "healthhub");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "hh_audit_sealer_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "healthhub audit sealer");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "healthhub audit sealer");
+	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	memcpy(worker.bgw_extra, &trail_owner, sizeof(Oid));
+	return RegisterDynamicBackgroundWorker(&worker, &handle);
+}
+
+/* Run one query in its own transaction; its first column as an int8. */
+static int64
+run_query(const char *query)
+{
+	int64		result = 0;
+	bool		isnull = true;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, query);
+	if (SPI_execute(query, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "sealer query failed: %s", query);
+	result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return isnull ? 0 : result;
+}
+
+void
+hh_audit_sealer_main(Datum main_arg)
+{
+	Oid			trail_owner;
+	TimestampTz last_due;
+
+	memcpy(&trail_owner, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), trail_owner, 0);
+
+	if (!run_query("SELECT pg_catalog.pg_try_advisory_lock(1751476, 2)::pg_catalog.int4::pg_catalog.int8"))
+		proc_exit(0);			/* another sealer runs in this database */
+
+	last_due = GetCurrentTimestamp();
+	for (;;)
+	{
+		int64		nap_ms;
+
+		CHECK_FOR_INTERRUPTS();
+		/* seal at most 10 blocks per transaction, then look again */
+		if (run_query("SELECT healthhub.audit_seal_due()::pg_catalog.int4::pg_catalog.int8"))
+		{
+			run_query("SELECT 1 FROM healthhub.audit_seal_if_due()");
+			last_due = GetCurrentTimestamp();
+			continue;
+		}
+		if (GetCurrentTimestamp() - last_due > SEALER_IDLE_USECS)
+			proc_exit(0);
+		nap_ms = run_query("SELECT (pg_catalog.date_part('epoch', coalesce((SELECT s.seal_interval"
+						   " FROM healthhub.audit_settings s), '1 second')) OPERATOR(pg_catalog.*) 250)::pg_catalog.int8");
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(Max(nap_ms, 10), SEALER_MAX_NAP_MS), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
