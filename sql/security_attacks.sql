@@ -62,6 +62,16 @@ SELECT assert_may_practise(1, 'physician', :inst_b);
 SELECT why_not_practise(1, 'physician', :inst_a) AS own_institution_is_fine;
 RESET SESSION AUTHORIZATION;
 
+-- attack: institution A grants a privilege and forges who granted it, and when
+SELECT practitioner_key AS prac FROM practitioners WHERE name = '张三丰' \gset
+SET SESSION AUTHORIZATION atk_app_a;
+INSERT INTO practice_privileges (practitioner_key, institution_key, privilege, period, granted_by, recorded_at)
+VALUES (:prac, :inst_a, 'narcotic', tstzrange('2026-01-01', NULL), 'atk_app_b', '2001-01-01');
+UPDATE practice_privileges SET granted_by = 'atk_app_b', recorded_at = '2001-01-01'
+ WHERE institution_key = :inst_a;
+RESET SESSION AUTHORIZATION;
+SELECT granted_by, recorded_at > now() - interval '1 hour' AS stamped_recently FROM practice_privileges WHERE institution_key = :inst_a;
+
 -- attack: a masked role reads raw personal data
 SET SESSION AUTHORIZATION atk_stat;
 SELECT resident_id, name FROM practitioners;

@@ -587,7 +587,22 @@ BEGIN
     SELECT * INTO lastb FROM healthhub.audit_blocks b
      WHERE b.entry_ids[1] < hi AND b.entry_ids[b.entry_count] >= lo
      ORDER BY b.block_no DESC LIMIT 1;
+    -- verify_audit() accepts the absence only of entries sealed six months
+    -- before the archiving: the block times are on the chain, entry times
+    -- are only as honest as the clock that wrote them
+    IF lastb.sealed_at > now() - retention THEN
+        RAISE EXCEPTION 'partition % holds entries sealed less than six months ago', partition
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Block %s, which lists some of them, was sealed at %s.', lastb.block_no, lastb.sealed_at),
+                  HINT = 'Logs are kept online at least six months (Cybersecurity Law, article 21).';
+    END IF;
     EXECUTE format('ALTER TABLE healthhub.audit_entries DETACH PARTITION %s', partition);
+    -- the first partitions are made by CREATE EXTENSION: release them, so the
+    -- DBA can dump and drop the detached table
+    IF EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = partition
+                                         AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e') THEN
+        EXECUTE format('ALTER EXTENSION healthhub DROP TABLE %s', partition);
+    END IF;
     INSERT INTO healthhub.audit_archives (partition_name, first_entry_id, end_entry_id, entries,
                                           newest_entry_at, last_block_no, last_block_hash, archive_entry_id)
     VALUES (partition::text, lo, hi, cnt, newest, lastb.block_no, lastb.block_hash,

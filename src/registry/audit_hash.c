@@ -394,6 +394,8 @@ typedef struct
 {
 	int64		from;			/* inclusive */
 	int64		to;				/* exclusive */
+	bool		proven;			/* the archiving is itself on the trail */
+	TimestampTz sealed_by;		/* its entries must have been sealed by then */
 } id_range;
 
 typedef struct
@@ -419,15 +421,16 @@ report(verify_out *out, const char *problem, int64 block_no, int64 entry_id, con
 	out->nrows++;
 }
 
-static bool
-archived(id_range *ranges, int nranges, int64 id)
+/* The archived range holding id, or NULL. */
+static const id_range *
+archived(const id_range *ranges, int nranges, int64 id)
 {
 	int			i;
 
 	for (i = 0; i < nranges; i++)
 		if (id >= ranges[i].from && id < ranges[i].to)
-			return true;
-	return false;
+			return &ranges[i];
+	return NULL;
 }
 
 static char *
@@ -522,8 +525,8 @@ entry_noop(DestReceiver *self)
  */
 static bool
 verify_block_entries(verify_out *out, SPIPlanPtr plan, hh_digest *d, int64 block_no,
-					 const int64 *ids, const unsigned char *hashes, int n,
-					 id_range *archives, int narchives, int64 *matched)
+					 TimestampTz sealed_at, const int64 *ids, const unsigned char *hashes, int n,
+					 const id_range *archives, int narchives, int64 *matched)
 {
 	entry_receiver er;
 	ParamListInfo params = makeParamList(2);
@@ -583,11 +586,21 @@ verify_block_entries(verify_out *out, SPIPlanPtr plan, hh_digest *d, int64 block
 		}
 		if (er.state[i] == 0)
 		{
-			if (archived(archives, narchives, ids[i]))
+			const id_range *archive = archived(archives, narchives, ids[i]);
+
+			if (archive != NULL && archive->proven && sealed_at <= archive->sealed_by)
 				continue;
 			report(out, "entry removed", block_no, ids[i],
+				   archive == NULL ?
 				   psprintf("Block %lld lists entry %lld, which is no longer in healthhub.audit_entries.",
-							(long long) block_no, (long long) ids[i]));
+							(long long) block_no, (long long) ids[i]) :
+				   !archive->proven ?
+				   psprintf("Block %lld lists entry %lld, which is gone; healthhub.audit_archives says entries %lld to %lld were archived, but no archive entry on the trail made by healthhub.archive_audit_partition() says so.",
+							(long long) block_no, (long long) ids[i], (long long) archive->from,
+							(long long) archive->to - 1) :
+				   psprintf("Block %lld lists entry %lld, which is gone; it was sealed at %s, less than six months before the archiving of entries %lld to %lld was recorded.",
+							(long long) block_no, (long long) ids[i], timestamptz_to_str(sealed_at),
+							(long long) archive->from, (long long) archive->to - 1));
 			return false;
 		}
 		report(out, "entry altered", block_no, ids[i],
@@ -638,8 +651,26 @@ hh_audit_verify_chain(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 
-	/* archived entry ranges: their rows are gone on purpose */
-	if (SPI_execute("SELECT first_entry_id, end_entry_id FROM healthhub.audit_archives ORDER BY 1",
+	/*
+	 * Archived entry ranges: their rows are gone on purpose, if the archiving
+	 * is proven by the trail itself.  An archive row counts only with its
+	 * archive entry (as archive_audit_partition() writes it) and only for a
+	 * whole partition; its entries must have been sealed six months before
+	 * that entry was made (and, if it is sealed, before its block), so a
+	 * forged row with a forged entry cannot hide recent removals.
+	 */
+	if (SPI_execute("SELECT a.first_entry_id, a.end_entry_id,"
+					"       (SELECT LEAST(e.at, (SELECT pg_catalog.min(b.sealed_at)"
+					"                                         FROM healthhub.audit_blocks b"
+					"                                        WHERE e.entry_id = ANY (b.entry_ids)))"
+					"               - '6 months'::pg_catalog.interval"
+					"          FROM healthhub.audit_entries e"
+					"         WHERE e.entry_id = a.archive_entry_id AND e.action = 'archive'"
+					"           AND e.object_kind = 'audit_entries' AND e.purpose = 'retention'"
+					"           AND e.object_id = a.first_entry_id || '-' || a.end_entry_id"
+					"           AND a.first_entry_id % 10000000 = 0"
+					"           AND a.end_entry_id = a.first_entry_id + 10000000)"
+					"  FROM healthhub.audit_archives a ORDER BY 1",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "audit verification could not read healthhub.audit_archives");
 	if (SPI_processed > 0)
@@ -653,6 +684,9 @@ hh_audit_verify_chain(PG_FUNCTION_ARGS)
 
 			archives[i].from = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 			archives[i].to = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+			archives[i].sealed_by = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+																	  SPI_tuptable->tupdesc, 3, &isnull));
+			archives[i].proven = !isnull;
 		}
 		narchives = (int) SPI_processed;
 	}
@@ -804,7 +838,7 @@ hh_audit_verify_chain(PG_FUNCTION_ARGS)
 					break;
 				}
 			}
-			if (!verify_block_entries(&out, plan, get_digest(alg), block_no, ids,
+			if (!verify_block_entries(&out, plan, get_digest(alg), block_no, DatumGetTimestampTz(v[1]), ids,
 									  (unsigned char *) VARDATA_ANY(hashes), n,
 									  archives, narchives, &matched))
 			{

@@ -486,6 +486,30 @@ END
 $$;
 ALTER TABLE healthhub.practice_privileges
     ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now();
+-- Who recorded a blacklist entry or granted a privilege, and when, is the
+-- database's word, not the writer's: stamped on insert (except for rows
+-- pg_restore reloads) and never changed.
+CREATE FUNCTION healthhub.registry_stamp() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    by_column text := CASE TG_TABLE_NAME WHEN 'blacklist' THEN 'recorded_by' ELSE 'granted_by' END;
+    j jsonb := to_jsonb(NEW);
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', to_jsonb(OLD)->'recorded_at',
+                                                             by_column, to_jsonb(OLD)->by_column));
+    ELSIF NOT (healthhub.registry_restoring() AND (j->>'recorded_at')::timestamptz IS DISTINCT FROM now()) THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', now(), by_column, CURRENT_USER));
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER registry_stamp BEFORE INSERT OR UPDATE ON healthhub.blacklist
+    FOR EACH ROW EXECUTE FUNCTION healthhub.registry_stamp();
+CREATE TRIGGER registry_stamp BEFORE INSERT OR UPDATE ON healthhub.practice_privileges
+    FOR EACH ROW EXECUTE FUNCTION healthhub.registry_stamp();
 CREATE TRIGGER registry_audit AFTER INSERT OR UPDATE OR DELETE ON healthhub.blacklist
     FOR EACH ROW EXECUTE FUNCTION healthhub.registry_audit_trigger();
 CREATE TRIGGER registry_audit AFTER INSERT OR UPDATE OR DELETE ON healthhub.practice_privileges
