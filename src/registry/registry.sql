@@ -216,7 +216,7 @@ CREATE TABLE healthhub.practice_rights (
 );
 COMMENT ON TABLE healthhub.practice_rights IS
     'Derived by triggers: when practitioner P may act as ACT (with PRIVILEGE, '''' for none) at an institution';
--- Not dumped: healthhub.recompute_practice_rights() rebuilds it after a restore.
+-- Not dumped: the triggers below rebuild it as pg_restore reloads the rows.
 
 -- The periods a licence is active, from its history (a licence starts active).
 CREATE FUNCTION healthhub.licence_active_periods(licence bigint) RETURNS tstzmultirange
@@ -291,7 +291,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION healthhub.recompute_practice_rights(bigint) IS
-    'Rebuild the derived practice rights of one practitioner (triggers call it; run it for all after a restore)';
+    'Rebuild the derived practice rights of one practitioner (triggers call it)';
 
 CREATE FUNCTION healthhub.recompute_practice_rights() RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
