@@ -2,7 +2,7 @@
 # lives beside each area's C code, in the fixed order of SQL_PARTS.
 
 EXTENSION   = healthhub
-EXTVERSION  = 0.2
+EXTVERSION  = 0.3
 MODULE_big  = healthhub
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
@@ -11,7 +11,8 @@ IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
               src/ident/region_code_parse.o src/ident/health_identifier_parse.o \
               src/ident/resident_id.o src/ident/uscc.o src/ident/region_code.o \
               src/ident/health_identifier.o src/ident/ident_error.o
-OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(REGISTRY_OBJS)
+LINKAGE_OBJS = src/linkage/name_key.o src/linkage/compare.o src/linkage/han_icu.o src/linkage/compare_sql.o
+OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql \
@@ -22,22 +23,24 @@ SQL_PARTS   = src/core/prelude.sql \
               src/ident/health_identifier.sql src/ident/health_identifier_ops.sql \
               src/ident/hub.sql \
               src/core/epilogue.sql
-# What 0.2 adds; also the body of the upgrade script healthhub--0.1--0.2.sql.
+# What 0.2 added (0.2 is frozen in versions/, with its upgrade from 0.1).
 SQL_PARTS_0_2 = src/registry/profiles.sql \
               src/registry/masking.sql \
               src/registry/audit.sql \
               src/registry/registry.sql \
               src/registry/loading.sql
+# What 0.3 adds; also the body of the upgrade script healthhub--0.2--0.3.sql.
+SQL_PARTS_0_3 = src/linkage/names.sql
 
 # Released install scripts are frozen in versions/ (the upgrade tests start
 # from them); the current version and the upgrade into it are assembled.
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1--0.2.sql
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.2--0.3.sql
 DATA        = $(wildcard versions/$(EXTENSION)--*.sql)
 GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier)
 EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK  = -lcrypto
+SHLIB_LINK  = -lcrypto -licui18n -licuuc
 
 REGRESS      = core_install $(filter-out core_install,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS =
@@ -54,10 +57,10 @@ include $(PGXS)
 # PGXS tracks no header dependencies: rebuild when any header changes.
 $(OBJS): $(wildcard src/*.h src/*/*.h)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(SQL_PARTS_0_2)
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(SQL_PARTS_0_2) $(SQL_PARTS_0_3)
 	cat $^ > $@
 
-$(EXTENSION)--0.1--0.2.sql: $(SQL_PARTS_0_2)
+$(EXTENSION)--0.2--0.3.sql: $(SQL_PARTS_0_3)
 	{ echo '\\echo Use "ALTER EXTENSION healthhub UPDATE" to load this file. \\quit'; cat $^; } > $@
 
 # Every identifier type gets the same operators and operator classes.

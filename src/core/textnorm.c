@@ -11,8 +11,8 @@
  * truncation) decodes as one byte with code point 0xFFFD, so that it is
  * reported, never skipped and never folded: an overlong '1' is not a digit.
  */
-static size_t
-decode_utf8(const unsigned char *s, size_t len, uint32_t *cp)
+size_t
+hh_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	unsigned char c = s[0];
 	unsigned char lo = 0x80,
@@ -102,7 +102,7 @@ hh_fold_ascii(const char *in, size_t inlen, char *out, size_t outcap,
 			n = 1;
 		}
 		else
-			n = decode_utf8(s + pos, inlen - pos, &cp);
+			n = hh_utf8_decode(s + pos, inlen - pos, &cp);
 		pos += n;
 
 		if (is_space(cp))

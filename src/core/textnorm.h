@@ -37,6 +37,13 @@ typedef struct hh_fold_result
 #define HH_FOLD_UPPER				0x02	/* fold a-z to A-Z */
 
 /*
+ * Decode one UTF-8 character at s (len > 0 bytes available): returns its
+ * length and stores the code point; malformed input decodes as one byte with
+ * code point 0xFFFD (RFC 3629: no overlong forms, surrogates or truncation).
+ */
+extern size_t hh_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+
+/*
  * Fold in[0..inlen) into out (capacity outcap, not NUL-terminated).
  * Returns the number of ASCII characters written; details in *res.
  */
