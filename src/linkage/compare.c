@@ -123,12 +123,13 @@ hh_compare_birth_date(const hh_ymd *a, const hh_ymd *b)
 		return 1;
 	if (a->year == b->year && a->month == b->day && a->day == b->month)
 		return 2;
-	/* one part differs, by one (a slip of a digit or a day) */
+	/* a day apart (across a month's end too) */
 	if (abs(a->days - b->days) == 1)
 		return 3;
+	/* or one part slipped: by one, or a year by ten (one digit mistyped) */
 	parts_off = (a->year != b->year) + (a->month != b->month) + (a->day != b->day);
-	if (parts_off == 1 && (abs(a->year - b->year) == 1 || abs(a->month - b->month) == 1 ||
-						   abs(a->day - b->day) == 1 || abs(a->year - b->year) % 10 == 0))
+	if (parts_off == 1 && (abs(a->year - b->year) == 1 || abs(a->year - b->year) == 10 ||
+						   abs(a->month - b->month) == 1 || abs(a->day - b->day) == 1))
 		return 3;
 	return 4;
 }

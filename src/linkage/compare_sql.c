@@ -6,6 +6,8 @@
 
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/builtins.h"
 
 #include "linkage/compare.h"
@@ -39,4 +41,29 @@ hh_jaro_winkler_sql(PG_FUNCTION_ARGS)
 	size_t		blen = code_points(PG_GETARG_TEXT_PP(1), b);
 
 	PG_RETURN_FLOAT8(hh_jaro_winkler_cp(a, alen, b, blen));
+}
+
+static void
+to_ymd(FunctionCallInfo fcinfo, int arg, hh_ymd *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!PG_ARGISNULL(arg) && !DATE_NOT_FINITE(PG_GETARG_DATEADT(arg)))
+	{
+		out->present = true;
+		out->days = PG_GETARG_DATEADT(arg);
+		j2date(out->days + POSTGRES_EPOCH_JDATE, &out->year, &out->month, &out->day);
+	}
+}
+
+/* healthhub.birth_date_level(a date, b date) RETURNS text */
+PG_FUNCTION_INFO_V1(hh_birth_date_level);
+Datum
+hh_birth_date_level(PG_FUNCTION_ARGS)
+{
+	hh_ymd		a,
+				b;
+
+	to_ymd(fcinfo, 0, &a);
+	to_ymd(fcinfo, 1, &b);
+	PG_RETURN_TEXT_P(cstring_to_text(hh_comparison_levels[HH_CMP_BIRTH_DATE][hh_compare_birth_date(&a, &b)]));
 }

@@ -3,9 +3,9 @@
  *		healthhub.audit_append(): the one function every area calls to record
  *		what happened.  It is on every write path, so it is C.
  *
- * The caller is GetUserId() (this is not a SECURITY DEFINER function, so
- * that is the role whose privileges the caller is using) and the session
- * user.  The entry and its queue row are then written as the owner of the
+ * The caller is the role the session acts as (GetOuterUserId(): the role
+ * it SET ROLE to, else its login role, also inside SECURITY DEFINER
+ * functions, which change only the current user) and the session user.  The entry and its queue row are then written as the owner of the
  * trail, like PostgreSQL's own RI triggers do.  They are written the way
  * logical replication applies a row (ExecSimpleRelationInsert: constraints,
  * indexes, row triggers), straight into the partition the entry id falls in:
@@ -181,12 +181,23 @@ arg_or_null(FunctionCallInfo fcinfo, int arg)
 	return PG_ARGISNULL(arg) ? (Datum) 0 : PG_GETARG_DATUM(arg);
 }
 
+/*
+ * healthhub.acting_role(): the role the session acts as, which a SECURITY
+ * DEFINER function's CURRENT_USER (its owner) hides.
+ */
+PG_FUNCTION_INFO_V1(hh_acting_role);
+Datum
+hh_acting_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
+}
+
 PG_FUNCTION_INFO_V1(hh_audit_append);
 Datum
 hh_audit_append(PG_FUNCTION_ARGS)
 {
 	static TimestampTz last_seal_check = 0;
-	Oid			caller = GetUserId();
+	Oid			caller = GetOuterUserId();
 	Datum		role_name;
 	Datum		session_role;
 	Oid			save_userid;

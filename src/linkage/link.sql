@@ -1,0 +1,489 @@
+-- Linking one record at a time (docs/linkage.md): validate and key the
+-- record, try the deterministic tier (identifiers), then the probabilistic
+-- one (blocking, Fellegi-Sunter scores), decide, write the link, its history
+-- and its audit entry, and rebuild the person's golden record.
+
+-- Every record has a key for each blocking rule; "rule:value".
+CREATE TABLE healthhub.record_block_keys (
+    block_key       text NOT NULL,
+    source          text NOT NULL,
+    local_id        text NOT NULL,
+    PRIMARY KEY (block_key, source, local_id),
+    FOREIGN KEY (source, local_id) REFERENCES healthhub.source_records
+);
+CREATE INDEX record_block_keys_record ON healthhub.record_block_keys (source, local_id);
+COMMENT ON TABLE healthhub.record_block_keys IS 'Blocking keys of the source records (one per rule)';
+SELECT pg_catalog.pg_extension_config_dump('healthhub.record_block_keys', '');
+
+-- Comparators and scores, in C (src/linkage/record_compare.c).
+CREATE FUNCTION healthhub.comparison_levels(a healthhub.source_records, b healthhub.source_records)
+    RETURNS smallint[]
+    AS 'MODULE_PATHNAME', 'hh_comparison_levels_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.comparison_levels(healthhub.source_records, healthhub.source_records) IS
+    'The level of each comparison of two records (0 missing, 1 strongest agreement), in linkage_comparisons order';
+CREATE FUNCTION healthhub.match_score(a healthhub.source_records, b healthhub.source_records, model integer)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'hh_match_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.match_score(healthhub.source_records, healthhub.source_records, integer) IS
+    'Match weight of two records under a model: prior log-odds plus each comparison''s log2(m/u)';
+CREATE FUNCTION healthhub.match_weights(a healthhub.source_records, b healthhub.source_records, model integer)
+    RETURNS TABLE (comparison text, level text, weight double precision)
+    AS 'MODULE_PATHNAME', 'hh_match_weights' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.match_weights(healthhub.source_records, healthhub.source_records, integer) IS
+    'The weights that sum to match_score: one per comparison, the surname adjustment and the prior';
+
+CREATE FUNCTION healthhub.birth_date_level(a date, b date) RETURNS text
+    AS 'MODULE_PATHNAME', 'hh_birth_date_level' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.birth_date_level(date, date) IS
+    'How two birth dates agree: exact, day_month_swapped, one_part_off, other (missing if either is NULL)';
+
+CREATE FUNCTION healthhub.match_probability(weight double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN 1.0 / (1.0 + pg_catalog.power(2.0::double precision, -weight));
+
+-- yyyymmdd of a date, independent of DateStyle.
+CREATE FUNCTION healthhub.ymd(d date) RETURNS integer
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN (pg_catalog.date_part('year', d) * 10000 + pg_catalog.date_part('month', d) * 100
+            + pg_catalog.date_part('day', d))::integer;
+
+CREATE FUNCTION healthhub.block_keys(r healthhub.source_records) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN pg_catalog.array_remove(ARRAY[
+        'pinyin_birth_year:' || r.name_pinyin || ':' || (healthhub.ymd(r.birth_date) / 10000),
+        'initials_birth_date:' || r.name_initials || ':' || healthhub.ymd(r.birth_date),
+        'birth_date_sex_prefecture:' || healthhub.ymd(r.birth_date) || ':' || r.sex || ':'
+            || (r.region::integer / 100),
+        'phone:' || pg_catalog.right(r.phone, 8),
+        'hanzi:' || r.name_hanzi], NULL);
+COMMENT ON FUNCTION healthhub.block_keys(healthhub.source_records) IS
+    'A record''s blocking keys, one per rule that applies ("rule:value")';
+
+-- Sex as institutions write it: 1/2 (GB/T 2261.1), M/F, male/female, 男/女;
+-- 0 and 9 (not known, not stated) are NULL.
+CREATE FUNCTION healthhub.parse_sex(sex text) RETURNS smallint
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    CASE lower(btrim(sex))
+        WHEN '1', 'm', 'male', '男' THEN RETURN 1;
+        WHEN '2', 'f', 'female', '女' THEN RETURN 2;
+        WHEN '0', '9', '', 'unknown', '未知' THEN RETURN NULL;
+        ELSE
+            RAISE EXCEPTION 'invalid sex: "%"', sex
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'Sex is 1 or 2 (GB/T 2261.1), M or F, male or female, 男 or 女; 0 or 9 if not known.';
+    END CASE;
+END
+$$;
+
+-- A phone number as digits: spaces, hyphens, brackets and a +86/0086 prefix
+-- dropped; 7 to 15 digits.
+CREATE FUNCTION healthhub.normalise_phone(phone text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    digits text := regexp_replace(translate(phone, '０１２３４５６７８９＋（）－　', '0123456789+()- '),
+                                  '[\s()\-]', '', 'g');
+BEGIN
+    digits := regexp_replace(digits, '^(\+86|0086)', '');
+    IF digits = '' THEN
+        RETURN NULL;
+    END IF;
+    IF digits !~ '^[0-9]{7,15}$' THEN
+        RAISE EXCEPTION 'invalid phone number: "%"', phone
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A phone number has 7 to 15 digits, with optional spaces, hyphens, brackets and a +86 prefix.';
+    END IF;
+    RETURN digits;
+END
+$$;
+
+-- Validate and key a record, without writing anything.
+CREATE FUNCTION healthhub.prepare_record(source text, local_id text, name text, sex text, birth_date date,
+                                         identifier text, phone text, region text, other_identifiers text[])
+    RETURNS healthhub.source_records
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r healthhub.source_records;
+    k record;
+BEGIN
+    r.source := btrim(source);
+    r.local_id := btrim(local_id);
+    IF r.source IS NULL OR r.source = '' OR r.local_id IS NULL OR r.local_id = '' THEN
+        RAISE EXCEPTION 'a source record needs its source and local id'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('source %L, local_id %L', source, local_id);
+    END IF;
+    SELECT i.institution_key INTO r.institution_key FROM healthhub.institutions i
+     WHERE i.source_ref = r.source OR i.institution_key::text = r.source
+     ORDER BY i.source_ref = r.source DESC LIMIT 1;
+    r.name := nullif(btrim(name), '');
+    IF r.name IS NOT NULL THEN
+        k := healthhub.name_keys(r.name);
+        r.name_hanzi := k.hanzi;
+        r.name_pinyin := k.pinyin;
+        r.name_initials := k.initials;
+        r.surname := k.surname;
+    END IF;
+    r.sex := healthhub.parse_sex(sex);
+    IF birth_date > current_date OR birth_date < '1880-01-01' THEN
+        RAISE EXCEPTION 'implausible birth date: %', birth_date
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A birth date lies between 1880-01-01 and today.';
+    END IF;
+    r.birth_date := birth_date;
+    r.identifier_text := nullif(btrim(identifier), '');
+    IF healthhub.is_valid_resident_id(r.identifier_text) THEN
+        r.resident_id := healthhub.resident_id(r.identifier_text);
+        -- a number whose birth date or sex contradicts the record is someone
+        -- else's (a parent's on a child's record): evidence, never a match
+        r.id_conflict := healthhub.birth_date_level(r.birth_date, healthhub.birth_date(r.resident_id)) = 'other'
+                         OR r.sex <> healthhub.sex(r.resident_id);
+        r.id_conflict := coalesce(r.id_conflict, false);
+        IF NOT r.id_conflict THEN
+            r.birth_date := coalesce(r.birth_date, healthhub.birth_date(r.resident_id));
+            r.sex := coalesce(r.sex, healthhub.sex(r.resident_id));
+        END IF;
+    ELSE
+        r.id_conflict := false;
+    END IF;
+    r.phone := healthhub.normalise_phone(phone);
+    r.region := nullif(btrim(region), '')::healthhub.region_code;
+    r.other_identifiers := coalesce(other_identifiers::healthhub.health_identifier[], '{}');
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION healthhub.prepare_record(text, text, text, text, date, text, text, text, text[]) IS
+    'Validate a record and derive its keys (resident ID, conflict flag, name keys) without writing anything';
+
+-- Who may link records: hub_admin any; an institution's application only
+-- records whose source is its own institution.
+CREATE FUNCTION healthhub.linkage_authorise(r healthhub.source_records) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    who name := healthhub.acting_role();
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = who)
+       OR EXISTS (SELECT FROM healthhub.effective_profiles(who) ep WHERE ep.profile = 'hub_admin') THEN
+        RETURN;
+    END IF;
+    IF r.institution_key IS NULL OR r.institution_key IS DISTINCT FROM healthhub.institution_of(who) THEN
+        RAISE EXCEPTION 'role % may not link records of source %', who, r.source
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'An institution''s application links the records of its own institution only.',
+                  HINT = 'The source must be the institution''s key or source_ref in healthhub.institutions.';
+    END IF;
+END
+$$;
+
+-- Record a link decision: a row in link_events and an audit trail entry.
+CREATE FUNCTION healthhub.log_link_event(action text, source text, local_id text, person bigint, other bigint,
+                                         old_state text, new_state text, origin text, score double precision,
+                                         model integer, weights jsonb, reason text)
+    RETURNS void
+    LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    INSERT INTO healthhub.link_events (entry_id, action, source, local_id, person_key, other_person, old_state,
+                                       new_state, origin, score, model_version, weights, reason)
+    VALUES (healthhub.audit_append('link.' || action, 'person_link',
+                                   coalesce(source || '/' || local_id, other::text), person,
+                                   'patient identity management', 'ok'),
+            action, source, local_id, person, other, old_state, new_state, origin, score, model, weights, reason);
+END;
+
+-- The decision for a prepared record; reads only.  Deterministic tier: the
+-- resident ID number (unless it contradicts the record), then the other
+-- identifiers.  Probabilistic tier: the best-scoring record among those that
+-- share a blocking key of the model.  A manual no_match is never crossed.
+CREATE FUNCTION healthhub.find_match(r healthhub.source_records, model integer,
+                                     OUT person_key bigint, OUT decision text, OUT tier text,
+                                     OUT score double precision, OUT probability double precision,
+                                     OUT matched_source text, OUT matched_local_id text, OUT candidates integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m healthhub.linkage_models;
+    keys text[];
+    best record;
+BEGIN
+    candidates := 0;
+    SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
+    IF r.resident_id IS NOT NULL AND NOT r.id_conflict THEN
+        SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
+         WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id
+           AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
+                              AND l.person_key = pi.person_key AND l.state = 'no_match');
+        IF person_key IS NOT NULL THEN
+            decision := 'matched';
+            tier := 'resident_id';
+            RETURN;
+        END IF;
+    END IF;
+    IF cardinality(r.other_identifiers) > 0 THEN
+        SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
+         WHERE pi.identifier OPERATOR(healthhub.=) ANY (r.other_identifiers)
+           AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
+                              AND l.person_key = pi.person_key AND l.state = 'no_match')
+         ORDER BY pi.person_key LIMIT 1;
+        IF person_key IS NOT NULL THEN
+            decision := 'matched';
+            tier := 'identifier';
+            RETURN;
+        END IF;
+    END IF;
+
+    keys := ARRAY(SELECT k FROM unnest(healthhub.block_keys(r)) k WHERE split_part(k, ':', 1) = ANY (m.blocking_rules));
+    SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, healthhub.match_score(r, c, model) AS w
+      INTO best
+      FROM (SELECT DISTINCT bk.source, bk.local_id FROM healthhub.record_block_keys bk
+             WHERE bk.block_key = ANY (keys)) b
+      JOIN healthhub.source_records c ON c.source = b.source AND c.local_id = b.local_id
+     WHERE c.withdrawn_at IS NULL AND NOT (c.source = r.source AND c.local_id = r.local_id)
+       AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
+                          AND l.person_key = c.person_key AND l.state = 'no_match')
+     ORDER BY w DESC, c.person_key LIMIT 1;
+    IF best.person_key IS NULL THEN
+        decision := 'created';
+        tier := 'none';
+        RETURN;
+    END IF;
+    candidates := best.n;
+    score := best.w;
+    probability := healthhub.match_probability(best.w);
+    matched_source := best.source;
+    matched_local_id := best.local_id;
+    tier := 'probabilistic';
+    IF probability >= m.match_probability THEN
+        person_key := best.person_key;
+        decision := 'matched';
+    ELSIF probability >= m.possible_probability THEN
+        person_key := best.person_key;     -- the candidate for review
+        decision := 'possible_match';
+    ELSE
+        decision := 'created';
+    END IF;
+END
+$$;
+
+-- The person's identifiers are those of its records (a conflicting resident
+-- ID excepted); one already held by another person stays there.
+CREATE FUNCTION healthhub.sync_person_identifiers(person bigint) RETURNS void
+    LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    DELETE FROM healthhub.person_identifiers pi
+     WHERE pi.person_key = sync_person_identifiers.person
+       AND NOT EXISTS (SELECT FROM healthhub.source_records s
+                        WHERE s.person_key = sync_person_identifiers.person
+                          AND ((s.resident_id OPERATOR(healthhub.=) pi.resident_id AND NOT s.id_conflict)
+                               OR pi.identifier OPERATOR(healthhub.=) ANY (s.other_identifiers)));
+    INSERT INTO healthhub.person_identifiers (resident_id, person_key)
+    SELECT DISTINCT s.resident_id, s.person_key FROM healthhub.source_records s
+     WHERE s.person_key = sync_person_identifiers.person AND s.resident_id IS NOT NULL AND NOT s.id_conflict
+    ON CONFLICT (resident_id) WHERE resident_id IS NOT NULL DO NOTHING;
+    INSERT INTO healthhub.person_identifiers (identifier, person_key)
+    SELECT DISTINCT i, s.person_key FROM healthhub.source_records s, unnest(s.other_identifiers) i
+     WHERE s.person_key = sync_person_identifiers.person
+    ON CONFLICT (identifier) WHERE identifier IS NOT NULL DO NOTHING;
+END;
+
+-- How each golden field is chosen from a person's records: most_frequent
+-- (ties: the most recent) unless a row here says most_recent.
+CREATE TABLE healthhub.survivorship_rules (
+    field           text PRIMARY KEY CHECK (field IN ('resident_id', 'name', 'sex', 'birth_date', 'phone', 'region')),
+    rule            text NOT NULL CHECK (rule IN ('most_frequent', 'most_recent'))
+);
+COMMENT ON TABLE healthhub.survivorship_rules IS
+    'How each golden-record field is chosen: most_frequent (the default, ties to the most recent) or most_recent';
+SELECT pg_catalog.pg_extension_config_dump('healthhub.survivorship_rules', '');
+
+CREATE FUNCTION healthhub.rebuild_golden(person bigint) RETURNS void
+    LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    -- each value with the key it is counted by: names by their simplified
+    -- characters (张三 and 張 三 are one name), the rest by themselves
+    WITH vals AS (
+        SELECT 'resident_id' AS f, s.resident_id::text AS v, s.resident_id::text AS k, s.updated_at
+          FROM healthhub.source_records s
+         WHERE s.person_key = rebuild_golden.person AND s.resident_id IS NOT NULL AND NOT s.id_conflict
+        UNION ALL SELECT 'name', s.name, s.name_hanzi, s.updated_at FROM healthhub.source_records s
+         WHERE s.person_key = rebuild_golden.person AND s.name IS NOT NULL
+        UNION ALL SELECT 'sex', s.sex::text, s.sex::text, s.updated_at FROM healthhub.source_records s
+         WHERE s.person_key = rebuild_golden.person AND s.sex IS NOT NULL
+        UNION ALL SELECT 'birth_date', healthhub.ymd(s.birth_date)::text, healthhub.ymd(s.birth_date)::text, s.updated_at
+          FROM healthhub.source_records s
+         WHERE s.person_key = rebuild_golden.person AND s.birth_date IS NOT NULL
+        UNION ALL SELECT 'phone', s.phone, s.phone, s.updated_at FROM healthhub.source_records s
+         WHERE s.person_key = rebuild_golden.person AND s.phone IS NOT NULL
+        UNION ALL SELECT 'region', s.region::integer::text, s.region::integer::text, s.updated_at
+          FROM healthhub.source_records s
+         WHERE s.person_key = rebuild_golden.person AND s.region IS NOT NULL),
+    groups AS (
+        SELECT vals.f, vals.k, count(*) AS n, max(vals.updated_at) AS last,
+               (pg_catalog.array_agg(vals.v ORDER BY vals.updated_at DESC, vals.v))[1] AS v
+          FROM vals GROUP BY vals.f, vals.k),
+    best AS (
+        SELECT DISTINCT ON (g.f) g.f, g.v
+          FROM groups g LEFT JOIN healthhub.survivorship_rules sr ON sr.field = g.f
+         ORDER BY g.f, CASE WHEN sr.rule = 'most_recent' THEN g.last END DESC NULLS LAST, g.n DESC, g.last DESC, g.k)
+    UPDATE healthhub.persons p
+       SET resident_id = (SELECT b.v FROM best b WHERE b.f = 'resident_id')::healthhub.resident_id,
+           name = (SELECT b.v FROM best b WHERE b.f = 'name'),
+           sex = (SELECT b.v FROM best b WHERE b.f = 'sex')::smallint,
+           birth_date = pg_catalog.to_date((SELECT b.v FROM best b WHERE b.f = 'birth_date'), 'YYYYMMDD'),
+           phone = (SELECT b.v FROM best b WHERE b.f = 'phone'),
+           region = (SELECT b.v FROM best b WHERE b.f = 'region')::integer::healthhub.region_code,
+           updated_at = pg_catalog.now()
+     WHERE p.person_key = rebuild_golden.person;
+END;
+COMMENT ON FUNCTION healthhub.rebuild_golden(bigint) IS
+    'Rebuild a person''s golden record from its records by the survivorship rules';
+
+-- The explanation of a pair under a model: the weights, their sum, the
+-- probability.
+CREATE FUNCTION healthhub.explain_pair(a healthhub.source_records, b healthhub.source_records, model integer)
+    RETURNS jsonb
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT jsonb_build_object(
+               'model_version', model,
+               'weights', jsonb_agg(jsonb_build_object('comparison', w.comparison, 'level', w.level,
+                                                       'weight', round(w.weight::numeric, 3)) ORDER BY w.ord),
+               'score', round(sum(w.weight)::numeric, 3),
+               'probability', round(healthhub.match_probability(sum(w.weight))::numeric, 6))
+      FROM healthhub.match_weights(a, b, model) WITH ORDINALITY w(comparison, level, weight, ord);
+END;
+
+-- Link one record, inside the caller's transaction: returns the person, the
+-- decision (matched, created, possible_match, unchanged, kept_manual) and
+-- the explanation.  Sending the same record again changes nothing; a
+-- corrected record is linked again, unless a person decided its link.
+CREATE FUNCTION healthhub.link_record(source text, local_id text, name text DEFAULT NULL, sex text DEFAULT NULL,
+                                      birth_date date DEFAULT NULL, identifier text DEFAULT NULL,
+                                      phone text DEFAULT NULL, region text DEFAULT NULL,
+                                      other_identifiers text[] DEFAULT '{}',
+                                      OUT person_key bigint, OUT decision text, OUT explanation jsonb)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r healthhub.source_records;
+    old healthhub.source_records;
+    kept healthhub.links;
+    matched healthhub.source_records;
+    f record;
+    model integer := healthhub.linkage_model();
+BEGIN
+    r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
+                                  other_identifiers);
+    PERFORM healthhub.linkage_authorise(r);
+
+    -- Whoever links a record sharing a key or number with this one waits for
+    -- this transaction, and then sees its person: two records of one new
+    -- person linked at once make one person.  (Sorted: no deadlocks.)
+    PERFORM pg_advisory_xact_lock(1751477, hashtext(k))
+       FROM (SELECT DISTINCT k FROM unnest(healthhub.block_keys(r)
+                                           || ('record:' || r.source || '/' || r.local_id)
+                                           || ('resident_id:' || r.resident_id::text)) k
+              WHERE k IS NOT NULL ORDER BY k) keys;
+
+    SELECT * INTO old FROM healthhub.source_records s
+     WHERE s.source = r.source AND s.local_id = r.local_id FOR UPDATE;
+    IF old.source IS NOT NULL AND old.withdrawn_at IS NULL
+       AND (old.name, old.sex, old.birth_date, old.identifier_text, old.phone, old.region::integer,
+            old.other_identifiers::text[])
+           IS NOT DISTINCT FROM (r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region::integer,
+                                 r.other_identifiers::text[]) THEN
+        person_key := old.person_key;
+        decision := 'unchanged';
+        explanation := jsonb_build_object('decision', decision);
+        RETURN;
+    END IF;
+
+    SELECT * INTO kept FROM healthhub.links l
+     WHERE l.source = r.source AND l.local_id = r.local_id AND l.state = 'match' AND l.origin = 'manual';
+    IF kept.person_key IS NOT NULL THEN
+        person_key := kept.person_key;
+        decision := 'kept_manual';
+        explanation := jsonb_build_object('decision', decision, 'decided_by', kept.decided_by,
+                                          'decided_at', kept.decided_at);
+    ELSE
+        f := healthhub.find_match(r, model);
+        decision := f.decision;
+        IF f.decision = 'matched' THEN
+            person_key := f.person_key;
+        ELSIF old.person_key IS NOT NULL AND NOT EXISTS (
+                SELECT FROM healthhub.source_records s WHERE s.person_key = old.person_key
+                   AND NOT (s.source = r.source AND s.local_id = r.local_id)) THEN
+            person_key := old.person_key;      -- a corrected record alone keeps its person
+        ELSE
+            INSERT INTO healthhub.persons DEFAULT VALUES RETURNING persons.person_key INTO person_key;
+        END IF;
+        explanation := jsonb_build_object('decision', f.decision, 'tier', f.tier, 'model_version', model,
+                                          'candidates', f.candidates);
+        IF f.matched_source IS NOT NULL THEN
+            SELECT * INTO matched FROM healthhub.source_records s
+             WHERE s.source = f.matched_source AND s.local_id = f.matched_local_id;
+            explanation := explanation || jsonb_build_object(
+                'compared_with', jsonb_build_object('source', f.matched_source, 'local_id', f.matched_local_id,
+                                                    'person_key', matched.person_key))
+                || healthhub.explain_pair(r, matched, model);
+        END IF;
+    END IF;
+
+    r.person_key := person_key;
+    r.received_at := coalesce(old.received_at, now());
+    r.updated_at := now();
+    r.withdrawn_at := NULL;
+    INSERT INTO healthhub.source_records AS s SELECT r.*
+    ON CONFLICT ON CONSTRAINT source_records_pkey DO UPDATE
+       SET institution_key = EXCLUDED.institution_key, name = EXCLUDED.name, sex = EXCLUDED.sex,
+           birth_date = EXCLUDED.birth_date, identifier_text = EXCLUDED.identifier_text, phone = EXCLUDED.phone,
+           region = EXCLUDED.region, other_identifiers = EXCLUDED.other_identifiers,
+           resident_id = EXCLUDED.resident_id, id_conflict = EXCLUDED.id_conflict,
+           name_hanzi = EXCLUDED.name_hanzi, name_pinyin = EXCLUDED.name_pinyin,
+           name_initials = EXCLUDED.name_initials, surname = EXCLUDED.surname,
+           person_key = EXCLUDED.person_key, updated_at = EXCLUDED.updated_at, withdrawn_at = NULL;
+
+    IF kept.person_key IS NULL THEN
+        -- the record's previous automatic match gives way (link_events keeps it)
+        DELETE FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
+           AND l.state IN ('match', 'possible_match') AND l.origin = 'auto';
+        INSERT INTO healthhub.links (source, local_id, person_key, state, origin, score, model_version)
+        VALUES (r.source, r.local_id, person_key, 'match', 'auto', f.score, model)
+        ON CONFLICT ON CONSTRAINT links_pkey DO NOTHING;
+        IF f.decision = 'possible_match' THEN
+            INSERT INTO healthhub.links (source, local_id, person_key, state, origin, score, model_version)
+            VALUES (r.source, r.local_id, f.person_key, 'possible_match', 'auto', f.score, model)
+            ON CONFLICT ON CONSTRAINT links_pkey DO NOTHING;
+        END IF;
+    END IF;
+
+    DELETE FROM healthhub.record_block_keys bk WHERE bk.source = r.source AND bk.local_id = r.local_id;
+    INSERT INTO healthhub.record_block_keys (block_key, source, local_id)
+    SELECT DISTINCT k, r.source, r.local_id FROM unnest(healthhub.block_keys(r)) k;
+
+    PERFORM healthhub.sync_person_identifiers(person_key);
+    PERFORM healthhub.rebuild_golden(person_key);
+    IF old.person_key IS NOT NULL AND old.person_key <> person_key THEN
+        PERFORM healthhub.sync_person_identifiers(old.person_key);
+        PERFORM healthhub.rebuild_golden(old.person_key);
+    END IF;
+    PERFORM healthhub.log_link_event(
+        CASE WHEN old.source IS NULL THEN 'link' ELSE 'relink' END, r.source, r.local_id, person_key,
+        CASE WHEN f.decision = 'possible_match' THEN f.person_key ELSE old.person_key END,
+        CASE WHEN old.source IS NULL THEN NULL WHEN old.withdrawn_at IS NOT NULL THEN 'withdrawn' ELSE 'match' END,
+        CASE WHEN f.decision = 'possible_match' THEN 'possible_match' ELSE 'match' END,
+        CASE WHEN kept.person_key IS NULL THEN 'auto' ELSE 'manual' END,
+        f.score, model, explanation->'weights', decision);
+END
+$$;
+COMMENT ON FUNCTION healthhub.link_record(text, text, text, text, date, text, text, text, text[]) IS
+    'Link one record to a person in the caller''s transaction: returns the person, the decision and the explanation';

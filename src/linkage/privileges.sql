@@ -1,0 +1,65 @@
+-- Who may do what in the master person index (docs/security.md).  Linking
+-- functions run as their owner and check the caller themselves: hub_admin
+-- anything, an institution's application its own records only.
+
+ALTER TABLE healthhub.source_records ENABLE ROW LEVEL SECURITY;
+CREATE POLICY source_records_read ON healthhub.source_records FOR SELECT
+    USING ((SELECT healthhub.has_profile('hub_admin'))
+           OR institution_key = (SELECT healthhub.acting_institution()));
+
+DO $$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'healthhub.linkage_model()', 'healthhub.prepare_record(text, text, text, text, date, text, text, text, text[])',
+        'healthhub.linkage_authorise(healthhub.source_records)', 'healthhub.linkage_authorise_admin()',
+        'healthhub.log_link_event(text, text, text, bigint, bigint, text, text, text, double precision, integer, jsonb, text)',
+        'healthhub.find_match(healthhub.source_records, integer)', 'healthhub.sync_person_identifiers(bigint)',
+        'healthhub.rebuild_golden(bigint)', 'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)',
+        'healthhub.link_record(text, text, text, text, date, text, text, text, text[])',
+        'healthhub.link_manually(text, text, bigint, text)', 'healthhub.unlink_manually(text, text, bigint, text)',
+        'healthhub.review_possible_match(text, text, bigint, boolean, text)',
+        'healthhub.merge_persons(bigint, bigint, text)', 'healthhub.unmerge_person(bigint, text)',
+        'healthhub.withdraw_record(text, text, text)', 'healthhub.record_death(bigint, date, text)',
+        'healthhub.match_explain(text, text, text, text, integer)',
+        'healthhub.resolve(healthhub.resident_id)', 'healthhub.resolve(healthhub.health_identifier)',
+        'healthhub.resolve(text)', 'healthhub.current_person(bigint)']
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$$;
+
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
+SELECT pr, 'function', f, 'EXECUTE'
+  FROM unnest(ARRAY['hub_admin', 'institution_app', 'clinician', 'pharmacist', 'insurer']) pr,
+       unnest(ARRAY['healthhub.resolve(healthhub.resident_id)', 'healthhub.resolve(healthhub.health_identifier)',
+                    'healthhub.resolve(text)', 'healthhub.current_person(bigint)']) f
+UNION ALL
+SELECT pr, 'function', f, 'EXECUTE'
+  FROM unnest(ARRAY['hub_admin', 'institution_app']) pr,
+       unnest(ARRAY['healthhub.link_record(text, text, text, text, date, text, text, text, text[])',
+                    'healthhub.link_manually(text, text, bigint, text)',
+                    'healthhub.unlink_manually(text, text, bigint, text)',
+                    'healthhub.withdraw_record(text, text, text)',
+                    'healthhub.match_explain(text, text, text, text, integer)']) f
+UNION ALL
+SELECT 'hub_admin', 'function', f, 'EXECUTE'
+  FROM unnest(ARRAY['healthhub.review_possible_match(text, text, bigint, boolean, text)',
+                    'healthhub.merge_persons(bigint, bigint, text)', 'healthhub.unmerge_person(bigint, text)',
+                    'healthhub.record_death(bigint, date, text)', 'healthhub.linkage_model()']) f
+UNION ALL
+SELECT 'hub_admin', 'table', t, 'SELECT'
+  FROM unnest(ARRAY['healthhub.persons', 'healthhub.person_identifiers', 'healthhub.links',
+                    'healthhub.link_events', 'healthhub.person_separations', 'healthhub.review_queue',
+                    'healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies']) t
+UNION ALL
+SELECT 'hub_admin', 'table', 'healthhub.survivorship_rules', 'SELECT, INSERT, UPDATE, DELETE'
+UNION ALL
+SELECT pr, 'table', 'healthhub.source_records', 'SELECT' FROM unnest(ARRAY['hub_admin', 'institution_app']) pr
+UNION ALL
+SELECT 'auditor', 'table', 'healthhub.link_events', 'SELECT';
+
+-- Roles that already hold a profile (an upgrade) get what it now includes.
+SELECT healthhub.apply_profile_privileges(rp.role_name, rp.profile, true) FROM healthhub.role_profiles rp;
