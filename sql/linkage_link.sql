@@ -13,9 +13,10 @@ INSERT INTO institutions (name, kind, level, grade, region, source, source_ref, 
     ('链接测试医院甲', 'hospital', '3', '甲', '440303', 'link-test', 'LA', '[2000-01-01,)'),
     ('链接测试医院乙', 'hospital', '2', '甲', '440304', 'link-test', 'LB', '[2000-01-01,)');
 -- keys of persons are minted per hub: show them relative to the first
-CREATE TEMP TABLE shown (person_key bigint PRIMARY KEY, n serial);
+CREATE TEMP TABLE shown (person_key bigint PRIMARY KEY, n integer NOT NULL);
 CREATE FUNCTION pg_temp.p(k bigint) RETURNS text LANGUAGE sql AS $$
-    WITH ins AS (INSERT INTO shown (person_key) SELECT k WHERE k IS NOT NULL ON CONFLICT DO NOTHING RETURNING n)
+    WITH ins AS (INSERT INTO shown SELECT k, (SELECT count(*) + 1 FROM shown)
+                  WHERE k IS NOT NULL AND NOT EXISTS (SELECT FROM shown WHERE person_key = k) RETURNING n)
     SELECT coalesce('P' || (SELECT n FROM ins), 'P' || (SELECT n FROM shown WHERE person_key = k), 'none')
 $$;
 

@@ -410,6 +410,7 @@ BEGIN
     SELECT * INTO kept FROM healthhub.links l
      WHERE l.source = r.source AND l.local_id = r.local_id AND l.state = 'match' AND l.origin = 'manual';
     IF kept.person_key IS NOT NULL THEN
+        SELECT * INTO f FROM healthhub.find_match(r, model) WHERE false;   -- no automatic decision
         person_key := kept.person_key;
         decision := 'kept_manual';
         explanation := jsonb_build_object('decision', decision, 'decided_by', kept.decided_by,
