@@ -65,48 +65,48 @@ SELECT 'passport:usa:123456789'::health_identifier = 'passport:USA:123456789'::h
          = health_identifier_hash_extended('newborn::11010519491231002X-1', 3) AS same_hash_ext;
 
 -- one person may hold many identifiers; each is unique per (kind, issuer, value)
-CREATE TABLE person_identifiers (person int, ident health_identifier UNIQUE);
-INSERT INTO person_identifiers VALUES
+CREATE TABLE patient_idents (person int, ident health_identifier UNIQUE);
+INSERT INTO patient_idents VALUES
     (1, 'medical_insurance:110105:AB12345678'), (1, 'passport:CHN:E12345678'),
     (2, 'newborn::11010519491231002X-1'), (3, 'visit_card:121200004013590816:00012345');
-INSERT INTO person_identifiers VALUES (9, 'passport:chn:e12345678');
+INSERT INTO patient_idents VALUES (9, 'passport:chn:e12345678');
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT person FROM person_identifiers WHERE ident = 'passport:CHN:E12345678';
-SELECT person FROM person_identifiers WHERE ident = 'passport:chn:E 1234 5678';
-CREATE TABLE hashed_identifiers AS SELECT * FROM person_identifiers;
+EXPLAIN (COSTS OFF) SELECT person FROM patient_idents WHERE ident = 'passport:CHN:E12345678';
+SELECT person FROM patient_idents WHERE ident = 'passport:chn:E 1234 5678';
+CREATE TABLE hashed_identifiers AS SELECT * FROM patient_idents;
 CREATE INDEX hashed_identifiers_ident ON hashed_identifiers USING hash (ident);
 EXPLAIN (COSTS OFF) SELECT person FROM hashed_identifiers WHERE ident = 'passport:CHN:E12345678';
 SELECT person FROM hashed_identifiers WHERE ident = 'passport:CHN:E12345678';
 RESET enable_seqscan;
 -- ordered by kind (in identifier_kinds order), then issuer, then value
-SELECT ident FROM person_identifiers ORDER BY ident;
+SELECT ident FROM patient_idents ORDER BY ident;
 
 CREATE TABLE ids_part (ident health_identifier) PARTITION BY HASH (ident);
 CREATE TABLE ids_part_0 PARTITION OF ids_part FOR VALUES WITH (MODULUS 2, REMAINDER 0);
 CREATE TABLE ids_part_1 PARTITION OF ids_part FOR VALUES WITH (MODULUS 2, REMAINDER 1);
-INSERT INTO ids_part SELECT ident FROM person_identifiers;
+INSERT INTO ids_part SELECT ident FROM patient_idents;
 SELECT count(*) FROM ids_part;
 
-\copy person_identifiers TO 'results/person_identifiers.bin' WITH (FORMAT binary)
-CREATE TABLE person_identifiers_copy (LIKE person_identifiers);
-\copy person_identifiers_copy FROM 'results/person_identifiers.bin' WITH (FORMAT binary)
-SELECT count(*) AS same FROM person_identifiers_copy c JOIN person_identifiers p USING (person, ident);
+\copy patient_idents TO 'results/patient_idents.bin' WITH (FORMAT binary)
+CREATE TABLE patient_idents_copy (LIKE patient_idents);
+\copy patient_idents_copy FROM 'results/patient_idents.bin' WITH (FORMAT binary)
+SELECT count(*) AS same FROM patient_idents_copy c JOIN patient_idents p USING (person, ident);
 -- binary input must be in normal form: a lower-case issuer, an unknown kind, a bad value
 CREATE TABLE raw_bytes (person int, ident bytea);
 INSERT INTO raw_bytes VALUES (1, '\x050363686e09453132333435363738');
 \copy raw_bytes TO 'results/raw_hi.bin' WITH (FORMAT binary)
-\copy person_identifiers_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
+\copy patient_idents_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
 TRUNCATE raw_bytes;
 INSERT INTO raw_bytes VALUES (1, '\x6303434e4809453132333435363738');
 \copy raw_bytes TO 'results/raw_hi.bin' WITH (FORMAT binary)
-\copy person_identifiers_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
+\copy patient_idents_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
 TRUNCATE raw_bytes;
 INSERT INTO raw_bytes VALUES (1, '\x0503434e4803453132'::bytea);
 \copy raw_bytes TO 'results/raw_hi.bin' WITH (FORMAT binary)
-\copy person_identifiers_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
+\copy patient_idents_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
 TRUNCATE raw_bytes;
 INSERT INTO raw_bytes VALUES (1, '\x0503434e48'::bytea);
 \copy raw_bytes TO 'results/raw_hi.bin' WITH (FORMAT binary)
-\copy person_identifiers_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
+\copy patient_idents_copy FROM 'results/raw_hi.bin' WITH (FORMAT binary)
 SELECT 'passport:CHN:E12345678'::health_identifier::text AS to_text;
-DROP TABLE person_identifiers, person_identifiers_copy, hashed_identifiers, ids_part, raw_bytes;
+DROP TABLE patient_idents, patient_idents_copy, hashed_identifiers, ids_part, raw_bytes;

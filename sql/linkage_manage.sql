@@ -5,7 +5,7 @@ SET search_path = healthhub, public;
 SET datestyle = 'ISO, YMD';
 \set VERBOSITY default
 \set SHOW_CONTEXT never
-SELECT CASE WHEN hub_id() IS NULL THEN init_hub('440300', 1) END IS NULL AS hub_ready;
+SELECT coalesce(hub_id(), init_hub('440300', 1)) IS NOT NULL AS hub_ready;
 CREATE TEMP TABLE shown (person_key bigint PRIMARY KEY, n integer NOT NULL);
 CREATE FUNCTION pg_temp.p(k bigint) RETURNS text LANGUAGE sql AS $$
     WITH ins AS (INSERT INTO shown SELECT k, (SELECT count(*) + 1 FROM shown)
