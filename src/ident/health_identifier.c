@@ -344,3 +344,23 @@ health_identifier_kinds(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/*
+ * healthhub.health_identifier_problem(text) RETURNS text: the DETAIL input
+ * would raise, or NULL if the text is a valid identifier; never raises (bulk
+ * loading reports bad rows instead of failing on them).
+ */
+PG_FUNCTION_INFO_V1(health_identifier_problem);
+Datum
+health_identifier_problem(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	hi_value	v;
+	hi_error	err;
+	hi_status	st = hi_parse_text(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &v, &err);
+	const char *hint;
+
+	if (st == HI_OK)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(hi_problem_text(st, &err, &hint)));
+}

@@ -301,3 +301,17 @@ hh_name_keys_sql(PG_FUNCTION_ARGS)
 	nulls[3] = keys.surname_chars == 0;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
+
+/* healthhub.name_problem(name text) RETURNS text: why name_keys() would refuse it, or NULL. */
+PG_FUNCTION_INFO_V1(hh_name_problem_sql);
+Datum
+hh_name_problem_sql(PG_FUNCTION_ARGS)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	hh_name_keys keys;
+
+	hh_han_name_keys(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), &keys);
+	if (keys.status == HH_NAME_OK)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(hh_name_problem(&keys)));
+}

@@ -47,15 +47,18 @@ CREATE FUNCTION healthhub.ymd(d date) RETURNS integer
     RETURN (pg_catalog.date_part('year', d) * 10000 + pg_catalog.date_part('month', d) * 100
             + pg_catalog.date_part('day', d))::integer;
 
-CREATE FUNCTION healthhub.block_keys(r healthhub.source_records) RETURNS text[]
+CREATE FUNCTION healthhub.block_keys(name_pinyin text, name_initials text, name_hanzi text, birth_date date,
+                                     sex smallint, region healthhub.region_code, phone text) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN pg_catalog.array_remove(ARRAY[
-        'pinyin_birth_year:' || r.name_pinyin || ':' || (healthhub.ymd(r.birth_date) / 10000),
-        'initials_birth_date:' || r.name_initials || ':' || healthhub.ymd(r.birth_date),
-        'birth_date_sex_prefecture:' || healthhub.ymd(r.birth_date) || ':' || r.sex || ':'
-            || (r.region::integer / 100),
-        'phone:' || pg_catalog.right(r.phone, 8),
-        'hanzi:' || r.name_hanzi], NULL);
+        'pinyin_birth_year:' || name_pinyin || ':' || (healthhub.ymd(birth_date) / 10000),
+        'initials_birth_date:' || name_initials || ':' || healthhub.ymd(birth_date),
+        'birth_date_sex_prefecture:' || healthhub.ymd(birth_date) || ':' || sex || ':' || (region::integer / 100),
+        'phone:' || pg_catalog.right(phone, 8),
+        'hanzi:' || name_hanzi], NULL);
+CREATE FUNCTION healthhub.block_keys(r healthhub.source_records) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone);
 COMMENT ON FUNCTION healthhub.block_keys(healthhub.source_records) IS
     'A record''s blocking keys, one per rule that applies ("rule:value")';
 
@@ -304,44 +307,57 @@ COMMENT ON TABLE healthhub.survivorship_rules IS
     'How each golden-record field is chosen: most_frequent (the default, ties to the most recent) or most_recent';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.survivorship_rules', '');
 
-CREATE FUNCTION healthhub.rebuild_golden(person bigint) RETURNS void
+CREATE FUNCTION healthhub.rebuild_golden_set(persons bigint[]) RETURNS void
     LANGUAGE sql VOLATILE
 BEGIN ATOMIC
     -- each value with the key it is counted by: names by their simplified
     -- characters (张三 and 張 三 are one name), the rest by themselves
-    WITH vals AS (
-        SELECT 'resident_id' AS f, s.resident_id::text AS v, s.resident_id::text AS k, s.updated_at
-          FROM healthhub.source_records s
-         WHERE s.person_key = rebuild_golden.person AND s.resident_id IS NOT NULL AND NOT s.id_conflict
-        UNION ALL SELECT 'name', s.name, s.name_hanzi, s.updated_at FROM healthhub.source_records s
-         WHERE s.person_key = rebuild_golden.person AND s.name IS NOT NULL
-        UNION ALL SELECT 'sex', s.sex::text, s.sex::text, s.updated_at FROM healthhub.source_records s
-         WHERE s.person_key = rebuild_golden.person AND s.sex IS NOT NULL
-        UNION ALL SELECT 'birth_date', healthhub.ymd(s.birth_date)::text, healthhub.ymd(s.birth_date)::text, s.updated_at
-          FROM healthhub.source_records s
-         WHERE s.person_key = rebuild_golden.person AND s.birth_date IS NOT NULL
-        UNION ALL SELECT 'phone', s.phone, s.phone, s.updated_at FROM healthhub.source_records s
-         WHERE s.person_key = rebuild_golden.person AND s.phone IS NOT NULL
-        UNION ALL SELECT 'region', s.region::integer::text, s.region::integer::text, s.updated_at
-          FROM healthhub.source_records s
-         WHERE s.person_key = rebuild_golden.person AND s.region IS NOT NULL),
+    WITH recs AS (
+        SELECT s.* FROM unnest(rebuild_golden_set.persons) AS p(k)
+          JOIN healthhub.source_records s ON s.person_key = p.k),
+    vals AS (
+        SELECT r.person_key, 'resident_id' AS f, r.resident_id::text AS v, r.resident_id::text AS k, r.updated_at
+          FROM recs r WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict
+        UNION ALL SELECT r.person_key, 'name', r.name, r.name_hanzi, r.updated_at FROM recs r WHERE r.name IS NOT NULL
+        UNION ALL SELECT r.person_key, 'sex', r.sex::text, r.sex::text, r.updated_at FROM recs r WHERE r.sex IS NOT NULL
+        UNION ALL SELECT r.person_key, 'birth_date', healthhub.ymd(r.birth_date)::text, healthhub.ymd(r.birth_date)::text,
+                         r.updated_at FROM recs r WHERE r.birth_date IS NOT NULL
+        UNION ALL SELECT r.person_key, 'phone', r.phone, r.phone, r.updated_at FROM recs r WHERE r.phone IS NOT NULL
+        UNION ALL SELECT r.person_key, 'region', r.region::integer::text, r.region::integer::text, r.updated_at
+          FROM recs r WHERE r.region IS NOT NULL),
     groups AS (
-        SELECT vals.f, vals.k, count(*) AS n, max(vals.updated_at) AS last,
+        SELECT vals.person_key, vals.f, vals.k, count(*) AS n, max(vals.updated_at) AS last,
                (pg_catalog.array_agg(vals.v ORDER BY vals.updated_at DESC, vals.v))[1] AS v
-          FROM vals GROUP BY vals.f, vals.k),
+          FROM vals GROUP BY vals.person_key, vals.f, vals.k),
     best AS (
-        SELECT DISTINCT ON (g.f) g.f, g.v
+        SELECT DISTINCT ON (g.person_key, g.f) g.person_key, g.f, g.v
           FROM groups g LEFT JOIN healthhub.survivorship_rules sr ON sr.field = g.f
-         ORDER BY g.f, CASE WHEN sr.rule = 'most_recent' THEN g.last END DESC NULLS LAST, g.n DESC, g.last DESC, g.k)
+         ORDER BY g.person_key, g.f, CASE WHEN sr.rule = 'most_recent' THEN g.last END DESC NULLS LAST, g.n DESC,
+                  g.last DESC, g.k),
+    golden AS (
+        SELECT p.k AS person_key,
+               max(b.v) FILTER (WHERE b.f = 'resident_id') AS resident_id,
+               max(b.v) FILTER (WHERE b.f = 'name') AS name,
+               max(b.v) FILTER (WHERE b.f = 'sex') AS sex,
+               max(b.v) FILTER (WHERE b.f = 'birth_date') AS birth_date,
+               max(b.v) FILTER (WHERE b.f = 'phone') AS phone,
+               max(b.v) FILTER (WHERE b.f = 'region') AS region
+          FROM unnest(rebuild_golden_set.persons) AS p(k) LEFT JOIN best b ON b.person_key = p.k
+         GROUP BY p.k)
     UPDATE healthhub.persons p
-       SET resident_id = (SELECT b.v FROM best b WHERE b.f = 'resident_id')::healthhub.resident_id,
-           name = (SELECT b.v FROM best b WHERE b.f = 'name'),
-           sex = (SELECT b.v FROM best b WHERE b.f = 'sex')::smallint,
-           birth_date = pg_catalog.to_date((SELECT b.v FROM best b WHERE b.f = 'birth_date'), 'YYYYMMDD'),
-           phone = (SELECT b.v FROM best b WHERE b.f = 'phone'),
-           region = (SELECT b.v FROM best b WHERE b.f = 'region')::integer::healthhub.region_code,
-           updated_at = pg_catalog.now()
-     WHERE p.person_key = rebuild_golden.person;
+       SET resident_id = g.resident_id::healthhub.resident_id, name = g.name, sex = g.sex::smallint,
+           birth_date = pg_catalog.to_date(g.birth_date, 'YYYYMMDD'), phone = g.phone,
+           region = g.region::integer::healthhub.region_code, updated_at = pg_catalog.now()
+      FROM golden g
+     WHERE p.person_key = g.person_key;
+END;
+COMMENT ON FUNCTION healthhub.rebuild_golden_set(bigint[]) IS
+    'Rebuild the golden records of persons from their records by the survivorship rules';
+
+CREATE FUNCTION healthhub.rebuild_golden(person bigint) RETURNS void
+    LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    SELECT healthhub.rebuild_golden_set(ARRAY[rebuild_golden.person]);
 END;
 COMMENT ON FUNCTION healthhub.rebuild_golden(bigint) IS
     'Rebuild a person''s golden record from its records by the survivorship rules';
