@@ -38,6 +38,7 @@ SQL_PARTS_0_3 = src/registry/acting_role.sql \
               src/linkage/manage.sql \
               src/linkage/resolve.sql \
               src/linkage/batch.sql \
+              src/linkage/training.sql \
               src/linkage/privileges.sql
 
 # Released install scripts are frozen in versions/ (the upgrade tests start

@@ -66,6 +66,8 @@ CREATE FUNCTION healthhub.phone_digits(t text) RETURNS text
 -- source_records; the C function reads them by name).
 CREATE FUNCTION healthhub.batch_match_score(a record, b record, model integer) RETURNS double precision
     AS 'MODULE_PATHNAME', 'hh_match_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.batch_comparison_levels(a record, b record) RETURNS smallint[]
+    AS 'MODULE_PATHNAME', 'hh_comparison_levels_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.link_clusters(match_weight double precision)
     RETURNS TABLE (node integer, cluster integer)
     AS 'MODULE_PATHNAME', 'hh_link_clusters' LANGUAGE C VOLATILE STRICT;
@@ -159,15 +161,12 @@ BEGIN
       LEFT JOIN LATERAL healthhub.name_keys(b.name) k ON true
      WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
     -- the number's birth date and sex against the record's: a contradiction
-    -- (a parent's number) is evidence, never a match; otherwise they fill gaps
+    -- (a parent's number) is evidence, never a match
     UPDATE batch_records r
        SET id_conflict = coalesce(healthhub.birth_date_level(r.birth_date, healthhub.birth_date(r.resident_id)) = 'other'
                                   OR r.sex <> healthhub.sex(r.resident_id), false)
      WHERE r.resident_id IS NOT NULL;
-    UPDATE batch_records r
-       SET birth_date = coalesce(r.birth_date, healthhub.birth_date(r.resident_id)),
-           sex = coalesce(r.sex, healthhub.sex(r.resident_id))
-     WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict AND (r.birth_date IS NULL OR r.sex IS NULL);
+
     -- records already in the index are linked one by one (corrections)
     FOR rec IN SELECT r.* FROM batch_records r
                 WHERE EXISTS (SELECT FROM healthhub.source_records s WHERE s.source = r.source AND s.local_id = r.local_id)
@@ -187,8 +186,9 @@ BEGIN
     -- 2. blocking: records sharing a key of the model's rules (and records
     --    already in the index that share one) --------------------------
     CREATE TEMP TABLE batch_keys ON COMMIT DROP AS
-    SELECT k AS block_key, r.node FROM batch_records r, unnest(healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone)) k
-     WHERE split_part(k, ':', 1) = ANY (m.blocking_rules);
+    SELECT healthhub.block_hash(k) AS block_hash, r.node, split_part(k, ':', 1) = ANY (m.blocking_rules) AS used
+      FROM batch_records r,
+           unnest(healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone)) k;
     -- existing records become nodes too, after the batch's own
     CREATE TEMP TABLE batch_nodes ON COMMIT DROP AS
     SELECT r.node, CASE WHEN NOT r.id_conflict THEN r.resident_id::bigint END AS resident_id, NULL::bigint AS person_key,
@@ -197,18 +197,18 @@ BEGIN
     INSERT INTO batch_nodes
     SELECT (SELECT max(node) FROM batch_records) + row_number() OVER ()::integer, NULL, s.person_key, s.source, s.local_id
       FROM (SELECT DISTINCT bk.source, bk.local_id FROM healthhub.record_block_keys bk
-             WHERE bk.block_key IN (SELECT block_key FROM batch_keys)) e
+             WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k WHERE k.used)) e
       JOIN healthhub.source_records s ON s.source = e.source AND s.local_id = e.local_id AND s.withdrawn_at IS NULL;
     INSERT INTO batch_keys
-    SELECT bk.block_key, n2.node FROM batch_nodes n2
+    SELECT bk.block_hash, n2.node, true FROM batch_nodes n2
       JOIN healthhub.record_block_keys bk ON bk.source = n2.source AND bk.local_id = n2.local_id
-     WHERE n2.source IS NOT NULL AND split_part(bk.block_key, ':', 1) = ANY (m.blocking_rules);
+     WHERE n2.source IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k WHERE k.used);
     CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
     SELECT DISTINCT k1.node AS a, k2.node AS b, NULL::double precision AS weight
-      FROM (SELECT bk.block_key FROM batch_keys bk GROUP BY bk.block_key
+      FROM (SELECT bk.block_hash FROM batch_keys bk WHERE bk.used GROUP BY bk.block_hash
             HAVING count(*) BETWEEN 2 AND healthhub.batch_block_limit()) blocks
-      JOIN batch_keys k1 ON k1.block_key = blocks.block_key
-      JOIN batch_keys k2 ON k2.block_key = blocks.block_key AND k1.node < k2.node;
+      JOIN batch_keys k1 ON k1.block_hash = blocks.block_hash AND k1.used
+      JOIN batch_keys k2 ON k2.block_hash = blocks.block_hash AND k2.used AND k1.node < k2.node;
     SELECT count(*) INTO n FROM batch_edges;
     report := report || jsonb_build_object('phase', 'blocking', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: % candidate pairs from blocking in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
@@ -240,11 +240,16 @@ BEGIN
     ALTER TABLE batch_scored RENAME TO batch_edges;
     -- identifiers: records sharing a resident ID (without conflict) or
     -- another identifier are one person, whatever their scores
+    -- (unless the names differ entirely: a parent's number on a child's
+    -- record that gives no birth date to contradict it)
     INSERT INTO batch_edges
-    SELECT g.first, r.node, 'Infinity'::double precision FROM batch_records r
+    SELECT g.first, x.node, 'Infinity'::double precision
+      FROM batch_all x
       JOIN (SELECT resident_id, min(node) AS first FROM batch_records WHERE resident_id IS NOT NULL AND NOT id_conflict
-             GROUP BY resident_id HAVING count(*) > 1) g ON g.resident_id OPERATOR(healthhub.=) r.resident_id
-     WHERE r.node <> g.first AND NOT r.id_conflict;
+             GROUP BY resident_id HAVING count(*) > 1) g ON g.resident_id OPERATOR(healthhub.=) x.resident_id
+      JOIN batch_all f ON f.node = g.first
+     WHERE x.node <> g.first AND NOT x.id_conflict AND x.node <= (SELECT max(node) FROM batch_records)
+       AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
     INSERT INTO batch_edges
     SELECT g.first, x.node, 'Infinity'::double precision
       FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) x
@@ -309,8 +314,9 @@ BEGIN
      WHERE py.person_key <> xa.person_key
      ORDER BY x.node, x.weight DESC
     ON CONFLICT DO NOTHING;
-    INSERT INTO healthhub.record_block_keys (block_key, source, local_id)
-    SELECT DISTINCT k, r.source, r.local_id FROM batch_records r, unnest(healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone)) k;
+    INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
+    SELECT DISTINCT k.block_hash, r.source, r.local_id FROM batch_keys k JOIN batch_records r ON r.node = k.node
+     WHERE k.used ORDER BY 1, 2, 3;
     INSERT INTO healthhub.person_identifiers (resident_id, person_key)
     SELECT DISTINCT ON (r.resident_id) r.resident_id, r.person_key FROM batch_records r
      WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict

@@ -3,17 +3,26 @@
 -- one (blocking, Fellegi-Sunter scores), decide, write the link, its history
 -- and its audit entry, and rebuild the person's golden record.
 
--- Every record has a key for each blocking rule; "rule:value".
+-- Every record has a key for each blocking rule ("rule:value"), stored as
+-- its 64-bit hash: an index of 8-byte keys is several times smaller and
+-- faster to fill than one of the strings, and a collision only adds a
+-- candidate that scoring then rejects.  Only the rules of the model in
+-- force are kept (healthhub.rebuild_block_keys() after changing them).
+-- Derived from source_records, without a foreign key: link_record and
+-- link_batch keep it in step, and a record's keys are found by computing
+-- them again.
 CREATE TABLE healthhub.record_block_keys (
-    block_key       text NOT NULL,
+    block_hash      bigint NOT NULL,
     source          text NOT NULL,
     local_id        text NOT NULL,
-    PRIMARY KEY (block_key, source, local_id),
-    FOREIGN KEY (source, local_id) REFERENCES healthhub.source_records
+    PRIMARY KEY (block_hash, source, local_id)
 );
-CREATE INDEX record_block_keys_record ON healthhub.record_block_keys (source, local_id);
-COMMENT ON TABLE healthhub.record_block_keys IS 'Blocking keys of the source records (one per rule)';
+COMMENT ON TABLE healthhub.record_block_keys IS 'Hashed blocking keys of the source records (one per rule)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.record_block_keys', '');
+
+CREATE FUNCTION healthhub.block_hash(block_key text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN pg_catalog.hashtextextended(block_key, 0);
 
 -- Comparators and scores, in C (src/linkage/record_compare.c).
 CREATE FUNCTION healthhub.comparison_levels(a healthhub.source_records, b healthhub.source_records)
@@ -61,6 +70,15 @@ CREATE FUNCTION healthhub.block_keys(r healthhub.source_records) RETURNS text[]
     RETURN healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone);
 COMMENT ON FUNCTION healthhub.block_keys(healthhub.source_records) IS
     'A record''s blocking keys, one per rule that applies ("rule:value")';
+
+-- Remove a record's keys (found by computing them again from the stored row).
+CREATE FUNCTION healthhub.forget_block_keys(r healthhub.source_records) RETURNS void
+    LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    DELETE FROM healthhub.record_block_keys bk
+     WHERE bk.block_hash IN (SELECT healthhub.block_hash(k) FROM unnest(healthhub.block_keys(r)) k)
+       AND bk.source = r.source AND bk.local_id = r.local_id;
+END;
 
 -- Sex as institutions write it: 1/2 (GB/T 2261.1), M/F, male/female, 男/女;
 -- 0 and 9 (not known, not stated) are NULL.
@@ -148,10 +166,6 @@ BEGIN
         r.id_conflict := healthhub.birth_date_level(r.birth_date, healthhub.birth_date(r.resident_id)) = 'other'
                          OR r.sex <> healthhub.sex(r.resident_id);
         r.id_conflict := coalesce(r.id_conflict, false);
-        IF NOT r.id_conflict THEN
-            r.birth_date := coalesce(r.birth_date, healthhub.birth_date(r.resident_id));
-            r.sex := coalesce(r.sex, healthhub.sex(r.resident_id));
-        END IF;
     ELSE
         r.id_conflict := false;
     END IF;
@@ -214,16 +228,22 @@ CREATE FUNCTION healthhub.find_match(r healthhub.source_records, model integer,
 AS $$
 DECLARE
     m healthhub.linkage_models;
-    keys text[];
+    keys bigint[];
     best record;
 BEGIN
     candidates := 0;
     SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
     IF r.resident_id IS NOT NULL AND NOT r.id_conflict THEN
+        -- (unless the names differ entirely: a parent's number on a child's
+        -- record that gives no birth date to contradict it)
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id
            AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
-                              AND l.person_key = pi.person_key AND l.state = 'no_match');
+                              AND l.person_key = pi.person_key AND l.state = 'no_match')
+           AND (NOT m.names_must_agree
+                OR EXISTS (SELECT FROM healthhub.source_records s
+                            WHERE s.person_key = pi.person_key AND s.withdrawn_at IS NULL
+                              AND (healthhub.comparison_levels(r, s))[1] <> 5));
         IF person_key IS NOT NULL THEN
             decision := 'matched';
             tier := 'resident_id';
@@ -243,11 +263,12 @@ BEGIN
         END IF;
     END IF;
 
-    keys := ARRAY(SELECT k FROM unnest(healthhub.block_keys(r)) k WHERE split_part(k, ':', 1) = ANY (m.blocking_rules));
+    keys := ARRAY(SELECT healthhub.block_hash(k) FROM unnest(healthhub.block_keys(r)) k
+                   WHERE split_part(k, ':', 1) = ANY (m.blocking_rules));
     SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, healthhub.match_score(r, c, model) AS w
       INTO best
       FROM (SELECT DISTINCT bk.source, bk.local_id FROM healthhub.record_block_keys bk
-             WHERE bk.block_key = ANY (keys)) b
+             WHERE bk.block_hash = ANY (keys)) b
       JOIN healthhub.source_records c ON c.source = b.source AND c.local_id = b.local_id
      WHERE c.withdrawn_at IS NULL AND NOT (c.source = r.source AND c.local_id = r.local_id)
        AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
@@ -483,9 +504,11 @@ BEGIN
         END IF;
     END IF;
 
-    DELETE FROM healthhub.record_block_keys bk WHERE bk.source = r.source AND bk.local_id = r.local_id;
-    INSERT INTO healthhub.record_block_keys (block_key, source, local_id)
-    SELECT DISTINCT k, r.source, r.local_id FROM unnest(healthhub.block_keys(r)) k;
+    PERFORM healthhub.forget_block_keys(old);
+    INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
+    SELECT DISTINCT healthhub.block_hash(k), r.source, r.local_id FROM unnest(healthhub.block_keys(r)) k
+     WHERE split_part(k, ':', 1) = ANY ((SELECT lm.blocking_rules FROM healthhub.linkage_models lm
+                                          WHERE lm.model_version = model)::text[]);
 
     PERFORM healthhub.sync_person_identifiers(person_key);
     PERFORM healthhub.rebuild_golden(person_key);

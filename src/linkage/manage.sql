@@ -311,7 +311,7 @@ BEGIN
     PERFORM healthhub.linkage_authorise(r);
     DELETE FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
        AND l.state IN ('match', 'possible_match');
-    DELETE FROM healthhub.record_block_keys bk WHERE bk.source = r.source AND bk.local_id = r.local_id;
+    PERFORM healthhub.forget_block_keys(r);
     UPDATE healthhub.source_records s SET person_key = NULL, withdrawn_at = now(), updated_at = now()
      WHERE s.source = r.source AND s.local_id = r.local_id;
     PERFORM healthhub.sync_person_identifiers(r.person_key), healthhub.rebuild_golden(r.person_key);

@@ -9,7 +9,7 @@
 CREATE TABLE healthhub.linkage_models (
     model_version   integer PRIMARY KEY CHECK (model_version >= 1),
     method          text NOT NULL CHECK (method IN ('neutral', 'em')),
-    -- P(match) of a pair of records that share a blocking key
+    -- P(match) of two records taken at random (the weights' u are too)
     prior           double precision NOT NULL CHECK (prior > 0 AND prior < 1),
     -- a pair at or above match_probability is linked; between the two it is
     -- linked to a new person and queued for review as a possible match
@@ -17,6 +17,9 @@ CREATE TABLE healthhub.linkage_models (
     possible_probability double precision NOT NULL CHECK (possible_probability > 0),
     -- the blocking rules whose keys find candidates (linkage_blocking_rules)
     blocking_rules  text[] NOT NULL,
+    -- a pair whose names differ entirely (both known) is held just under
+    -- the possible-match threshold, whatever else agrees: twins
+    names_must_agree boolean NOT NULL DEFAULT true,
     pairs           bigint,
     iterations      integer,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -97,23 +100,24 @@ SELECT r.rule, r.key_form, r.by_default
 COMMENT ON VIEW healthhub.linkage_blocking_rules IS 'The blocking rules a linkage model may use';
 
 -- The neutral start: agreement likely for matches (m), rare by chance (u,
--- roughly what random pairs of people share).  Training replaces it.
+-- roughly what two people taken at random share: one birth date in 20,000,
+-- one name in 10,000).  Training replaces it.
 CREATE FUNCTION healthhub.linkage_neutral_weights()
     RETURNS TABLE (comparison text, level text, m double precision, u double precision)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT v.comparison, v.level, v.m, v.u FROM (VALUES
-        ('name', 'hanzi', 0.80, 0.001), ('name', 'pinyin', 0.08, 0.001),
-        ('name', 'pinyin_close', 0.05, 0.005), ('name', 'pinyin_near', 0.03, 0.02),
-        ('name', 'other', 0.04, 0.973),
-        ('birth_date', 'exact', 0.90, 0.0002), ('birth_date', 'day_month_swapped', 0.02, 0.0002),
-        ('birth_date', 'one_part_off', 0.04, 0.002), ('birth_date', 'other', 0.04, 0.9976),
+        ('name', 'hanzi', 0.80, 0.0001), ('name', 'pinyin', 0.08, 0.0001),
+        ('name', 'pinyin_close', 0.05, 0.001), ('name', 'pinyin_near', 0.03, 0.01),
+        ('name', 'other', 0.04, 0.9888),
+        ('birth_date', 'exact', 0.90, 0.00005), ('birth_date', 'day_month_swapped', 0.02, 0.00005),
+        ('birth_date', 'one_part_off', 0.04, 0.0005), ('birth_date', 'other', 0.04, 0.9994),
         ('sex', 'same', 0.98, 0.5), ('sex', 'other', 0.02, 0.5),
-        ('phone', 'exact', 0.70, 0.0005), ('phone', 'last_8', 0.05, 0.0005), ('phone', 'other', 0.25, 0.999),
-        ('region', 'county', 0.70, 0.05), ('region', 'prefecture', 0.15, 0.15),
-        ('region', 'province', 0.10, 0.30), ('region', 'other', 0.05, 0.50),
-        ('identifier', 'exact', 0.90, 0.0001), ('identifier', 'one_or_two_apart', 0.07, 0.0005),
-        ('identifier', 'other', 0.03, 0.9994)) v(comparison, level, m, u);
+        ('phone', 'exact', 0.70, 0.00001), ('phone', 'last_8', 0.05, 0.00001), ('phone', 'other', 0.25, 0.99998),
+        ('region', 'county', 0.70, 0.02), ('region', 'prefecture', 0.15, 0.08),
+        ('region', 'province', 0.10, 0.10), ('region', 'other', 0.05, 0.80),
+        ('identifier', 'exact', 0.90, 0.000001), ('identifier', 'one_or_two_apart', 0.07, 0.00001),
+        ('identifier', 'other', 0.03, 0.999989)) v(comparison, level, m, u);
 END;
 
 -- The model in force: the newest version, made neutral at first use.
@@ -134,7 +138,7 @@ BEGIN
         v := 1;
         INSERT INTO healthhub.linkage_models (model_version, method, prior, match_probability, possible_probability,
                                               blocking_rules)
-        VALUES (v, 'neutral', 0.01, 0.99, 0.2,
+        VALUES (v, 'neutral', 0.000001, 0.99, 0.2,
                 ARRAY(SELECT b.rule FROM healthhub.linkage_blocking_rules b WHERE b.by_default ORDER BY b.rule));
         INSERT INTO healthhub.linkage_weights (model_version, comparison, level, m, u)
         SELECT v, w.comparison, w.level, w.m, w.u FROM healthhub.linkage_neutral_weights() w;

@@ -16,7 +16,7 @@ BEGIN
         'healthhub.linkage_authorise(healthhub.source_records)', 'healthhub.linkage_authorise_admin()',
         'healthhub.log_link_event(text, text, text, bigint, bigint, text, text, text, double precision, integer, jsonb, text)',
         'healthhub.find_match(healthhub.source_records, integer)', 'healthhub.sync_person_identifiers(bigint)',
-        'healthhub.rebuild_golden(bigint)', 'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)',
+        'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)',
         'healthhub.link_record(text, text, text, text, date, text, text, text, text[])',
         'healthhub.link_manually(text, text, bigint, text)', 'healthhub.unlink_manually(text, text, bigint, text)',
         'healthhub.review_possible_match(text, text, bigint, boolean, text)',
@@ -24,7 +24,11 @@ BEGIN
         'healthhub.withdraw_record(text, text, text)', 'healthhub.record_death(bigint, date, text)',
         'healthhub.match_explain(text, text, text, text, integer)',
         'healthhub.resolve(healthhub.resident_id)', 'healthhub.resolve(healthhub.health_identifier)',
-        'healthhub.resolve(text)', 'healthhub.current_person(bigint)']
+        'healthhub.resolve(text)', 'healthhub.current_person(bigint)', 'healthhub.link_batch(text, text)',
+        'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)',
+        'healthhub.rebuild_block_keys()', 'healthhub.link_clusters(double precision)',
+        'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
+        'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
@@ -48,14 +52,18 @@ UNION ALL
 SELECT 'hub_admin', 'function', f, 'EXECUTE'
   FROM unnest(ARRAY['healthhub.review_possible_match(text, text, bigint, boolean, text)',
                     'healthhub.merge_persons(bigint, bigint, text)', 'healthhub.unmerge_person(bigint, text)',
-                    'healthhub.record_death(bigint, date, text)', 'healthhub.linkage_model()']) f
+                    'healthhub.record_death(bigint, date, text)', 'healthhub.linkage_model()',
+                    'healthhub.link_batch(text, text)',
+                    'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)',
+                    'healthhub.rebuild_block_keys()']) f
 UNION ALL
 SELECT 'hub_admin', 'table', t, 'SELECT'
   FROM unnest(ARRAY['healthhub.persons', 'healthhub.person_identifiers', 'healthhub.links',
                     'healthhub.link_events', 'healthhub.person_separations', 'healthhub.review_queue',
                     'healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies']) t
 UNION ALL
-SELECT 'hub_admin', 'table', 'healthhub.survivorship_rules', 'SELECT, INSERT, UPDATE, DELETE'
+SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE, DELETE'
+  FROM unnest(ARRAY['healthhub.survivorship_rules', 'healthhub.stage_person_records']) t
 UNION ALL
 SELECT pr, 'table', 'healthhub.source_records', 'SELECT' FROM unnest(ARRAY['hub_admin', 'institution_app']) pr
 UNION ALL

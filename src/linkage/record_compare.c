@@ -39,6 +39,8 @@ typedef struct LinkageModel
 {
 	int32		version;
 	double		prior_weight;	/* log2(prior / (1 - prior)) */
+	bool		names_must_agree;	/* names that differ entirely never link */
+	double		possible_weight;	/* log-odds of possible_probability */
 	double		weight[HH_NCOMPARISONS][HH_MAX_LEVELS];
 	double		mean_surname_frequency;	/* sum of squares: chance two share one */
 	double		rarest_frequency;
@@ -83,7 +85,8 @@ load_model(int32 version)
 			return models[i];
 
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT prior FROM healthhub.linkage_models WHERE model_version = $1",
+	if (SPI_execute_with_args("SELECT prior, names_must_agree, possible_probability FROM healthhub.linkage_models"
+							  " WHERE model_version = $1",
 							  1, &argtype, &arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read healthhub.linkage_models");
 	if (SPI_processed != 1)
@@ -97,7 +100,12 @@ load_model(int32 version)
 	{
 		double		prior = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
+		double		possible;
+
 		model->prior_weight = log2(prior / (1.0 - prior));
+		model->names_must_agree = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		possible = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		model->possible_weight = log2(possible / (1.0 - possible));
 	}
 	if (SPI_execute_with_args("SELECT comparison, level, m, u FROM healthhub.linkage_weights WHERE model_version = $1",
 							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
@@ -259,6 +267,21 @@ surname_adjustment(const LinkageModel *model, const RecordSide *a, const RecordS
 }
 
 /*
+ * The weights of a pair, without the veto: prior, levels, surname.  Names
+ * that differ entirely (both known, level "other") are, when the model says
+ * names must agree, brought down to just under the possible-match weight:
+ * twins share a surname, a birth date, a phone and an address, and only the
+ * given name (and the number, when they have one) tells them apart.
+ */
+static double
+names_differ_adjustment(const LinkageModel *model, const int levels[HH_NCOMPARISONS], double total)
+{
+	if (model->names_must_agree && levels[HH_CMP_NAME] == 5 && total >= model->possible_weight)
+		return model->possible_weight - 0.001 - total;
+	return 0.0;
+}
+
+/*
  * healthhub.match_score(a source_records, b source_records, model integer)
  * The match weight of the pair: the prior's log odds plus every level's
  * log2(m/u), plus the surname adjustment.
@@ -279,6 +302,7 @@ hh_match_score(PG_FUNCTION_ARGS)
 	for (int c = 0; c < HH_NCOMPARISONS; c++)
 		total += model->weight[c][levels[c]];
 	total += surname_adjustment(model, &a, &b, levels[HH_CMP_NAME]);
+	total += names_differ_adjustment(model, levels, total);
 	PG_RETURN_FLOAT8(total);
 }
 
@@ -306,8 +330,9 @@ hh_comparison_levels_sql(PG_FUNCTION_ARGS)
 /*
  * healthhub.match_weights(a source_records, b source_records, model integer)
  *   RETURNS TABLE (comparison text, level text, weight double precision)
- * The explanation: one row per comparison, then the surname adjustment and
- * the prior; the weights sum to match_score().
+ * The explanation: one row per comparison, then the surname adjustment, the
+ * prior and, if names that differ entirely were held back, that; the
+ * weights sum to match_score().
  */
 PG_FUNCTION_INFO_V1(hh_match_weights);
 Datum
@@ -321,10 +346,15 @@ hh_match_weights(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
+	double		total;
+
 	InitMaterializedSRF(fcinfo, 0);
 	read_side(PG_GETARG_HEAPTUPLEHEADER(0), &a);
 	read_side(PG_GETARG_HEAPTUPLEHEADER(1), &b);
 	compare_sides(&a, &b, levels);
+	total = model->prior_weight + surname_adjustment(model, &a, &b, levels[HH_CMP_NAME]);
+	for (int c = 0; c < HH_NCOMPARISONS; c++)
+		total += model->weight[c][levels[c]];
 	for (int c = 0; c < HH_NCOMPARISONS; c++)
 	{
 		values[0] = CStringGetTextDatum(hh_comparison_names[c]);
@@ -341,5 +371,11 @@ hh_match_weights(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum("prior");
 	values[2] = Float8GetDatum(model->prior_weight);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	if (names_differ_adjustment(model, levels, total) != 0.0)
+	{
+		values[0] = CStringGetTextDatum("names_differ");
+		values[2] = Float8GetDatum(names_differ_adjustment(model, levels, total));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	return (Datum) 0;
 }
