@@ -331,6 +331,9 @@ BEGIN
     SELECT entry, 'link_batch', r.source, r.local_id, r.person_key, 'match', 'auto', model,
            CASE WHEN p.created THEN 'created' ELSE 'matched' END
       FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
+    -- the tables grew by a batch: plan the next link_record() on their real sizes
+    ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.links, healthhub.persons,
+            healthhub.person_identifiers;
     SELECT count(*) INTO n FROM batch_records;
     report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: wrote % records in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);

@@ -24,6 +24,10 @@ CREATE FUNCTION healthhub.block_hash(block_key text) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN pg_catalog.hashtextextended(block_key, 0);
 
+-- (The helpers below that link_record runs on every call are PL/pgSQL, not
+-- SQL-standard bodies: PL/pgSQL keeps its plans for the session, a SQL
+-- function is planned again on every call.)
+
 -- Comparators and scores, in C (src/linkage/record_compare.c).
 CREATE FUNCTION healthhub.comparison_levels(a healthhub.source_records, b healthhub.source_records)
     RETURNS smallint[]
@@ -73,12 +77,15 @@ COMMENT ON FUNCTION healthhub.block_keys(healthhub.source_records) IS
 
 -- Remove a record's keys (found by computing them again from the stored row).
 CREATE FUNCTION healthhub.forget_block_keys(r healthhub.source_records) RETURNS void
-    LANGUAGE sql VOLATILE
-BEGIN ATOMIC
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     DELETE FROM healthhub.record_block_keys bk
      WHERE bk.block_hash IN (SELECT healthhub.block_hash(k) FROM unnest(healthhub.block_keys(r)) k)
        AND bk.source = r.source AND bk.local_id = r.local_id;
-END;
+END
+$$;
 
 -- Sex as institutions write it: 1/2 (GB/T 2261.1), M/F, male/female, 男/女;
 -- 0 and 9 (not known, not stated) are NULL.
@@ -205,15 +212,18 @@ CREATE FUNCTION healthhub.log_link_event(action text, source text, local_id text
                                          old_state text, new_state text, origin text, score double precision,
                                          model integer, weights jsonb, reason text)
     RETURNS void
-    LANGUAGE sql VOLATILE
-BEGIN ATOMIC
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     INSERT INTO healthhub.link_events (entry_id, action, source, local_id, person_key, other_person, old_state,
                                        new_state, origin, score, model_version, weights, reason)
     VALUES (healthhub.audit_append('link.' || action, 'person_link',
                                    coalesce(source || '/' || local_id, other::text), person,
                                    'patient identity management', 'ok'),
             action, source, local_id, person, other, old_state, new_state, origin, score, model, weights, reason);
-END;
+END
+$$;
 
 -- The decision for a prepared record; reads only.  Deterministic tier: the
 -- resident ID number (unless it contradicts the record), then the other
@@ -300,8 +310,10 @@ $$;
 -- The person's identifiers are those of its records (a conflicting resident
 -- ID excepted); one already held by another person stays there.
 CREATE FUNCTION healthhub.sync_person_identifiers(person bigint) RETURNS void
-    LANGUAGE sql VOLATILE
-BEGIN ATOMIC
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     DELETE FROM healthhub.person_identifiers pi
      WHERE pi.person_key = sync_person_identifiers.person
        AND NOT EXISTS (SELECT FROM healthhub.source_records s
@@ -316,7 +328,8 @@ BEGIN ATOMIC
     SELECT DISTINCT i, s.person_key FROM healthhub.source_records s, unnest(s.other_identifiers) i
      WHERE s.person_key = sync_person_identifiers.person
     ON CONFLICT (identifier) WHERE identifier IS NOT NULL DO NOTHING;
-END;
+END
+$$;
 
 -- How each golden field is chosen from a person's records: most_frequent
 -- (ties: the most recent) unless a row here says most_recent.
@@ -329,8 +342,10 @@ COMMENT ON TABLE healthhub.survivorship_rules IS
 SELECT pg_catalog.pg_extension_config_dump('healthhub.survivorship_rules', '');
 
 CREATE FUNCTION healthhub.rebuild_golden_set(persons bigint[]) RETURNS void
-    LANGUAGE sql VOLATILE
-BEGIN ATOMIC
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     -- each value with the key it is counted by: names by their simplified
     -- characters (张三 and 張 三 are one name), the rest by themselves
     WITH recs AS (
@@ -371,15 +386,19 @@ BEGIN ATOMIC
            region = g.region::integer::healthhub.region_code, updated_at = pg_catalog.now()
       FROM golden g
      WHERE p.person_key = g.person_key;
-END;
+END
+$$;
 COMMENT ON FUNCTION healthhub.rebuild_golden_set(bigint[]) IS
     'Rebuild the golden records of persons from their records by the survivorship rules';
 
 CREATE FUNCTION healthhub.rebuild_golden(person bigint) RETURNS void
-    LANGUAGE sql VOLATILE
-BEGIN ATOMIC
-    SELECT healthhub.rebuild_golden_set(ARRAY[rebuild_golden.person]);
-END;
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM healthhub.rebuild_golden_set(ARRAY[rebuild_golden.person]);
+END
+$$;
 COMMENT ON FUNCTION healthhub.rebuild_golden(bigint) IS
     'Rebuild a person''s golden record from its records by the survivorship rules';
 
