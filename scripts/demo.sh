@@ -33,10 +33,18 @@ psql_demo -d healthhub_demo -f "$top/scripts/demo/main-job.sql"
 hub_step "registry and audit trail"
 psql_demo -d healthhub_demo -f "$top/scripts/demo/registry.sql"
 
+hub_step "master person index: ${DEMO_RECORDS:-20000} generated records from 60 institutions"
+records_csv=$(mktemp "${TMPDIR:-/tmp}/healthhub-demo-records.XXXXXX.csv")
+perl "$top/scripts/gen-population.pl" --records "${DEMO_RECORDS:-20000}" --seed 42 >"$records_csv"
+chmod 644 "$records_csv"
+psql_demo -d healthhub_demo -v records_csv="$records_csv" -f "$top/scripts/demo/linkage.sql"
+rm -f "$records_csv"
+
 cat <<EOT
 
 healthhub demo is running.
   connect:  psql -h $HUB_SOCKDIR -p $HUB_PORT -U $HUB_OSUSER healthhub_demo
   try:      SELECT healthhub.mask(id), healthhub.region_name(healthhub.region(id)) FROM demo.person_index LIMIT 5;
+            SELECT * FROM healthhub.review_queue LIMIT 5;
   stop:     make stop
 EOT

@@ -21,7 +21,7 @@ ROOT=$(pwd)
 
 RUNS=${FUZZ_RUNS:-10000000}
 CC=${CC:-clang}
-ALL_TARGETS="resident_id uscc region_code health_identifier textnorm"
+ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 
 case $RUNS in
@@ -35,6 +35,7 @@ max_len_for() {
 	case $1 in
 		health_identifier) echo 160 ;;
 		textnorm) echo 96 ;;
+		name_key) echo 300 ;;
 		*) echo 64 ;;
 	esac
 }
@@ -73,7 +74,8 @@ fi
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc -Ifuzz -Wall -Wno-unused-function ${FUZZ_CFLAGS:-}"
 SOURCES="fuzz/reference.c src/core/checkdigit.c src/core/textnorm.c
 	src/ident/resident_id_parse.c src/ident/uscc_parse.c
-	src/ident/region_code_parse.c src/ident/health_identifier_parse.c"
+	src/ident/region_code_parse.c src/ident/health_identifier_parse.c
+	src/linkage/name_key.c src/linkage/compare.c"
 
 # Sanitizer behaviour: stop on the first error, print a symbolized stack.
 # Leak checking is off: the parsers do not allocate, and LeakSanitizer cannot

@@ -43,8 +43,9 @@ SELECT pg_temp.p(person_key), decision, explanation->>'tier' AS tier
   FROM link_record('LB', 'b-102', 'Li Si', NULL, NULL, NULL, NULL, NULL, ARRAY['passport:CHN:E12345678']);
 -- someone else: a new person
 SELECT pg_temp.p(person_key), decision FROM link_record('LB', 'b-103', '王五', '1', '1975-12-01', NULL, NULL, '440304');
--- a correction links the record again: a record alone keeps its person; one
--- corrected to carry a number moves to that number's person
+-- a correction links the record again: a record alone keeps its person; a
+-- number that is someone else's does not move a record whose name differs
+-- entirely (a number alone does not outweigh another name)
 SELECT pg_temp.p(person_key), decision FROM link_record('LB', 'b-103', '王五', '1', '1975-12-02', NULL, NULL, '440304');
 SELECT pg_temp.p(person_key), decision, explanation->>'tier' AS tier
   FROM link_record('LB', 'b-102', 'Li Si', NULL, NULL, '110105198005060010', NULL, NULL);
@@ -113,6 +114,7 @@ SELECT revoke_profile('link_stat', 'statistician');
 DROP ROLE link_app_a, link_stat;
 
 -- leave the registry as it was for later tests
+DELETE FROM person_identifiers WHERE person_key IN (SELECT person_key FROM source_records WHERE source IN ('LA', 'LB'));
 DELETE FROM record_block_keys WHERE source IN ('LA', 'LB');
 DELETE FROM links WHERE source IN ('LA', 'LB');
 DELETE FROM source_records WHERE source IN ('LA', 'LB');

@@ -25,11 +25,11 @@ CREATE FUNCTION pg_temp.person_of(src text, id text) RETURNS bigint LANGUAGE sql
     SELECT person_key FROM healthhub.source_records WHERE source = src AND local_id = id
 $$;
 
--- a homophone with another birth date in the same year, same county: a
--- possible match; the record gets a person of its own and waits for review
+-- a homophone born a day later, same county: a possible match; the record
+-- gets a person of its own and waits for review
 SELECT pg_temp.p(person_key), decision FROM link_record('M1', 'm-1', '陈伟', '1', '1988-03-04', NULL, NULL, '440305');
 SELECT pg_temp.p(person_key), decision, explanation->>'probability' AS probability
-  FROM link_record('M2', 'm-2', '陈玮', '1', '1988-09-21', NULL, NULL, '440305');
+  FROM link_record('M2', 'm-2', '陈玮', '1', '1988-03-05', NULL, NULL, '440305');
 SELECT source, local_id, pg_temp.p(person_key), pg_temp.p(candidate), round(probability::numeric, 4) AS probability
   FROM review_queue WHERE source LIKE 'M%';
 -- match_explain: the weights of the stored decision, summing to its score
@@ -48,7 +48,7 @@ SELECT local_id, pg_temp.p(person_key), state, origin FROM links WHERE source LI
 
 -- another possible match, reviewed as the same person: merged
 SELECT pg_temp.p(person_key), decision FROM link_record('M1', 'm-3', '林芳', '2', '1970-01-02', '440305197001020022', '13900000001', '440305');
-SELECT pg_temp.p(person_key), decision FROM link_record('M2', 'm-4', '林 芳', '2', '1970-10-20', NULL, NULL, '440305');
+SELECT pg_temp.p(person_key), decision FROM link_record('M2', 'm-4', '林 芳', '2', '1970-01-03', NULL, NULL, '440305');
 SELECT pg_temp.p(review_possible_match('M2', 'm-4', pg_temp.person_of('M1', 'm-3'), true, 'same person: same mother''s name'));
 SELECT local_id, pg_temp.p(person_key) FROM source_records WHERE local_id IN ('m-3', 'm-4') ORDER BY 1;
 

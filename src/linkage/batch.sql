@@ -27,6 +27,10 @@ CREATE FUNCTION healthhub.health_identifier_problem(text) RETURNS text
     AS 'MODULE_PATHNAME', 'health_identifier_problem' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION healthhub.health_identifier_problem(text) IS
     'The DETAIL health_identifier input would raise for this text, or NULL if it is valid';
+CREATE FUNCTION healthhub.name_keys_or_null(name text, OUT hanzi text, OUT pinyin text, OUT initials text,
+                                            OUT surname text, OUT given_pinyin text)
+    AS 'MODULE_PATHNAME', 'hh_name_keys_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.name_keys_or_null(text) IS 'name_keys(), or NULL for a name it would refuse';
 CREATE FUNCTION healthhub.name_problem(name text) RETURNS text
     AS 'MODULE_PATHNAME', 'hh_name_problem_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION healthhub.name_problem(text) IS 'Why name_keys() would refuse a name, or NULL';
@@ -95,6 +99,7 @@ DECLARE
     entry bigint;
     report jsonb := '[]';
     rec record;
+    replication_role text;
 BEGIN
     PERFORM healthhub.linkage_authorise_admin();
     IF hub IS NULL THEN
@@ -115,19 +120,21 @@ BEGIN
     -- 1. validate and key ------------------------------------------------
     CREATE TEMP TABLE batch_in ON COMMIT DROP AS
     SELECT s.line_no, btrim(s.institution) AS source, btrim(s.local_id) AS local_id,
-           nullif(btrim(s.name), '') AS name, s.sex AS sex_text, healthhub.sex_code(s.sex) AS sex,
+           nullif(btrim(s.name), '') AS name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
+           s.sex AS sex_text, healthhub.sex_code(s.sex) AS sex,
            nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
            nullif(btrim(s.identifier), '') AS identifier, nullif(btrim(s.phone), '') AS phone_text,
            healthhub.phone_digits(s.phone) AS phone, nullif(btrim(s.address_region), '') AS region_text,
            ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others
-      FROM healthhub.stage_person_records s;
+      FROM healthhub.stage_person_records s
+      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true;
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
       FROM batch_in b
      CROSS JOIN LATERAL (VALUES
         ('institution', b.source, CASE WHEN coalesce(b.source, '') = '' THEN 'an institution is required' END),
         ('local_id', b.local_id, CASE WHEN coalesce(b.local_id, '') = '' THEN 'a local id is required' END),
-        ('name', b.name, healthhub.name_problem(b.name)),
+        ('name', b.name, CASE WHEN b.name IS NOT NULL AND b.hanzi IS NULL THEN healthhub.name_problem(b.name) END),
         ('sex', b.sex_text, CASE WHEN b.sex = 0 THEN 'Sex is 1 or 2, M or F, male or female, 男 or 女; 0 or 9 if not known.' END),
         ('birth_date', b.birth_text, CASE WHEN b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date)
                                           THEN 'not a birth date between 1880-01-01 and today (YYYY-MM-DD)' END),
@@ -147,18 +154,20 @@ BEGIN
     CREATE TEMP TABLE batch_records ON COMMIT DROP AS
     SELECT row_number() OVER (ORDER BY b.line_no)::integer AS node, b.line_no,
            b.source, b.local_id,
-           (SELECT i.institution_key FROM healthhub.institutions i
-             WHERE i.source_ref = b.source OR i.institution_key::text = b.source
-             ORDER BY i.source_ref = b.source DESC LIMIT 1) AS institution_key,
+           src.institution_key,
            b.name, b.sex, b.birth_date, b.identifier AS identifier_text, b.phone,
            b.region_text::healthhub.region_code AS region,
            b.others::healthhub.health_identifier[] AS other_identifiers,
            CASE WHEN healthhub.is_valid_resident_id(b.identifier) THEN healthhub.resident_id(b.identifier) END AS resident_id,
            false AS id_conflict,
-           k.hanzi AS name_hanzi, k.pinyin AS name_pinyin, k.initials AS name_initials, k.surname,
+           b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
+           b.given_pinyin AS name_given_pinyin,
            NULL::bigint AS person_key
       FROM batch_in b
-      LEFT JOIN LATERAL healthhub.name_keys(b.name) k ON true
+      LEFT JOIN (SELECT DISTINCT ON (d.source) d.source, i.institution_key
+                   FROM (SELECT DISTINCT bi.source FROM batch_in bi) d
+                   JOIN healthhub.institutions i ON i.source_ref = d.source OR i.institution_key::text = d.source
+                  ORDER BY d.source, i.source_ref = d.source DESC) src ON src.source = b.source
      WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
     -- the number's birth date and sex against the record's: a contradiction
     -- (a parent's number) is evidence, never a match
@@ -218,12 +227,12 @@ BEGIN
     CREATE TEMP TABLE batch_all ON COMMIT DROP AS
     SELECT r.node, r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone,
            r.region, r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials,
-           r.surname
+           r.surname, r.name_given_pinyin
       FROM batch_records r
     UNION ALL
     SELECT n2.node, s.source, s.local_id, s.institution_key, s.name, s.sex, s.birth_date, s.identifier_text, s.phone,
            s.region, s.other_identifiers, s.resident_id, s.id_conflict, s.name_hanzi, s.name_pinyin, s.name_initials,
-           s.surname
+           s.surname, s.name_given_pinyin
       FROM batch_nodes n2 JOIN healthhub.source_records s ON s.source = n2.source AND s.local_id = n2.local_id;
     CREATE UNIQUE INDEX ON batch_all (node);
     ANALYZE batch_all;
@@ -289,17 +298,24 @@ BEGIN
 
     -- 5. writing ----------------------------------------------------------
     entry := healthhub.audit_append('link.batch', 'load', lid::text, NULL, 'patient identity management', 'ok');
+    -- Every row written below refers to rows this transaction has just
+    -- written or read (persons, records, institutions): the per-row
+    -- foreign-key triggers are skipped while it writes, as pg_restore
+    -- --disable-triggers does, and none of these tables has another trigger.
+    replication_role := current_setting('session_replication_role');
+    PERFORM set_config('session_replication_role', 'replica', true);
     INSERT INTO healthhub.persons (person_key)
-    SELECT p.person_key FROM batch_persons p WHERE p.created AND p.person_key IN (SELECT person_key FROM batch_records);
+    SELECT p.person_key FROM batch_persons p WHERE p.created AND p.person_key IN (SELECT person_key FROM batch_records)
+     ORDER BY p.person_key;
     INSERT INTO healthhub.source_records (source, local_id, institution_key, name, sex, birth_date, identifier_text,
                                           phone, region, other_identifiers, resident_id, id_conflict, name_hanzi,
-                                          name_pinyin, name_initials, surname, person_key)
+                                          name_pinyin, name_initials, surname, name_given_pinyin, person_key)
     SELECT r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region,
            r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials, r.surname,
-           r.person_key
-      FROM batch_records r;
+           r.name_given_pinyin, r.person_key
+      FROM batch_records r ORDER BY r.source, r.local_id;
     INSERT INTO healthhub.links (source, local_id, person_key, state, origin, model_version)
-    SELECT r.source, r.local_id, r.person_key, 'match', 'auto', model FROM batch_records r;
+    SELECT r.source, r.local_id, r.person_key, 'match', 'auto', model FROM batch_records r ORDER BY r.source, r.local_id;
     -- the best pair across two persons between the thresholds: the review queue
     INSERT INTO healthhub.links (source, local_id, person_key, state, origin, score, model_version)
     SELECT DISTINCT ON (x.node) xa.source, xa.local_id, py.person_key, 'possible_match', 'auto', x.weight, model
@@ -331,6 +347,7 @@ BEGIN
     SELECT entry, 'link_batch', r.source, r.local_id, r.person_key, 'match', 'auto', model,
            CASE WHEN p.created THEN 'created' ELSE 'matched' END
       FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
+    PERFORM set_config('session_replication_role', replication_role, true);
     -- the tables grew by a batch: plan the next link_record() on their real sizes
     ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.links, healthhub.persons,
             healthhub.person_identifiers;

@@ -104,7 +104,11 @@ hh_compare_name(const hh_name_side *a, const hh_name_side *b)
 		return 1;
 	if (strcmp(a->pinyin, b->pinyin) == 0)
 		return 2;				/* a homophone, or a variant character */
-	jw = hh_jaro_winkler(a->pinyin, strlen(a->pinyin), b->pinyin, strlen(b->pinyin));
+	if (a->surname != NULL && b->surname != NULL && a->given_pinyin != NULL && b->given_pinyin != NULL &&
+		strcmp(a->surname, b->surname) == 0)
+		jw = hh_jaro_winkler(a->given_pinyin, strlen(a->given_pinyin), b->given_pinyin, strlen(b->given_pinyin));
+	else
+		jw = hh_jaro_winkler(a->pinyin, strlen(a->pinyin), b->pinyin, strlen(b->pinyin));
 	if (jw >= 0.94)
 		return 3;
 	if (jw >= 0.85)

@@ -40,12 +40,18 @@ extern const char *const *const hh_comparison_levels[HH_NCOMPARISONS];
 extern double hh_jaro_winkler_cp(const uint32_t *a, size_t alen, const uint32_t *b, size_t blen);
 extern double hh_jaro_winkler(const char *a, size_t alen, const char *b, size_t blen);
 
-/* Name keys of one side, as name_key.c builds them; NULL hanzi if missing. */
+/*
+ * Name keys of one side, as name_key.c builds them; NULL hanzi if missing.
+ * Two names with the same surname are told apart by their given names: over
+ * the whole pinyin, a shared "zhang" makes any two given names look close.
+ */
 typedef struct hh_name_side
 {
 	const char *hanzi;
 	const char *pinyin;
 	const char *initials;
+	const char *surname;		/* hanzi, NULL if none */
+	const char *given_pinyin;	/* pinyin of the given name, NULL if no surname */
 } hh_name_side;
 
 extern int	hh_compare_name(const hh_name_side *a, const hh_name_side *b);

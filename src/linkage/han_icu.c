@@ -272,9 +272,33 @@ hh_name_problem(const hh_name_keys *keys)
 	return pstrdup("unknown problem");
 }
 
+/* The keys as the composite name_keys() returns, or NULL with *keys failed. */
+static Datum
+name_keys_datum(FunctionCallInfo fcinfo, text *name, hh_name_keys *keys, bool *isnull)
+{
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	hh_han_name_keys(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), keys);
+	*isnull = keys->status != HH_NAME_OK;
+	if (*isnull)
+		return (Datum) 0;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "name_keys must return a composite type");
+	values[0] = CStringGetTextDatum(keys->hanzi);
+	values[1] = CStringGetTextDatum(keys->pinyin);
+	values[2] = CStringGetTextDatum(keys->initials);
+	values[3] = CStringGetTextDatum(keys->surname);
+	nulls[3] = keys->surname_chars == 0;
+	values[4] = CStringGetTextDatum(keys->pinyin + keys->given_offset);
+	nulls[4] = keys->surname_chars == 0;
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+}
+
 /*
  * healthhub.name_keys(name text, OUT hanzi text, OUT pinyin text,
- *                     OUT initials text, OUT surname text)
+ *                     OUT initials text, OUT surname text, OUT given_pinyin text)
  */
 PG_FUNCTION_INFO_V1(hh_name_keys_sql);
 Datum
@@ -282,24 +306,29 @@ hh_name_keys_sql(PG_FUNCTION_ARGS)
 {
 	text	   *name = PG_GETARG_TEXT_PP(0);
 	hh_name_keys keys;
-	TupleDesc	desc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	bool		failed;
+	Datum		result = name_keys_datum(fcinfo, name, &keys, &failed);
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "name_keys must return a composite type");
-	hh_han_name_keys(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), &keys);
-	if (keys.status != HH_NAME_OK)
+	if (failed)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid name: \"%s\"", text_to_cstring(name)),
 				 errdetail("%s", hh_name_problem(&keys))));
-	values[0] = CStringGetTextDatum(keys.hanzi);
-	values[1] = CStringGetTextDatum(keys.pinyin);
-	values[2] = CStringGetTextDatum(keys.initials);
-	values[3] = CStringGetTextDatum(keys.surname);
-	nulls[3] = keys.surname_chars == 0;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	PG_RETURN_DATUM(result);
+}
+
+/* healthhub.name_keys_or_null(name text): the same, NULL for a bad name (bulk loading). */
+PG_FUNCTION_INFO_V1(hh_name_keys_or_null);
+Datum
+hh_name_keys_or_null(PG_FUNCTION_ARGS)
+{
+	hh_name_keys keys;
+	bool		failed;
+	Datum		result = name_keys_datum(fcinfo, PG_GETARG_TEXT_PP(0), &keys, &failed);
+
+	if (failed)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }
 
 /* healthhub.name_problem(name text) RETURNS text: why name_keys() would refuse it, or NULL. */

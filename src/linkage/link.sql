@@ -157,6 +157,7 @@ BEGIN
         r.name_pinyin := k.pinyin;
         r.name_initials := k.initials;
         r.surname := k.surname;
+        r.name_given_pinyin := k.given_pinyin;
     END IF;
     r.sex := healthhub.parse_sex(sex);
     IF birth_date > current_date OR birth_date < '1880-01-01' THEN
@@ -507,6 +508,7 @@ BEGIN
            resident_id = EXCLUDED.resident_id, id_conflict = EXCLUDED.id_conflict,
            name_hanzi = EXCLUDED.name_hanzi, name_pinyin = EXCLUDED.name_pinyin,
            name_initials = EXCLUDED.name_initials, surname = EXCLUDED.surname,
+           name_given_pinyin = EXCLUDED.name_given_pinyin,
            person_key = EXCLUDED.person_key, updated_at = EXCLUDED.updated_at, withdrawn_at = NULL;
 
     IF kept.person_key IS NULL THEN

@@ -234,6 +234,8 @@ hh_name_keys_build(const char *utf8, size_t len, const hh_han_lookup *lookup, hh
 				}
 			}
 			add_reading(keys, &py, &ini, reading);
+			if (surname)
+				keys->given_offset = py;
 			new_part = false;
 			continue;
 		}

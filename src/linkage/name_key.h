@@ -57,6 +57,7 @@ typedef struct hh_name_keys
 	char		hanzi[HH_NAME_MAX_CHARS * 4 + 1];	/* simplified, no spaces or dots */
 	char		surname[2 * 4 + 1];	/* its first surname_chars characters */
 	char		pinyin[HH_NAME_MAX_CHARS * HH_PINYIN_MAX + 1];	/* syllables run together */
+	size_t		given_offset;	/* where the given name starts in pinyin (0 without a surname) */
 	char		initials[HH_NAME_MAX_CHARS + 1];	/* first letter of each syllable or part */
 } hh_name_keys;
 

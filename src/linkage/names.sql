@@ -4,10 +4,10 @@
 -- comparator the linkage model uses on pinyin.
 
 CREATE FUNCTION healthhub.name_keys(name text, OUT hanzi text, OUT pinyin text, OUT initials text,
-                                    OUT surname text)
+                                    OUT surname text, OUT given_pinyin text)
     AS 'MODULE_PATHNAME', 'hh_name_keys_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION healthhub.name_keys(text) IS
-    'Match keys of a name: simplified characters without spaces or dots, pinyin (surname readings), initials, surname';
+    'Match keys of a name: simplified characters without spaces or dots, pinyin (surname readings), initials, surname, the given name''s pinyin';
 
 CREATE FUNCTION healthhub.jaro_winkler(a text, b text) RETURNS double precision
     AS 'MODULE_PATHNAME', 'hh_jaro_winkler_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;

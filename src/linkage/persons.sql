@@ -67,6 +67,7 @@ CREATE TABLE healthhub.source_records (
     name_pinyin     text,
     name_initials   text,
     surname         text,
+    name_given_pinyin text,
     -- the current link
     person_key      bigint REFERENCES healthhub.persons,
     received_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),

@@ -21,6 +21,8 @@
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
+#include "access/htup_details.h"
 
 #include "core/textnorm.h"
 #include "ident/resident_id_parse.h"
@@ -171,70 +173,136 @@ typedef struct RecordSide
 	char	   *identifier;		/* resident ID, else the text as received, folded */
 } RecordSide;
 
-static char *
-text_attr(HeapTupleHeader row, const char *attname)
+/*
+ * The columns the comparators read, found by name in whatever row type the
+ * caller passes (source_records, or a work table with the same columns), once
+ * per call site and row type.
+ */
+enum
 {
-	bool		isnull;
-	Datum		d = GetAttributeByName(row, attname, &isnull);
+	F_NAME_HANZI, F_NAME_PINYIN, F_NAME_INITIALS, F_SURNAME, F_BIRTH_DATE, F_SEX, F_PHONE, F_REGION,
+	F_ID_CONFLICT, F_RESIDENT_ID, F_IDENTIFIER_TEXT, F_GIVEN_PINYIN, NFIELDS
+};
+static const char *const field_names[NFIELDS] = {
+	"name_hanzi", "name_pinyin", "name_initials", "surname", "birth_date", "sex", "phone", "region",
+	"id_conflict", "resident_id", "identifier_text", "name_given_pinyin"
+};
 
-	return isnull ? NULL : TextDatumGetCString(d);
+typedef struct RowShape
+{
+	Oid			typid;
+	int32		typmod;
+	TupleDesc	desc;
+	int			attno[NFIELDS];	/* 0-based; -1 if the row has no such column */
+} RowShape;
+
+typedef struct CallCache
+{
+	RowShape	shape[2];		/* one per row argument */
+} CallCache;
+
+static const RowShape *
+row_shape(FunctionCallInfo fcinfo, int arg, HeapTupleHeader row)
+{
+	CallCache  *cache = (CallCache *) fcinfo->flinfo->fn_extra;
+	RowShape   *shape;
+	Oid			typid = HeapTupleHeaderGetTypeId(row);
+	int32		typmod = HeapTupleHeaderGetTypMod(row);
+
+	if (cache == NULL)
+		cache = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
+	shape = &cache->shape[arg];
+	if (shape->desc == NULL || shape->typid != typid || shape->typmod != typmod)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, typmod);
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (shape->desc != NULL)
+			FreeTupleDesc(shape->desc);
+		shape->desc = CreateTupleDescCopy(desc);
+		MemoryContextSwitchTo(old);
+		ReleaseTupleDesc(desc);
+		for (int f = 0; f < NFIELDS; f++)
+		{
+			shape->attno[f] = -1;
+			for (int i = 0; i < shape->desc->natts; i++)
+				if (!TupleDescAttr(shape->desc, i)->attisdropped &&
+					strcmp(NameStr(TupleDescAttr(shape->desc, i)->attname), field_names[f]) == 0)
+					shape->attno[f] = i;
+		}
+		shape->typid = typid;
+		shape->typmod = typmod;
+	}
+	return shape;
 }
 
 static void
-read_side(HeapTupleHeader row, RecordSide *side)
+read_side(FunctionCallInfo fcinfo, int arg, RecordSide *side)
 {
-	bool		isnull;
-	Datum		d;
+	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(arg);
+	const RowShape *shape = row_shape(fcinfo, arg, row);
+	HeapTupleData tuple;
+	Datum		values[MaxTupleAttributeNumber > 64 ? 64 : MaxTupleAttributeNumber];
+	bool		nulls[lengthof(values)];
+	Datum		v[NFIELDS];
+	bool		n[NFIELDS];
+
+	if (shape->desc->natts > (int) lengthof(values))
+		elog(ERROR, "a record to compare has more than %d columns", (int) lengthof(values));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	tuple.t_data = row;
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	heap_deform_tuple(&tuple, shape->desc, values, nulls);
+	for (int f = 0; f < NFIELDS; f++)
+	{
+		n[f] = shape->attno[f] < 0 || nulls[shape->attno[f]];
+		v[f] = n[f] ? (Datum) 0 : values[shape->attno[f]];
+	}
 
 	memset(side, 0, sizeof(*side));
-	side->name.hanzi = text_attr(row, "name_hanzi");
-	side->name.pinyin = text_attr(row, "name_pinyin");
-	side->name.initials = text_attr(row, "name_initials");
+#define TEXT_FIELD(f) (n[f] ? NULL : TextDatumGetCString(v[f]))
+	side->name.hanzi = TEXT_FIELD(F_NAME_HANZI);
+	side->name.pinyin = TEXT_FIELD(F_NAME_PINYIN);
+	side->name.initials = TEXT_FIELD(F_NAME_INITIALS);
 	if (side->name.pinyin == NULL)
 		side->name.hanzi = NULL;
-	side->surname = text_attr(row, "surname");
-
-	d = GetAttributeByName(row, "birth_date", &isnull);
-	if (!isnull && !DATE_NOT_FINITE(DatumGetDateADT(d)))
+	side->surname = TEXT_FIELD(F_SURNAME);
+	side->name.surname = side->surname;
+	side->name.given_pinyin = TEXT_FIELD(F_GIVEN_PINYIN);
+	if (!n[F_BIRTH_DATE] && !DATE_NOT_FINITE(DatumGetDateADT(v[F_BIRTH_DATE])))
 	{
-		DateADT		date = DatumGetDateADT(d);
+		DateADT		date = DatumGetDateADT(v[F_BIRTH_DATE]);
 
 		side->birth.present = true;
 		side->birth.days = date;
 		j2date(date + POSTGRES_EPOCH_JDATE, &side->birth.year, &side->birth.month, &side->birth.day);
 	}
-	d = GetAttributeByName(row, "sex", &isnull);
-	side->sex = isnull ? 0 : DatumGetInt16(d);
-	side->phone = text_attr(row, "phone");
-	d = GetAttributeByName(row, "region", &isnull);
-	side->region = isnull ? 0 : DatumGetInt32(d);
+	side->sex = n[F_SEX] ? 0 : DatumGetInt16(v[F_SEX]);
+	side->phone = TEXT_FIELD(F_PHONE);
+	side->region = n[F_REGION] ? 0 : DatumGetInt32(v[F_REGION]);
 
 	/* an identifier contradicting the record (a parent's number) is no evidence */
-	d = GetAttributeByName(row, "id_conflict", &isnull);
-	if (isnull || !DatumGetBool(d))
+	if (n[F_ID_CONFLICT] || !DatumGetBool(v[F_ID_CONFLICT]))
 	{
-		d = GetAttributeByName(row, "resident_id", &isnull);
-		if (!isnull)
+		if (!n[F_RESIDENT_ID])
 		{
 			side->identifier = palloc(19);
-			rid_format(DatumGetInt64(d), side->identifier);
+			rid_format(DatumGetInt64(v[F_RESIDENT_ID]), side->identifier);
 		}
-		else
+		else if (!n[F_IDENTIFIER_TEXT])
 		{
-			char	   *raw = text_attr(row, "identifier_text");
+			char	   *raw = TextDatumGetCString(v[F_IDENTIFIER_TEXT]);
+			hh_fold_result res;
+			char	   *folded = palloc(strlen(raw) + 1);
+			size_t		len = hh_fold_ascii(raw, strlen(raw), folded, strlen(raw),
+										   HH_FOLD_DROP_INNER_SPACE | HH_FOLD_UPPER, &res);
 
-			if (raw != NULL)
-			{
-				hh_fold_result res;
-				char	   *folded = palloc(strlen(raw) + 1);
-				size_t		n = hh_fold_ascii(raw, strlen(raw), folded, strlen(raw),
-											  HH_FOLD_DROP_INNER_SPACE | HH_FOLD_UPPER, &res);
-
-				folded[n] = '\0';
-				side->identifier = res.status == HH_FOLD_OK ? folded : raw;
-			}
+			folded[len] = '\0';
+			side->identifier = res.status == HH_FOLD_OK ? folded : raw;
 		}
 	}
+#undef TEXT_FIELD
 }
 
 static void
@@ -296,8 +364,8 @@ hh_match_score(PG_FUNCTION_ARGS)
 	int			levels[HH_NCOMPARISONS];
 	double		total = model->prior_weight;
 
-	read_side(PG_GETARG_HEAPTUPLEHEADER(0), &a);
-	read_side(PG_GETARG_HEAPTUPLEHEADER(1), &b);
+	read_side(fcinfo, 0, &a);
+	read_side(fcinfo, 1, &b);
 	compare_sides(&a, &b, levels);
 	for (int c = 0; c < HH_NCOMPARISONS; c++)
 		total += model->weight[c][levels[c]];
@@ -319,8 +387,8 @@ hh_comparison_levels_sql(PG_FUNCTION_ARGS)
 	int			levels[HH_NCOMPARISONS];
 	Datum		elems[HH_NCOMPARISONS];
 
-	read_side(PG_GETARG_HEAPTUPLEHEADER(0), &a);
-	read_side(PG_GETARG_HEAPTUPLEHEADER(1), &b);
+	read_side(fcinfo, 0, &a);
+	read_side(fcinfo, 1, &b);
 	compare_sides(&a, &b, levels);
 	for (int c = 0; c < HH_NCOMPARISONS; c++)
 		elems[c] = Int16GetDatum((int16) levels[c]);
@@ -349,8 +417,8 @@ hh_match_weights(PG_FUNCTION_ARGS)
 	double		total;
 
 	InitMaterializedSRF(fcinfo, 0);
-	read_side(PG_GETARG_HEAPTUPLEHEADER(0), &a);
-	read_side(PG_GETARG_HEAPTUPLEHEADER(1), &b);
+	read_side(fcinfo, 0, &a);
+	read_side(fcinfo, 1, &b);
 	compare_sides(&a, &b, levels);
 	total = model->prior_weight + surname_adjustment(model, &a, &b, levels[HH_CMP_NAME]);
 	for (int c = 0; c < HH_NCOMPARISONS; c++)
