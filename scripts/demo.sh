@@ -37,7 +37,10 @@ hub_step "master person index: ${DEMO_RECORDS:-20000} generated records from 60 
 records_csv=$(mktemp "${TMPDIR:-/tmp}/healthhub-demo-records.XXXXXX.csv")
 perl "$top/scripts/gen-population.pl" --records "${DEMO_RECORDS:-20000}" --seed 42 >"$records_csv"
 chmod 644 "$records_csv"
-psql_demo -d healthhub_demo -v records_csv="$records_csv" -f "$top/scripts/demo/linkage.sql"
+psql_demo -d healthhub_demo -c 'CREATE TABLE demo.truth (institution text, local_id text, true_person integer)' \
+  -c "\\copy demo.truth FROM PROGRAM 'cut -d, -f1,2,10 $records_csv | tail -n +2' CSV" \
+  -c "\\copy healthhub.stage_person_records (institution, local_id, name, sex, birth_date, identifier, phone, address_region, other_identifiers) FROM PROGRAM 'cut -d, -f1-9 $records_csv' CSV HEADER"
+psql_demo -d healthhub_demo -f "$top/scripts/demo/linkage.sql"
 rm -f "$records_csv"
 
 cat <<EOT

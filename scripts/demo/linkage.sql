@@ -1,16 +1,13 @@
 -- The master person index on the demo hub: link a generated extract of
 -- 20,000 records from 60 institutions in bulk, train the model on it, link
 -- one more record in a transaction and explain the decision, then resolve.
--- (psql variable :records_csv is the generated file, with a truth column.)
+-- (demo.sh has staged the generated file and put its truth column in demo.truth.)
 \pset footer off
 \timing on
 SET client_min_messages = notice;
 
 \echo
 \echo '== 12. One person, many records: link a generated extract in bulk'
-CREATE TABLE demo.truth (institution text, local_id text, true_person integer);
-\copy demo.truth FROM PROGRAM 'cut -d, -f1,2,10 ':records_csv' | tail -n +2' CSV
-\copy healthhub.stage_person_records (institution, local_id, name, sex, birth_date, identifier, phone, address_region, other_identifiers) FROM PROGRAM 'cut -d, -f1-9 ':records_csv'' CSV HEADER
 SELECT institution, local_id, name, sex, birth_date, identifier, phone FROM healthhub.stage_person_records
  WHERE name LIKE '% %' OR identifier ~ '[０-９]' LIMIT 4;
 SELECT * FROM healthhub.link_batch('demo-extract', 'sha256:' || md5('demo') || md5('extract'));

@@ -171,7 +171,12 @@ hh_name_keys_build(const char *utf8, size_t len, const hh_han_lookup *lookup, hh
 			after_space = false;
 			keys->has_dot = true;
 			if (ncps > 0 && cps[ncps - 1] != '.')
+			{
+				/* a dot takes a place too (found by the fuzzer) */
+				if (ncps == HH_NAME_MAX_CHARS)
+					return fail(keys, HH_NAME_TOO_LONG, nchars, cp);
 				cps[ncps++] = '.';
+			}
 			continue;
 		}
 		if (is_han(cp))

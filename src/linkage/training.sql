@@ -125,8 +125,8 @@ BEGIN
         UPDATE train_m m SET delta = abs(m.m - nm.m), m = nm.m, prior = nm.prior
           FROM (SELECT m2.rule, m2.comparison, m2.level_no,
                        greatest(floor_p, least(1 - floor_p,
-                           (sum(t.n * t.p) FILTER (WHERE t.levels[m2.ord] = m2.level_no) + 1e-9)
-                           / (sum(t.n * t.p) FILTER (WHERE t.levels[m2.ord] > 0) + 1e-9))) AS m,
+                           (coalesce(sum(t.n * t.p) FILTER (WHERE t.levels[m2.ord] = m2.level_no), 0) + 1e-9)
+                           / (coalesce(sum(t.n * t.p) FILTER (WHERE t.levels[m2.ord] > 0), 0) + 1e-9))) AS m,
                        greatest(floor_p, least(1 - floor_p, sum(t.n * t.p) / sum(t.n))) AS prior
                   FROM train_m m2 JOIN train_patterns t ON t.rule = m2.rule
                  GROUP BY m2.rule, m2.comparison, m2.level_no) nm
@@ -134,12 +134,17 @@ BEGIN
         SELECT max(m.delta) INTO moved FROM train_m m;
         EXIT WHEN it >= iterations OR moved < 1e-5;
     END LOOP;
-    -- each m: the runs that estimated it, weighted by their expected matches
+    -- each m: the runs that estimated it (saw the comparison at all),
+    -- weighted by their expected matches with the comparison known
     UPDATE train_weights w SET m = greatest(floor_p, least(1 - floor_p, s.m))
       FROM (SELECT m.comparison, m.level_no, sum(m.m * e.matches) / sum(e.matches) AS m
               FROM train_m m
-              JOIN (SELECT t.rule, sum(t.n * t.p) AS matches FROM train_patterns t GROUP BY t.rule) e
-                ON e.rule = m.rule
+              JOIN (SELECT t.rule, c.ord, sum(t.n * t.p) AS matches
+                      FROM train_patterns t
+                     CROSS JOIN generate_series(1, 6) AS c(ord)
+                     WHERE t.levels[c.ord] > 0
+                     GROUP BY t.rule, c.ord) e
+                ON e.rule = m.rule AND e.ord = m.ord
              GROUP BY m.comparison, m.level_no) s
      WHERE w.comparison = s.comparison AND w.level_no = s.level_no;
     -- The prior: the chance that two records taken at random are one
