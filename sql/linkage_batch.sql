@@ -6,6 +6,8 @@ SET search_path = healthhub, public;
 SET datestyle = 'ISO, YMD';
 \set VERBOSITY default
 \set SHOW_CONTEXT never
+-- (the progress NOTICEs carry times; the phases come back as rows too)
+SET client_min_messages = warning;
 SELECT coalesce(hub_id(), init_hub('440300', 1)) IS NOT NULL AS hub_ready;
 -- "BA" is an institution of the registry (its source_ref); the others are codes only
 INSERT INTO institutions (name, kind, level, grade, region, source, source_ref, valid)

@@ -53,6 +53,15 @@ $node->safe_psql('src', q{
     SELECT blacklist_subject('institution', institution_key, 'fraud', 'commission', '[2025-01-01,)')
       FROM institutions WHERE name = '乙社康';
     SELECT audit_append('read', 'document', 'doc-' || g) FROM generate_series(1, 5) g;
+    -- the master person index: two records of one person, a merge, a model
+    SELECT link_record('H1', 'a-1', '张三', '1', '1980-05-06', '110105198005060010', '13800138000', '110105');
+    SELECT link_record('H2', 'b-1', '張 三', 'M', '1980-05-06', NULL, '138-0013-8000', '110105');
+    SELECT link_record('H3', 'c-1', '李四', '2', '1990-01-01', NULL, NULL, '440303',
+                       ARRAY['medical_insurance:440303:A1234567']);
+    SELECT link_record('H3', 'c-2', '李四', '2', '1990-01-01', NULL, '13900000000', '440303');
+    SELECT link_manually('H3', 'c-2', NULL, 'front desk');
+    SELECT merge_persons((SELECT person_key FROM source_records WHERE local_id = 'c-2'),
+                         (SELECT person_key FROM source_records WHERE local_id = 'c-1'), 'one patient');
 });
 my $checkpoint = $node->safe_psql('src', 'SELECT healthhub.audit_checkpoint()');
 
@@ -105,6 +114,20 @@ is($node->safe_psql('dst', $trail), $node->safe_psql('src', $trail),
     'reloading the registry appends nothing to the audit trail');
 is($node->safe_psql('dst', "SELECT ok, problem FROM healthhub.verify_audit('$checkpoint')"), 't|',
     'the restored trail verifies against the checkpoint taken before the dump');
+
+my $index = q{SELECT s.source, s.local_id, s.person_key, p.state, p.redirected_to, p.name, l.state, l.origin
+                FROM healthhub.source_records s JOIN healthhub.persons p USING (person_key)
+                JOIN healthhub.links l ON l.source = s.source AND l.local_id = s.local_id AND l.state = 'match'
+               ORDER BY 1, 2};
+is($node->safe_psql('dst', $index), $node->safe_psql('src', $index),
+    'the person index (records, persons, links, a merge) survives');
+my $found = q{SELECT healthhub.resolve('110105198005060010'), healthhub.resolve('medical_insurance:440303:A1234567'),
+                     (SELECT count(*) FROM healthhub.record_block_keys), (SELECT count(*) FROM healthhub.link_events)};
+is($node->safe_psql('dst', $found), $node->safe_psql('src', $found),
+    'identifiers, blocking keys and the link history survive');
+is($node->safe_psql('dst', q{SELECT decision FROM healthhub.link_record('H4', 'd-1', '张三', '1', '1980-05-06',
+                                                                      NULL, '13800138000', '110105')}),
+   'matched', 'the restored index links a new record to its person');
 
 $node->stop;
 done_testing();

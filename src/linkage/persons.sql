@@ -145,3 +145,5 @@ CREATE INDEX link_events_person ON healthhub.link_events (person_key);
 COMMENT ON TABLE healthhub.link_events IS
     'Link history: who, when, why, old and new state, weights and model version; each event is also an audit entry';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.link_events', '');
+-- (its identity sequence too, or a restored hub would number events from 1 again)
+SELECT pg_catalog.pg_extension_config_dump('healthhub.link_events_event_id_seq', '');
