@@ -140,7 +140,7 @@ SQL
 cat >"$work/link.sql" <<'SQL'
 SELECT (healthhub.link_record(n.institution, n.local_id, n.name, nullif(n.sex, ''), healthhub.birth_date_or_null(n.birth_date),
         n.identifier, nullif(n.phone, ''), n.address_region, string_to_array(nullif(n.other_identifiers, ''), ';'))).decision
-  FROM bench.new_records n WHERE n.i = nextval('bench.next_record');
+  FROM bench.new_records n WHERE n.i = (SELECT nextval('bench.next_record'));
 SQL
 # warm each connection with a few calls, then log every transaction
 (cd "$work" && "$HUB_BINDIR/pgbench" -n -M prepared -f link.sql -c 2 -j 2 -t 200 bench_linkage >/dev/null 2>&1)

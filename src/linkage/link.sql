@@ -236,6 +236,7 @@ CREATE FUNCTION healthhub.find_match(r healthhub.source_records, model integer,
                                      OUT matched_source text, OUT matched_local_id text, OUT candidates integer)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     m healthhub.linkage_models;
@@ -342,9 +343,12 @@ COMMENT ON TABLE healthhub.survivorship_rules IS
     'How each golden-record field is chosen: most_frequent (the default, ties to the most recent) or most_recent';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.survivorship_rules', '');
 
+-- (A generic plan: planning this statement afresh for each link_record call
+-- cost more than running it.)
 CREATE FUNCTION healthhub.rebuild_golden_set(persons bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     -- each value with the key it is counted by: names by their simplified
