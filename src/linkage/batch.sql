@@ -125,9 +125,11 @@ BEGIN
            nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
            nullif(btrim(s.identifier), '') AS identifier, nullif(btrim(s.phone), '') AS phone_text,
            healthhub.phone_digits(s.phone) AS phone, nullif(btrim(s.address_region), '') AS region_text,
+           rg.code IS NOT NULL AS region_ok,
            ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others
       FROM healthhub.stage_person_records s
-      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true;
+      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true
+      LEFT JOIN healthhub.regions rg ON rg.code::text = nullif(btrim(s.address_region), '');
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
       FROM batch_in b
@@ -140,12 +142,15 @@ BEGIN
                                           THEN 'not a birth date between 1880-01-01 and today (YYYY-MM-DD)' END),
         ('phone', b.phone_text, CASE WHEN b.phone = '' THEN 'A phone number has 7 to 15 digits.' END),
         ('address_region', b.region_text,
-         CASE WHEN b.region_text IS NOT NULL AND b.region_text NOT IN (SELECT r.code::text FROM healthhub.regions r)
-              THEN 'not a region code in healthhub.regions' END),
+         CASE WHEN b.region_text IS NOT NULL AND NOT b.region_ok THEN 'not a region code in healthhub.regions' END),
         ('other_identifiers', array_to_string(b.others, ';'),
          (SELECT string_agg(healthhub.health_identifier_problem(x), ' ') FROM unnest(b.others) x))
         ) e(col, val, reason)
-     WHERE e.reason IS NOT NULL;
+     -- (only rows that may have a problem are looked at column by column)
+     WHERE (coalesce(b.source, '') = '' OR coalesce(b.local_id, '') = '' OR (b.name IS NOT NULL AND b.hanzi IS NULL)
+            OR b.sex = 0 OR (b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date))
+            OR b.phone = '' OR (b.region_text IS NOT NULL AND NOT b.region_ok) OR cardinality(b.others) > 0)
+       AND e.reason IS NOT NULL;
     -- a record sent twice in one file: the last line counts
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'person_record', b.line_no, 'local_id', b.local_id, 'sent again on a later line of this batch'

@@ -367,8 +367,10 @@ BEGIN
         UNION ALL SELECT r.person_key, 'region', r.region::integer::text, r.region::integer::text, r.updated_at
           FROM recs r WHERE r.region IS NOT NULL),
     groups AS (
+        -- (a group's value is its key, but for names: the most recent spelling)
         SELECT vals.person_key, vals.f, vals.k, count(*) AS n, max(vals.updated_at) AS last,
-               (pg_catalog.array_agg(vals.v ORDER BY vals.updated_at DESC, vals.v))[1] AS v
+               coalesce((pg_catalog.array_agg(vals.v ORDER BY vals.updated_at DESC, vals.v)
+                             FILTER (WHERE vals.f = 'name'))[1], max(vals.v)) AS v
           FROM vals GROUP BY vals.person_key, vals.f, vals.k),
     best AS (
         SELECT DISTINCT ON (g.person_key, g.f) g.person_key, g.f, g.v
