@@ -357,8 +357,12 @@ BEGIN
         SELECT s.* FROM unnest(rebuild_golden_set.persons) AS p(k)
           JOIN healthhub.source_records s ON s.person_key = p.k),
     vals AS (
+        -- (only a number the person holds: one refused for a different
+        -- name stays with the person the index gives it to)
         SELECT r.person_key, 'resident_id' AS f, r.resident_id::text AS v, r.resident_id::text AS k, r.updated_at
           FROM recs r WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict
+           AND EXISTS (SELECT FROM healthhub.person_identifiers pi
+                        WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id AND pi.person_key = r.person_key)
         UNION ALL SELECT r.person_key, 'name', r.name, r.name_hanzi, r.updated_at FROM recs r WHERE r.name IS NOT NULL
         UNION ALL SELECT r.person_key, 'sex', r.sex::text, r.sex::text, r.updated_at FROM recs r WHERE r.sex IS NOT NULL
         UNION ALL SELECT r.person_key, 'birth_date', healthhub.ymd(r.birth_date)::text, healthhub.ymd(r.birth_date)::text,
