@@ -1,5 +1,7 @@
-# Keys minted by different hubs never collide: each embeds its hub's id.
-# And a database that is not UTF8 is refused at CREATE EXTENSION.
+# Keys minted by different hubs never collide: each embeds its hub's id, and
+# so does every person key the master person index makes (the same patient
+# linked at two hubs gets two keys that will never be confused when the hubs
+# federate).  And a database that is not UTF8 is refused at CREATE EXTENSION.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -26,6 +28,10 @@ for my $name (sort keys %hubs)
     my $foreign = grep { int($_ / 10_000_000_000) != $hub } @k;
     is($foreign, 0, "every key of $name embeds its hub id");
     $keys{$_}++ for @k;
+    my $person = $node->safe_psql('postgres', q{
+        SELECT person_key FROM healthhub.link_record('H1', 'a-1', '张三', '1', '1980-05-06', '110105198005060010')});
+    is(int($person / 10_000_000_000), $hub, "a person linked at $name carries its hub id");
+    $keys{$person}++;
 
     if ($name eq 'beijing')
     {
@@ -41,6 +47,6 @@ for my $name (sort keys %hubs)
     }
     $node->stop;
 }
-is(scalar(keys %keys), 3000, 'no key collides across hubs');
+is(scalar(keys %keys), 3003, 'no key, person keys included, collides across hubs');
 
 done_testing();
