@@ -163,23 +163,22 @@ BEGIN
            b.name, b.sex, b.birth_date, b.identifier AS identifier_text, b.phone,
            b.region_text::healthhub.region_code AS region,
            b.others::healthhub.health_identifier[] AS other_identifiers,
-           CASE WHEN healthhub.is_valid_resident_id(b.identifier) THEN healthhub.resident_id(b.identifier) END AS resident_id,
-           false AS id_conflict,
+           rid.resident_id,
+           -- the number's birth date and sex against the record's: a
+           -- contradiction (a parent's number) is evidence, never a match
+           coalesce(healthhub.birth_date_level(b.birth_date, healthhub.birth_date(rid.resident_id)) = 'other'
+                    OR b.sex <> healthhub.sex(rid.resident_id), false) AS id_conflict,
            b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
            b.given_pinyin AS name_given_pinyin,
            NULL::bigint AS person_key
       FROM batch_in b
+      CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(b.identifier)
+                                      THEN healthhub.resident_id(b.identifier) END AS resident_id) rid
       LEFT JOIN (SELECT DISTINCT ON (d.source) d.source, i.institution_key
                    FROM (SELECT DISTINCT bi.source FROM batch_in bi) d
                    JOIN healthhub.institutions i ON i.source_ref = d.source OR i.institution_key::text = d.source
                   ORDER BY d.source, i.source_ref = d.source DESC) src ON src.source = b.source
      WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
-    -- the number's birth date and sex against the record's: a contradiction
-    -- (a parent's number) is evidence, never a match
-    UPDATE batch_records r
-       SET id_conflict = coalesce(healthhub.birth_date_level(r.birth_date, healthhub.birth_date(r.resident_id)) = 'other'
-                                  OR r.sex <> healthhub.sex(r.resident_id), false)
-     WHERE r.resident_id IS NOT NULL;
 
     -- records already in the index are linked one by one (corrections)
     FOR rec IN SELECT r.* FROM batch_records r
@@ -309,9 +308,6 @@ BEGIN
     -- --disable-triggers does, and none of these tables has another trigger.
     replication_role := current_setting('session_replication_role');
     PERFORM set_config('session_replication_role', 'replica', true);
-    INSERT INTO healthhub.persons (person_key)
-    SELECT p.person_key FROM batch_persons p WHERE p.created AND p.person_key IN (SELECT person_key FROM batch_records)
-     ORDER BY p.person_key;
     INSERT INTO healthhub.source_records (source, local_id, institution_key, name, sex, birth_date, identifier_text,
                                           phone, region, other_identifiers, resident_id, id_conflict, name_hanzi,
                                           name_pinyin, name_initials, surname, name_given_pinyin, person_key)
@@ -347,11 +343,21 @@ BEGIN
     SELECT DISTINCT ON (i) i, r.person_key FROM batch_records r, unnest(r.other_identifiers) i
      ORDER BY i, r.node
     ON CONFLICT DO NOTHING;
-    PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT person_key FROM batch_records));
+    -- new persons are inserted with their golden records (after their records
+    -- and identifiers: the golden record is made from them); persons that
+    -- were already in the index get theirs rebuilt
+    INSERT INTO healthhub.persons (person_key, resident_id, name, sex, birth_date, phone, region)
+    SELECT g.* FROM healthhub.golden_records(ARRAY(
+               SELECT p.person_key FROM batch_persons p
+                WHERE p.created AND p.person_key IN (SELECT r.person_key FROM batch_records r))) g
+     ORDER BY g.person_key;
+    PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT p.person_key FROM batch_persons p
+                                                WHERE NOT p.created));
     INSERT INTO healthhub.link_events (entry_id, action, source, local_id, person_key, new_state, origin, model_version, reason)
     SELECT entry, 'link_batch', r.source, r.local_id, r.person_key, 'match', 'auto', model,
            CASE WHEN p.created THEN 'created' ELSE 'matched' END
-      FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
+      FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster
+     ORDER BY r.source, r.local_id;
     PERFORM set_config('session_replication_role', replication_role, true);
     -- the tables grew by a batch: plan the next link_record() on their real sizes
     ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.links, healthhub.persons,

@@ -343,18 +343,22 @@ COMMENT ON TABLE healthhub.survivorship_rules IS
     'How each golden-record field is chosen: most_frequent (the default, ties to the most recent) or most_recent';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.survivorship_rules', '');
 
--- (A generic plan: planning this statement afresh for each link_record call
--- cost more than running it.)
-CREATE FUNCTION healthhub.rebuild_golden_set(persons bigint[]) RETURNS void
-    LANGUAGE plpgsql VOLATILE
+-- The golden record of each person: the best value of each field over its
+-- records.  (A generic plan: planning this statement afresh for each
+-- link_record call cost more than running it.)
+CREATE FUNCTION healthhub.golden_records(persons bigint[])
+    RETURNS TABLE (person_key bigint, resident_id healthhub.resident_id, name text, sex smallint, birth_date date,
+                   phone text, region healthhub.region_code)
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
+    RETURN QUERY
     -- each value with the key it is counted by: names by their simplified
     -- characters (张三 and 張 三 are one name), the rest by themselves
     WITH recs AS (
-        SELECT s.* FROM unnest(rebuild_golden_set.persons) AS p(k)
+        SELECT s.* FROM unnest(golden_records.persons) AS p(k)
           JOIN healthhub.source_records s ON s.person_key = p.k),
     vals AS (
         -- (only a number the person holds: one refused for a different
@@ -389,13 +393,25 @@ BEGIN
                max(b.v) FILTER (WHERE b.f = 'birth_date') AS birth_date,
                max(b.v) FILTER (WHERE b.f = 'phone') AS phone,
                max(b.v) FILTER (WHERE b.f = 'region') AS region
-          FROM unnest(rebuild_golden_set.persons) AS p(k) LEFT JOIN best b ON b.person_key = p.k
+          FROM unnest(golden_records.persons) AS p(k) LEFT JOIN best b ON b.person_key = p.k
          GROUP BY p.k)
+    SELECT g.person_key, g.resident_id::healthhub.resident_id, g.name, g.sex::smallint,
+           pg_catalog.to_date(g.birth_date, 'YYYYMMDD'), g.phone, g.region::integer::healthhub.region_code
+      FROM golden g;
+END
+$$;
+COMMENT ON FUNCTION healthhub.golden_records(bigint[]) IS
+    'The golden record of each person, from its records by the survivorship rules';
+
+CREATE FUNCTION healthhub.rebuild_golden_set(persons bigint[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     UPDATE healthhub.persons p
-       SET resident_id = g.resident_id::healthhub.resident_id, name = g.name, sex = g.sex::smallint,
-           birth_date = pg_catalog.to_date(g.birth_date, 'YYYYMMDD'), phone = g.phone,
-           region = g.region::integer::healthhub.region_code, updated_at = pg_catalog.now()
-      FROM golden g
+       SET resident_id = g.resident_id, name = g.name, sex = g.sex, birth_date = g.birth_date, phone = g.phone,
+           region = g.region, updated_at = pg_catalog.now()
+      FROM healthhub.golden_records(rebuild_golden_set.persons) g
      WHERE p.person_key = g.person_key;
 END
 $$;

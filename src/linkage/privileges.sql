@@ -28,7 +28,8 @@ BEGIN
         'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)',
         'healthhub.rebuild_block_keys()', 'healthhub.link_clusters(double precision)',
         'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
-        'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])']
+        'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
+        'healthhub.golden_records(bigint[])']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
