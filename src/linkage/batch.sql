@@ -49,23 +49,6 @@ CREATE FUNCTION healthhub.birth_date_or_null(t text) RETURNS date
                                                   substr(d, 7, 2)::integer) END
               FROM (SELECT pg_catalog.regexp_replace(pg_catalog.btrim(t), '[-/.]', '', 'g') AS d) s);
 
--- Sex codes without raising: 1, 2, NULL for "not known", 0 for not a code.
-CREATE FUNCTION healthhub.sex_code(t text) RETURNS smallint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE pg_catalog.lower(pg_catalog.btrim(t))
-               WHEN '1' THEN 1 WHEN 'm' THEN 1 WHEN 'male' THEN 1 WHEN '男' THEN 1
-               WHEN '2' THEN 2 WHEN 'f' THEN 2 WHEN 'female' THEN 2 WHEN '女' THEN 2
-               WHEN '0' THEN NULL WHEN '9' THEN NULL WHEN '' THEN NULL WHEN 'unknown' THEN NULL WHEN '未知' THEN NULL
-               ELSE CASE WHEN t IS NULL THEN NULL ELSE 0 END END::smallint;
-
--- A phone's digits without raising: NULL if empty, '' if not a number.
-CREATE FUNCTION healthhub.phone_digits(t text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN (SELECT CASE WHEN d = '' THEN NULL WHEN d ~ '^[0-9]{7,15}$' THEN d ELSE '' END
-              FROM (SELECT pg_catalog.regexp_replace(pg_catalog.regexp_replace(
-                        pg_catalog.translate(t, '０１２３４５６７８９＋（）－　', '0123456789+()- '),
-                        '[\s()\-]', '', 'g'), '^(\+86|0086)', '') AS d) s);
-
 -- match_score over rows of the batch's work table (same columns as
 -- source_records; the C function reads them by name).
 CREATE FUNCTION healthhub.batch_match_score(a record, b record, model integer) RETURNS double precision

@@ -228,18 +228,11 @@ hh_han_name_keys(const char *utf8, size_t len, hh_name_keys *keys)
 				 errmsg("name keys need a UTF8 database"),
 				 errdetail("This database's encoding is %s.", GetDatabaseEncodingName())));
 	u_strFromUTF8(in, lengthof(in), &inlen, utf8, (int32_t) len, &status);
-	if (status == U_BUFFER_OVERFLOW_ERROR || status == U_STRING_NOT_TERMINATED_WARNING)
+	if (status == U_ZERO_ERROR)
+		nlen = unorm2_normalize(nfkc, in, inlen, normal, lengthof(normal), &status);
+	if (status != U_ZERO_ERROR)
 	{
-		/* more than HH_NAME_MAX_CHARS characters: let the core say so */
-		hh_name_keys_build(utf8, len, &icu_lookup, keys);
-		if (keys->status == HH_NAME_OK)
-			keys->status = HH_NAME_TOO_LONG;
-		return;
-	}
-	status = U_ZERO_ERROR;
-	nlen = unorm2_normalize(nfkc, in, inlen, normal, lengthof(normal), &status);
-	if (U_FAILURE(status))
-	{
+		/* it did not fit: more than HH_NAME_MAX_CHARS characters; the core says so */
 		hh_name_keys_build(utf8, len, &icu_lookup, keys);
 		if (keys->status == HH_NAME_OK)
 			keys->status = HH_NAME_TOO_LONG;

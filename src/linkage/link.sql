@@ -87,40 +87,48 @@ BEGIN
 END
 $$;
 
--- Sex as institutions write it: 1/2 (GB/T 2261.1), M/F, male/female, 男/女;
--- 0 and 9 (not known, not stated) are NULL.
+-- Sex codes without raising: 1, 2, NULL for "not known", 0 for not a code.
+CREATE FUNCTION healthhub.sex_code(t text) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE pg_catalog.lower(pg_catalog.btrim(t))
+               WHEN '1' THEN 1 WHEN 'm' THEN 1 WHEN 'male' THEN 1 WHEN '男' THEN 1
+               WHEN '2' THEN 2 WHEN 'f' THEN 2 WHEN 'female' THEN 2 WHEN '女' THEN 2
+               WHEN '0' THEN NULL WHEN '9' THEN NULL WHEN '' THEN NULL WHEN 'unknown' THEN NULL WHEN '未知' THEN NULL
+               ELSE CASE WHEN t IS NULL THEN NULL ELSE 0 END END::smallint;
+
+-- A phone's digits without raising: NULL if empty, '' if not a number.
+CREATE FUNCTION healthhub.phone_digits(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN (SELECT CASE WHEN d = '' THEN NULL WHEN d ~ '^[0-9]{7,15}$' THEN d ELSE '' END
+              FROM (SELECT pg_catalog.regexp_replace(pg_catalog.regexp_replace(
+                        pg_catalog.translate(t, '０１２３４５６７８９＋（）－　', '0123456789+()- '),
+                        '[\s()\-]', '', 'g'), '^(\+86|0086)', '') AS d) s);
+
+-- The same, raising for what is not a sex or a phone number (link_record).
 CREATE FUNCTION healthhub.parse_sex(sex text) RETURNS smallint
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    code smallint := healthhub.sex_code(sex);
 BEGIN
-    CASE lower(btrim(sex))
-        WHEN '1', 'm', 'male', '男' THEN RETURN 1;
-        WHEN '2', 'f', 'female', '女' THEN RETURN 2;
-        WHEN '0', '9', '', 'unknown', '未知' THEN RETURN NULL;
-        ELSE
-            RAISE EXCEPTION 'invalid sex: "%"', sex
-                USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = 'Sex is 1 or 2 (GB/T 2261.1), M or F, male or female, 男 or 女; 0 or 9 if not known.';
-    END CASE;
+    IF code = 0 THEN
+        RAISE EXCEPTION 'invalid sex: "%"', sex
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Sex is 1 or 2 (GB/T 2261.1), M or F, male or female, 男 or 女; 0 or 9 if not known.';
+    END IF;
+    RETURN code;
 END
 $$;
 
--- A phone number as digits: spaces, hyphens, brackets and a +86/0086 prefix
--- dropped; 7 to 15 digits.
 CREATE FUNCTION healthhub.normalise_phone(phone text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    digits text := regexp_replace(translate(phone, '０１２３４５６７８９＋（）－　', '0123456789+()- '),
-                                  '[\s()\-]', '', 'g');
+    digits text := healthhub.phone_digits(phone);
 BEGIN
-    digits := regexp_replace(digits, '^(\+86|0086)', '');
     IF digits = '' THEN
-        RETURN NULL;
-    END IF;
-    IF digits !~ '^[0-9]{7,15}$' THEN
         RAISE EXCEPTION 'invalid phone number: "%"', phone
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A phone number has 7 to 15 digits, with optional spaces, hyphens, brackets and a +86 prefix.';
