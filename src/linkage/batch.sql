@@ -35,19 +35,12 @@ CREATE FUNCTION healthhub.name_problem(name text) RETURNS text
     AS 'MODULE_PATHNAME', 'hh_name_problem_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION healthhub.name_problem(text) IS 'Why name_keys() would refuse a name, or NULL';
 
--- A birth date as extracts write it, or NULL if it is not one (never raises).
+-- A birth date as extracts write it, or NULL if it is not one (never
+-- raises; src/linkage/record_fields.c).
 CREATE FUNCTION healthhub.birth_date_or_null(t text) RETURNS date
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN (SELECT CASE WHEN d ~ '^[0-9]{8}$'
-                         AND substr(d, 5, 2)::integer BETWEEN 1 AND 12
-                         AND substr(d, 1, 4)::integer >= 1880
-                         AND substr(d, 7, 2)::integer BETWEEN 1 AND
-                             pg_catalog.date_part('day', pg_catalog.make_date(substr(d, 1, 4)::integer,
-                                                  substr(d, 5, 2)::integer, 1)
-                                                  + '1 month -1 day'::interval)::integer
-                        THEN pg_catalog.make_date(substr(d, 1, 4)::integer, substr(d, 5, 2)::integer,
-                                                  substr(d, 7, 2)::integer) END
-              FROM (SELECT pg_catalog.regexp_replace(pg_catalog.btrim(t), '[-/.]', '', 'g') AS d) s);
+    AS 'MODULE_PATHNAME', 'hh_birth_date_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.birth_date_or_null(text) IS
+    'A birth date written YYYYMMDD or YYYY-M-D (- / or .), from 1880 on, or NULL if the text is not one';
 
 -- match_score over rows of the batch's work table (same columns as
 -- source_records; the C function reads them by name).
@@ -85,6 +78,18 @@ DECLARE
     replication_role text;
 BEGIN
     PERFORM healthhub.linkage_authorise_admin();
+    -- The batch's work tables take hundreds of MB: kept in local buffers
+    -- instead of written out and read back.  temp_buffers can only be raised
+    -- before the session's first temporary table (docs/linkage.md).
+    IF pg_size_bytes(current_setting('temp_buffers')) < pg_size_bytes('1GB') THEN
+        BEGIN
+            PERFORM set_config('temp_buffers', '1GB', false);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE NOTICE 'link_batch: temp_buffers stays at % in this session (temporary tables were used before)',
+                current_setting('temp_buffers')
+                USING HINT = 'Call link_batch first in a new session, or set temp_buffers to 1GB before anything else.';
+        END;
+    END IF;
     IF hub IS NULL THEN
         RAISE EXCEPTION 'this hub has no identity yet'
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call healthhub.init_hub(region, instance) first.';
@@ -108,11 +113,10 @@ BEGIN
            nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
            nullif(btrim(s.identifier), '') AS identifier, nullif(btrim(s.phone), '') AS phone_text,
            healthhub.phone_digits(s.phone) AS phone, nullif(btrim(s.address_region), '') AS region_text,
-           rg.code IS NOT NULL AS region_ok,
+           btrim(s.address_region) IN (SELECT rg.code::text FROM healthhub.regions rg) AS region_ok,
            ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others
       FROM healthhub.stage_person_records s
-      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true
-      LEFT JOIN healthhub.regions rg ON rg.code::text = nullif(btrim(s.address_region), '');
+      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true;
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
       FROM batch_in b
@@ -138,7 +142,9 @@ BEGIN
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'person_record', b.line_no, 'local_id', b.local_id, 'sent again on a later line of this batch'
       FROM batch_in b
-     WHERE EXISTS (SELECT FROM batch_in b2 WHERE b2.source = b.source AND b2.local_id = b.local_id AND b2.line_no > b.line_no);
+      JOIN (SELECT b2.source, b2.local_id, max(b2.line_no) AS last_line FROM batch_in b2
+             GROUP BY b2.source, b2.local_id HAVING count(*) > 1) d
+        ON d.source = b.source AND d.local_id = b.local_id AND b.line_no < d.last_line;
     CREATE TEMP TABLE batch_records ON COMMIT DROP AS
     SELECT row_number() OVER (ORDER BY b.line_no)::integer AS node, b.line_no,
            b.source, b.local_id,

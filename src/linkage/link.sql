@@ -96,13 +96,12 @@ CREATE FUNCTION healthhub.sex_code(t text) RETURNS smallint
                WHEN '0' THEN NULL WHEN '9' THEN NULL WHEN '' THEN NULL WHEN 'unknown' THEN NULL WHEN '未知' THEN NULL
                ELSE CASE WHEN t IS NULL THEN NULL ELSE 0 END END::smallint;
 
--- A phone's digits without raising: NULL if empty, '' if not a number.
+-- A phone's digits without raising: NULL if empty, '' if not a number
+-- (src/linkage/record_fields.c).
 CREATE FUNCTION healthhub.phone_digits(t text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN (SELECT CASE WHEN d = '' THEN NULL WHEN d ~ '^[0-9]{7,15}$' THEN d ELSE '' END
-              FROM (SELECT pg_catalog.regexp_replace(pg_catalog.regexp_replace(
-                        pg_catalog.translate(t, '０１２３４５６７８９＋（）－　', '0123456789+()- '),
-                        '[\s()\-]', '', 'g'), '^(\+86|0086)', '') AS d) s);
+    AS 'MODULE_PATHNAME', 'hh_phone_digits_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.phone_digits(text) IS
+    'A phone number''s digits (+86 or 0086 removed), NULL if empty, an empty string if not 7 to 15 digits';
 
 -- The same, raising for what is not a sex or a phone number (link_record).
 CREATE FUNCTION healthhub.parse_sex(sex text) RETURNS smallint
@@ -351,6 +350,18 @@ COMMENT ON TABLE healthhub.survivorship_rules IS
     'How each golden-record field is chosen: most_frequent (the default, ties to the most recent) or most_recent';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.survivorship_rules', '');
 
+-- One field of a golden record from a person's records (src/linkage/golden.c):
+-- values grouped by key, the most frequent group (ties: the most recent)
+-- or with most_recent the most recent one; it shows its latest value.
+CREATE FUNCTION healthhub.golden_value_step(internal, key text, value text, at timestamptz, most_recent boolean)
+    RETURNS internal AS 'MODULE_PATHNAME', 'hh_golden_value_step' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION healthhub.golden_value_final(internal) RETURNS text
+    AS 'MODULE_PATHNAME', 'hh_golden_value_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE healthhub.golden_value(key text, value text, at timestamptz, most_recent boolean) (
+    SFUNC = healthhub.golden_value_step, STYPE = internal, FINALFUNC = healthhub.golden_value_final);
+COMMENT ON AGGREGATE healthhub.golden_value(text, text, timestamptz, boolean) IS
+    'The golden value of a field: the most frequent key (ties: most recent), or the most recent with most_recent';
+
 -- The golden record of each person: the best value of each field over its
 -- records.  (A generic plan: planning this statement afresh for each
 -- link_record call cost more than running it.)
@@ -363,45 +374,31 @@ CREATE FUNCTION healthhub.golden_records(persons bigint[])
 AS $$
 BEGIN
     RETURN QUERY
-    -- each value with the key it is counted by: names by their simplified
-    -- characters (张三 and 張 三 are one name), the rest by themselves
-    WITH recs AS (
-        SELECT s.* FROM unnest(golden_records.persons) AS p(k)
-          JOIN healthhub.source_records s ON s.person_key = p.k),
-    vals AS (
-        -- (only a number the person holds: one refused for a different
-        -- name stays with the person the index gives it to)
-        SELECT r.person_key, 'resident_id' AS f, r.resident_id::text AS v, r.resident_id::text AS k, r.updated_at
-          FROM recs r WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict
-           AND EXISTS (SELECT FROM healthhub.person_identifiers pi
-                        WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id AND pi.person_key = r.person_key)
-        UNION ALL SELECT r.person_key, 'name', r.name, r.name_hanzi, r.updated_at FROM recs r WHERE r.name IS NOT NULL
-        UNION ALL SELECT r.person_key, 'sex', r.sex::text, r.sex::text, r.updated_at FROM recs r WHERE r.sex IS NOT NULL
-        UNION ALL SELECT r.person_key, 'birth_date', healthhub.ymd(r.birth_date)::text, healthhub.ymd(r.birth_date)::text,
-                         r.updated_at FROM recs r WHERE r.birth_date IS NOT NULL
-        UNION ALL SELECT r.person_key, 'phone', r.phone, r.phone, r.updated_at FROM recs r WHERE r.phone IS NOT NULL
-        UNION ALL SELECT r.person_key, 'region', r.region::integer::text, r.region::integer::text, r.updated_at
-          FROM recs r WHERE r.region IS NOT NULL),
-    groups AS (
-        -- (a group's value is its key, but for names: the most recent spelling)
-        SELECT vals.person_key, vals.f, vals.k, count(*) AS n, max(vals.updated_at) AS last,
-               coalesce((pg_catalog.array_agg(vals.v ORDER BY vals.updated_at DESC, vals.v)
-                             FILTER (WHERE vals.f = 'name'))[1], max(vals.v)) AS v
-          FROM vals GROUP BY vals.person_key, vals.f, vals.k),
-    best AS (
-        SELECT DISTINCT ON (g.person_key, g.f) g.person_key, g.f, g.v
-          FROM groups g LEFT JOIN healthhub.survivorship_rules sr ON sr.field = g.f
-         ORDER BY g.person_key, g.f, CASE WHEN sr.rule = 'most_recent' THEN g.last END DESC NULLS LAST, g.n DESC,
-                  g.last DESC, g.k),
+    WITH rules AS (
+        SELECT coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'resident_id'), false) AS resident_id,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'name'), false) AS name,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'sex'), false) AS sex,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'birth_date'), false) AS birth_date,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'phone'), false) AS phone,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'region'), false) AS region
+          FROM healthhub.survivorship_rules sr),
     golden AS (
         SELECT p.k AS person_key,
-               max(b.v) FILTER (WHERE b.f = 'resident_id') AS resident_id,
-               max(b.v) FILTER (WHERE b.f = 'name') AS name,
-               max(b.v) FILTER (WHERE b.f = 'sex') AS sex,
-               max(b.v) FILTER (WHERE b.f = 'birth_date') AS birth_date,
-               max(b.v) FILTER (WHERE b.f = 'phone') AS phone,
-               max(b.v) FILTER (WHERE b.f = 'region') AS region
-          FROM unnest(golden_records.persons) AS p(k) LEFT JOIN best b ON b.person_key = p.k
+               -- (only a number the person holds: one refused for a different
+               -- name stays with the person the index gives it to)
+               healthhub.golden_value(pi.resident_id::text, pi.resident_id::text, s.updated_at, ru.resident_id) AS resident_id,
+               -- names counted by their simplified characters
+               healthhub.golden_value(s.name_hanzi, s.name, s.updated_at, ru.name) AS name,
+               healthhub.golden_value(s.sex::text, s.sex::text, s.updated_at, ru.sex) AS sex,
+               healthhub.golden_value(healthhub.ymd(s.birth_date)::text, healthhub.ymd(s.birth_date)::text,
+                                      s.updated_at, ru.birth_date) AS birth_date,
+               healthhub.golden_value(s.phone, s.phone, s.updated_at, ru.phone) AS phone,
+               healthhub.golden_value(s.region::integer::text, s.region::integer::text, s.updated_at, ru.region) AS region
+          FROM rules ru
+         CROSS JOIN unnest(golden_records.persons) AS p(k)
+          LEFT JOIN healthhub.source_records s ON s.person_key = p.k
+          LEFT JOIN healthhub.person_identifiers pi
+            ON pi.resident_id OPERATOR(healthhub.=) s.resident_id AND pi.person_key = s.person_key AND NOT s.id_conflict
          GROUP BY p.k)
     SELECT g.person_key, g.resident_id::healthhub.resident_id, g.name, g.sex::smallint,
            pg_catalog.to_date(g.birth_date, 'YYYYMMDD'), g.phone, g.region::integer::healthhub.region_code
