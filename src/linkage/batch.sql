@@ -188,9 +188,10 @@ BEGIN
     -- 2. blocking: records sharing a key of the model's rules (and records
     --    already in the index that share one) --------------------------
     CREATE TEMP TABLE batch_keys ON COMMIT DROP AS
-    SELECT healthhub.block_hash(k) AS block_hash, r.node, split_part(k, ':', 1) = ANY (m.blocking_rules) AS used
+    SELECT h AS block_hash, r.node
       FROM batch_records r,
-           unnest(healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone)) k;
+           unnest(healthhub.block_hashes(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region,
+                                         r.phone, m.blocking_rules)) h;
     -- existing records become nodes too, after the batch's own
     CREATE TEMP TABLE batch_nodes ON COMMIT DROP AS
     SELECT r.node, CASE WHEN NOT r.id_conflict THEN r.resident_id::bigint END AS resident_id, NULL::bigint AS person_key,
@@ -199,18 +200,18 @@ BEGIN
     INSERT INTO batch_nodes
     SELECT (SELECT max(node) FROM batch_records) + row_number() OVER ()::integer, NULL, s.person_key, s.source, s.local_id
       FROM (SELECT DISTINCT bk.source, bk.local_id FROM healthhub.record_block_keys bk
-             WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k WHERE k.used)) e
+             WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k)) e
       JOIN healthhub.source_records s ON s.source = e.source AND s.local_id = e.local_id AND s.withdrawn_at IS NULL;
     INSERT INTO batch_keys
-    SELECT bk.block_hash, n2.node, true FROM batch_nodes n2
+    SELECT bk.block_hash, n2.node FROM batch_nodes n2
       JOIN healthhub.record_block_keys bk ON bk.source = n2.source AND bk.local_id = n2.local_id
-     WHERE n2.source IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k WHERE k.used);
+     WHERE n2.source IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
     CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
     SELECT DISTINCT k1.node AS a, k2.node AS b, NULL::double precision AS weight
-      FROM (SELECT bk.block_hash FROM batch_keys bk WHERE bk.used GROUP BY bk.block_hash
+      FROM (SELECT bk.block_hash FROM batch_keys bk GROUP BY bk.block_hash
             HAVING count(*) BETWEEN 2 AND healthhub.batch_block_limit()) blocks
-      JOIN batch_keys k1 ON k1.block_hash = blocks.block_hash AND k1.used
-      JOIN batch_keys k2 ON k2.block_hash = blocks.block_hash AND k2.used AND k1.node < k2.node;
+      JOIN batch_keys k1 ON k1.block_hash = blocks.block_hash
+      JOIN batch_keys k2 ON k2.block_hash = blocks.block_hash AND k1.node < k2.node;
     SELECT count(*) INTO n FROM batch_edges;
     report := report || jsonb_build_object('phase', 'blocking', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: % candidate pairs from blocking in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
@@ -321,8 +322,8 @@ BEGIN
      ORDER BY x.node, x.weight DESC
     ON CONFLICT DO NOTHING;
     INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
-    SELECT DISTINCT k.block_hash, r.source, r.local_id FROM batch_keys k JOIN batch_records r ON r.node = k.node
-     WHERE k.used ORDER BY 1, 2, 3;
+    SELECT k.block_hash, r.source, r.local_id FROM batch_keys k JOIN batch_records r ON r.node = k.node
+     ORDER BY 1, 2, 3;
     INSERT INTO healthhub.person_identifiers (resident_id, person_key)
     SELECT DISTINCT ON (r.resident_id) r.resident_id, r.person_key FROM batch_records r
      WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict

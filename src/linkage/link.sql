@@ -60,20 +60,25 @@ CREATE FUNCTION healthhub.ymd(d date) RETURNS integer
     RETURN (pg_catalog.date_part('year', d) * 10000 + pg_catalog.date_part('month', d) * 100
             + pg_catalog.date_part('day', d))::integer;
 
+-- A record's blocking keys and their hashes (src/linkage/block_keys.c).
 CREATE FUNCTION healthhub.block_keys(name_pinyin text, name_initials text, name_hanzi text, birth_date date,
                                      sex smallint, region healthhub.region_code, phone text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN pg_catalog.array_remove(ARRAY[
-        'pinyin_birth_year:' || name_pinyin || ':' || (healthhub.ymd(birth_date) / 10000),
-        'initials_birth_date:' || name_initials || ':' || healthhub.ymd(birth_date),
-        'birth_date_sex_prefecture:' || healthhub.ymd(birth_date) || ':' || sex || ':' || (region::integer / 100),
-        'phone:' || pg_catalog.right(phone, 8),
-        'hanzi:' || name_hanzi], NULL);
+    AS 'MODULE_PATHNAME', 'hh_block_keys' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION healthhub.block_keys(r healthhub.source_records) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone);
 COMMENT ON FUNCTION healthhub.block_keys(healthhub.source_records) IS
     'A record''s blocking keys, one per rule that applies ("rule:value")';
+CREATE FUNCTION healthhub.block_hashes(name_pinyin text, name_initials text, name_hanzi text, birth_date date,
+                                       sex smallint, region healthhub.region_code, phone text, rules text[])
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'hh_block_hashes' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION healthhub.block_hashes(r healthhub.source_records, rules text[]) RETURNS bigint[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN healthhub.block_hashes(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region,
+                                  r.phone, rules);
+COMMENT ON FUNCTION healthhub.block_hashes(healthhub.source_records, text[]) IS
+    'The distinct block_hash() of a record''s keys of the given rules (NULL: every rule)';
 
 -- Remove a record's keys (found by computing them again from the stored row).
 CREATE FUNCTION healthhub.forget_block_keys(r healthhub.source_records) RETURNS void
@@ -82,7 +87,7 @@ CREATE FUNCTION healthhub.forget_block_keys(r healthhub.source_records) RETURNS 
 AS $$
 BEGIN
     DELETE FROM healthhub.record_block_keys bk
-     WHERE bk.block_hash IN (SELECT healthhub.block_hash(k) FROM unnest(healthhub.block_keys(r)) k)
+     WHERE bk.block_hash = ANY (healthhub.block_hashes(r, NULL))
        AND bk.source = r.source AND bk.local_id = r.local_id;
 END
 $$;
@@ -282,8 +287,7 @@ BEGIN
         END IF;
     END IF;
 
-    keys := ARRAY(SELECT healthhub.block_hash(k) FROM unnest(healthhub.block_keys(r)) k
-                   WHERE split_part(k, ':', 1) = ANY (m.blocking_rules));
+    keys := healthhub.block_hashes(r, m.blocking_rules);
     SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, healthhub.match_score(r, c, model) AS w
       INTO best
       FROM (SELECT DISTINCT bk.source, bk.local_id FROM healthhub.record_block_keys bk
@@ -558,9 +562,9 @@ BEGIN
 
     PERFORM healthhub.forget_block_keys(old);
     INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
-    SELECT DISTINCT healthhub.block_hash(k), r.source, r.local_id FROM unnest(healthhub.block_keys(r)) k
-     WHERE split_part(k, ':', 1) = ANY ((SELECT lm.blocking_rules FROM healthhub.linkage_models lm
-                                          WHERE lm.model_version = model)::text[]);
+    SELECT h, r.source, r.local_id
+      FROM unnest(healthhub.block_hashes(r, (SELECT lm.blocking_rules FROM healthhub.linkage_models lm
+                                             WHERE lm.model_version = model))) h;
 
     PERFORM healthhub.sync_person_identifiers(person_key);
     PERFORM healthhub.rebuild_golden(person_key);

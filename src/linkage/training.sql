@@ -196,9 +196,9 @@ BEGIN
      WHERE lm.model_version = healthhub.linkage_model();
     TRUNCATE healthhub.record_block_keys;
     INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
-    SELECT DISTINCT healthhub.block_hash(k), s.source, s.local_id
-      FROM healthhub.source_records s, unnest(healthhub.block_keys(s)) k
-     WHERE s.withdrawn_at IS NULL AND split_part(k, ':', 1) = ANY (rules)
+    SELECT h, s.source, s.local_id
+      FROM healthhub.source_records s, unnest(healthhub.block_hashes(s, rules)) h
+     WHERE s.withdrawn_at IS NULL
      ORDER BY 1, 2, 3;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
