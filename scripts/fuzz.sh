@@ -21,7 +21,7 @@ ROOT=$(pwd)
 
 RUNS=${FUZZ_RUNS:-10000000}
 CC=${CC:-clang}
-ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key"
+ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key record_fields"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 
 case $RUNS in
@@ -75,7 +75,7 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 SOURCES="fuzz/reference.c src/core/checkdigit.c src/core/textnorm.c
 	src/ident/resident_id_parse.c src/ident/uscc_parse.c
 	src/ident/region_code_parse.c src/ident/health_identifier_parse.c
-	src/linkage/name_key.c src/linkage/compare.c"
+	src/linkage/name_key.c src/linkage/compare.c src/linkage/record_fields.c"
 
 # Sanitizer behaviour: stop on the first error, print a symbolized stack.
 # Leak checking is off: the parsers do not allocate, and LeakSanitizer cannot

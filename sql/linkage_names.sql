@@ -58,3 +58,43 @@ SELECT p, normalise_phone(p)
   FROM unnest(ARRAY['13800138000', '138-0013-8000', '+86 138 0013 8000', '(0755) 8888 6666', '１３８００１３８０００', '']) p;
 SELECT normalise_phone('12345');
 SELECT normalise_phone('call me');
+
+-- phone digits and birth dates as extracts write them (never raise: NULL
+-- for nothing, '' or NULL for what is not a value of the kind)
+SELECT p, quote_nullable(phone_digits(p)) AS digits
+  FROM unnest(ARRAY['0086 138 0013 8000', '＋８６（０７５５）８８８８６６６６', '+86', '()', '   ', '　',
+                    '123456', '1234567', '123456789012345', '1234567890123456', '138 0013 8000x', '+1 555 0100',
+                    '138.0013.8000', repeat('1', 70)]) p;
+SELECT quote_nullable(t) AS t, birth_date_or_null(t)
+  FROM unnest(ARRAY['1990-01-05', '19900105', '1990/1/5', '1990.12.31', ' １９９０－０１－０５ ', '2000-02-29',
+                    '1900-02-29', '1990-02-30', '1990-13-01', '1990-00-10', '1990-01-00', '1879-12-31',
+                    '1880-01-01', '1990-01/05', '1990--01-05', '1990-001-05', '199001050', '90-01-05',
+                    '1990 01 05', '19900105 ', '1990-1-5x', '', 'yesterday']) t;
+
+-- blocking keys, one per rule that applies, and the hashes link_record and
+-- link_batch store (the same as block_hash() of each key)
+SELECT block_keys('zhangsan', 'zs', '张三', '1990-01-05', 1::smallint, '440305', '13800138000');
+SELECT block_keys(NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT block_keys('lisi', 'ls', '李四', NULL, 2::smallint, '440305', '2345678');
+SELECT h.h = ARRAY(SELECT block_hash(k)
+                     FROM unnest(block_keys('zhangsan', 'zs', '张三', '1990-01-05', 1::smallint, '440305', '13800138000')) k
+                    WHERE split_part(k, ':', 1) = ANY (ARRAY['phone', 'pinyin_birth_year'])) AS same_as_block_hash
+  FROM (SELECT block_hashes('zhangsan', 'zs', '张三', '1990-01-05', 1::smallint, '440305', '13800138000',
+                            ARRAY['pinyin_birth_year', 'phone']) AS h) h;
+SELECT cardinality(block_hashes('zhangsan', 'zs', '张三', '1990-01-05', 1::smallint, '440305', '13800138000', NULL)) AS every_rule,
+       cardinality(block_hashes('zhangsan', 'zs', '张三', '1990-01-05', 1::smallint, '440305', '13800138000',
+                                ARRAY['hanzi', 'no_such_rule', NULL])) AS one_rule,
+       cardinality(block_hashes('zhangsan', 'zs', '张三', '1990-01-05', 1::smallint, '440305', '13800138000',
+                                ARRAY[]::text[])) AS no_rule;
+
+-- the golden value of a field: the most frequent key (ties: the most
+-- recent), showing its latest spelling; or the most recent
+SELECT golden_value(k, v, at, false) AS most_frequent, golden_value(k, v, at, true) AS most_recent
+  FROM (VALUES ('张三', '張 三', '2026-01-01'::timestamptz), ('张三', '张三', '2026-01-02'),
+               ('李四', '李四', '2026-01-03'), (NULL, NULL, '2026-01-04')) v(k, v, at);
+SELECT golden_value(k, v, at, false) AS tie_to_recent
+  FROM (VALUES ('a', 'a', '2026-01-01'::timestamptz), ('b', 'b', '2026-01-02')) v(k, v, at);
+SELECT golden_value(k, v, at, false) AS tie_to_smallest
+  FROM (VALUES ('b', 'b', '2026-01-01'::timestamptz), ('a', 'a', '2026-01-01')) v(k, v, at);
+SELECT golden_value(k, v, at, false) IS NULL AS nothing_known
+  FROM (VALUES (NULL::text, NULL::text, '2026-01-01'::timestamptz)) v(k, v, at);

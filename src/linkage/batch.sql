@@ -48,6 +48,8 @@ CREATE FUNCTION healthhub.batch_match_score(a record, b record, model integer) R
     AS 'MODULE_PATHNAME', 'hh_match_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.batch_comparison_levels(a record, b record) RETURNS smallint[]
     AS 'MODULE_PATHNAME', 'hh_comparison_levels_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION healthhub.block_pairs(max_block integer) RETURNS TABLE (a integer, b integer)
+    AS 'MODULE_PATHNAME', 'hh_block_pairs' LANGUAGE C VOLATILE STRICT;
 CREATE FUNCTION healthhub.link_clusters(match_weight double precision)
     RETURNS TABLE (node integer, cluster integer)
     AS 'MODULE_PATHNAME', 'hh_link_clusters' LANGUAGE C VOLATILE STRICT;
@@ -159,7 +161,7 @@ BEGIN
                     OR b.sex <> healthhub.sex(rid.resident_id), false) AS id_conflict,
            b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
            b.given_pinyin AS name_given_pinyin,
-           NULL::bigint AS person_key
+           NULL::bigint AS person_key, NULL::boolean AS person_created
       FROM batch_in b
       CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(b.identifier)
                                       THEN healthhub.resident_id(b.identifier) END AS resident_id) rid
@@ -207,11 +209,7 @@ BEGIN
       JOIN healthhub.record_block_keys bk ON bk.source = n2.source AND bk.local_id = n2.local_id
      WHERE n2.source IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
     CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
-    SELECT DISTINCT k1.node AS a, k2.node AS b, NULL::double precision AS weight
-      FROM (SELECT bk.block_hash FROM batch_keys bk GROUP BY bk.block_hash
-            HAVING count(*) BETWEEN 2 AND healthhub.batch_block_limit()) blocks
-      JOIN batch_keys k1 ON k1.block_hash = blocks.block_hash
-      JOIN batch_keys k2 ON k2.block_hash = blocks.block_hash AND k1.node < k2.node;
+    SELECT p.a, p.b, NULL::double precision AS weight FROM healthhub.block_pairs(healthhub.batch_block_limit()) p;
     SELECT count(*) INTO n FROM batch_edges;
     report := report || jsonb_build_object('phase', 'blocking', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: % candidate pairs from blocking in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
@@ -281,7 +279,7 @@ BEGIN
            max(bn.person_key) IS NULL AS created
       FROM batch_clusters c JOIN batch_nodes bn ON bn.node = c.node
      GROUP BY c.cluster;
-    UPDATE batch_records r SET person_key = p.person_key
+    UPDATE batch_records r SET person_key = p.person_key, person_created = p.created
       FROM batch_clusters c JOIN batch_persons p ON p.cluster = c.cluster
      WHERE c.node = r.node;
     SELECT count(*) INTO n FROM batch_persons WHERE created;
@@ -345,8 +343,8 @@ BEGIN
                                                 WHERE NOT p.created));
     INSERT INTO healthhub.link_events (entry_id, action, source, local_id, person_key, new_state, origin, model_version, reason)
     SELECT entry, 'link_batch', r.source, r.local_id, r.person_key, 'match', 'auto', model,
-           CASE WHEN p.created THEN 'created' ELSE 'matched' END
-      FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster
+           CASE WHEN r.person_created THEN 'created' ELSE 'matched' END
+      FROM batch_records r
      ORDER BY r.source, r.local_id;
     PERFORM set_config('session_replication_role', replication_role, true);
     -- the tables grew by a batch: plan the next link_record() on their real sizes
@@ -360,8 +358,7 @@ BEGIN
         'records', n,
         'rejected', (SELECT count(DISTINCT le.line_no) FROM healthhub.load_errors le WHERE le.load_id = lid),
         'persons_created', (SELECT count(*) FROM batch_persons WHERE created),
-        'matched_existing', (SELECT count(*) FROM batch_records r JOIN batch_clusters c USING (node)
-                               JOIN batch_persons p USING (cluster) WHERE NOT p.created),
+        'matched_existing', (SELECT count(*) FROM batch_records r WHERE NOT r.person_created),
         'possible_matches', (SELECT count(*) FROM healthhub.links lk WHERE lk.state = 'possible_match'
                                AND (lk.source, lk.local_id) IN (SELECT br.source, br.local_id FROM batch_records br)),
         'model_version', model, 'phases', report, 'audit_entry', entry)

@@ -26,7 +26,7 @@ BEGIN
         'healthhub.resolve(healthhub.resident_id)', 'healthhub.resolve(healthhub.health_identifier)',
         'healthhub.resolve(text)', 'healthhub.current_person(bigint)', 'healthhub.link_batch(text, text)',
         'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)',
-        'healthhub.rebuild_block_keys()', 'healthhub.link_clusters(double precision)',
+        'healthhub.rebuild_block_keys()', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
         'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
         'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
         'healthhub.golden_records(bigint[])']

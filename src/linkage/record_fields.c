@@ -49,17 +49,19 @@ hh_parse_birth_date(const char *s, size_t len, int *year, int *month, int *day)
 	if (res.status != HH_FOLD_OK)
 		return HH_FIELD_INVALID;
 
-	if (n == 8)
+	if (read_number(&p, end, 4, year) != 4)
+		return HH_FIELD_INVALID;
+	if (p < end && *p >= '0' && *p <= '9')
 	{
-		if (read_number(&p, end, 4, year) != 4 || read_number(&p, end, 2, month) != 2 ||
-			read_number(&p, end, 2, day) != 2)
+		/* YYYYMMDD */
+		if (n != 8 || read_number(&p, end, 2, month) != 2 || read_number(&p, end, 2, day) != 2)
 			return HH_FIELD_INVALID;
 	}
 	else
 	{
 		char		sep;
 
-		if (read_number(&p, end, 4, year) != 4 || p == end || (*p != '-' && *p != '/' && *p != '.'))
+		if (p == end || (*p != '-' && *p != '/' && *p != '.'))
 			return HH_FIELD_INVALID;
 		sep = *p++;
 		if (read_number(&p, end, 2, month) == 0 || p == end || *p++ != sep ||
