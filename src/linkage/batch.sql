@@ -334,8 +334,9 @@ BEGIN
     -- new persons are inserted with their golden records (after their records
     -- and identifiers: the golden record is made from them); persons that
     -- were already in the index get theirs rebuilt
-    INSERT INTO healthhub.persons (person_key, resident_id, name, sex, birth_date, phone, region)
-    SELECT g.* FROM healthhub.golden_records(ARRAY(
+    -- (the hub given, not left to its default: a function call per row)
+    INSERT INTO healthhub.persons (hub_id, person_key, resident_id, name, sex, birth_date, phone, region)
+    SELECT hub, g.* FROM healthhub.golden_records(ARRAY(
                SELECT p.person_key FROM batch_persons p
                 WHERE p.created AND p.person_key IN (SELECT r.person_key FROM batch_records r))) g
      ORDER BY g.person_key;

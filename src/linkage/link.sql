@@ -367,14 +367,14 @@ COMMENT ON AGGREGATE healthhub.golden_value(text, text, timestamptz, boolean) IS
     'The golden value of a field: the most frequent key (ties: most recent), or the most recent with most_recent';
 
 -- The golden record of each person: the best value of each field over its
--- records.  (A generic plan: planning this statement afresh for each
--- link_record call cost more than running it.)
+-- records.  (Planned for the persons at hand: link_batch asks for hundreds of
+-- thousands at once; rebuild_golden_set, which link_record calls for one or
+-- two, asks for a generic plan.)
 CREATE FUNCTION healthhub.golden_records(persons bigint[])
     RETURNS TABLE (person_key bigint, resident_id healthhub.resident_id, name text, sex smallint, birth_date date,
                    phone text, region healthhub.region_code)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     RETURN QUERY
@@ -412,9 +412,12 @@ $$;
 COMMENT ON FUNCTION healthhub.golden_records(bigint[]) IS
     'The golden record of each person, from its records by the survivorship rules';
 
+-- (A generic plan, also for golden_records inside: planning afresh for each
+-- link_record call cost more than running the statement.)
 CREATE FUNCTION healthhub.rebuild_golden_set(persons bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     UPDATE healthhub.persons p
