@@ -69,7 +69,7 @@ psql_db bench_linkage -c "SELECT count(*) FROM healthhub.link_batch('training-sa
 train_start=$EPOCHREALTIME
 psql_db bench_linkage -At -c 'SELECT healthhub.train_linkage()' >"$work/model"
 train_ms=$(( (${EPOCHREALTIME/./} - ${train_start/./}) / 1000 ))
-psql_db bench_linkage -c 'TRUNCATE healthhub.link_events, healthhub.record_block_keys, healthhub.links,
+psql_db bench_linkage -c 'TRUNCATE healthhub.link_events, healthhub.record_block_keys, healthhub.link_decisions,
     healthhub.person_identifiers, healthhub.person_separations, healthhub.source_records, healthhub.persons CASCADE'
 
 say "link_batch of $records records from an empty index (model $(cat "$work/model"))"

@@ -72,9 +72,12 @@ SELECT e.action, e.source, e.local_id, pg_temp.p(e.person_key), e.old_state, e.n
   FROM link_events e JOIN audit_entries a USING (entry_id)
  WHERE e.source IN ('LA', 'LB') ORDER BY e.event_id;
 
--- the constraints: one active match per record, one person per number
-INSERT INTO links (source, local_id, person_key, state, origin)
+-- the constraints: one active match per record (it is the record's person_key:
+-- link_decisions takes no second one), one person per number
+\set VERBOSITY terse
+INSERT INTO link_decisions (source, local_id, person_key, state, origin)
 SELECT 'LA', 'a-001', person_key, 'match', 'manual' FROM persons WHERE person_key <> (SELECT person_key FROM source_records WHERE local_id = 'a-001') LIMIT 1;
+\set VERBOSITY default
 INSERT INTO person_identifiers (resident_id, person_key)
 SELECT '110105198005060010', person_key FROM source_records WHERE local_id = 'b-103';
 INSERT INTO person_identifiers (resident_id, identifier, person_key, linked_at)
@@ -116,6 +119,6 @@ DROP ROLE link_app_a, link_stat;
 -- leave the registry as it was for later tests
 DELETE FROM person_identifiers WHERE person_key IN (SELECT person_key FROM source_records WHERE source IN ('LA', 'LB'));
 DELETE FROM record_block_keys WHERE source IN ('LA', 'LB');
-DELETE FROM links WHERE source IN ('LA', 'LB');
+DELETE FROM link_decisions WHERE source IN ('LA', 'LB');
 DELETE FROM source_records WHERE source IN ('LA', 'LB');
 DELETE FROM institutions WHERE source = 'link-test';

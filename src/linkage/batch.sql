@@ -78,6 +78,7 @@ DECLARE
     report jsonb := '[]';
     rec record;
     replication_role text;
+    who name := healthhub.acting_role();
 BEGIN
     PERFORM healthhub.linkage_authorise_admin();
     -- The batch's work tables take hundreds of MB: kept in local buffers
@@ -96,6 +97,10 @@ BEGIN
         RAISE EXCEPTION 'this hub has no identity yet'
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call healthhub.init_hub(region, instance) first.';
     END IF;
+    -- One batch at a time, and no single-record link meanwhile (link_record
+    -- waits; resolve() and reads go on): what the batch decides from the
+    -- index stays true until it commits.
+    LOCK TABLE healthhub.source_records IN SHARE ROW EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM healthhub.loads l WHERE l.source = link_batch.source AND l.file_digest = link_batch.file_digest) THEN
         RAISE NOTICE 'batch (%, %) was linked before: nothing to do', source, file_digest;
         RETURN QUERY SELECT 'already linked'::text, 0::numeric, 0::bigint;
@@ -171,13 +176,14 @@ BEGIN
                   ORDER BY d.source, i.source_ref = d.source DESC) src ON src.source = b.source
      WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
 
-    -- records already in the index are linked one by one (corrections)
+    -- records already in the index are linked one by one (corrections; no
+    -- per-record locks: the batch holds the index)
     FOR rec IN SELECT r.* FROM batch_records r
                 WHERE EXISTS (SELECT FROM healthhub.source_records s WHERE s.source = r.source AND s.local_id = r.local_id)
     LOOP
-        PERFORM healthhub.link_record(rec.source, rec.local_id, rec.name, rec.sex::text, rec.birth_date,
-                                      rec.identifier_text, rec.phone, rec.region::integer::text,
-                                      rec.other_identifiers::text[]);
+        PERFORM healthhub.link_prepared(healthhub.prepare_record(
+                    rec.source, rec.local_id, rec.name, rec.sex::text, rec.birth_date, rec.identifier_text, rec.phone,
+                    rec.region::integer::text, rec.other_identifiers::text[]));
         DELETE FROM batch_records r WHERE r.node = rec.node;
     END LOOP;
     ANALYZE batch_records;
@@ -231,7 +237,7 @@ BEGIN
     CREATE TEMP TABLE batch_scored ON COMMIT DROP AS
     SELECT e.a, e.b, healthhub.batch_match_score(x, y, model) AS weight
       FROM batch_edges e JOIN batch_all x ON x.node = e.a JOIN batch_all y ON y.node = e.b
-     WHERE NOT EXISTS (SELECT FROM healthhub.links l
+     WHERE NOT EXISTS (SELECT FROM healthhub.link_decisions l
                         WHERE l.state = 'no_match'
                           AND ((l.source = x.source AND l.local_id = x.local_id
                                 AND l.person_key = (SELECT person_key FROM batch_nodes WHERE node = y.node))
@@ -298,16 +304,15 @@ BEGIN
     PERFORM set_config('session_replication_role', 'replica', true);
     INSERT INTO healthhub.source_records (source, local_id, institution_key, name, sex, birth_date, identifier_text,
                                           phone, region, other_identifiers, resident_id, id_conflict, name_hanzi,
-                                          name_pinyin, name_initials, surname, name_given_pinyin, person_key)
+                                          name_pinyin, name_initials, surname, name_given_pinyin, person_key,
+                                          link_origin, link_model, linked_by)
     SELECT r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region,
            r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials, r.surname,
-           r.name_given_pinyin, r.person_key
+           r.name_given_pinyin, r.person_key, 'auto', model, who
       FROM batch_records r ORDER BY r.source, r.local_id;
-    INSERT INTO healthhub.links (source, local_id, person_key, state, origin, model_version)
-    SELECT r.source, r.local_id, r.person_key, 'match', 'auto', model FROM batch_records r ORDER BY r.source, r.local_id;
     -- the best pair across two persons between the thresholds: the review queue
-    INSERT INTO healthhub.links (source, local_id, person_key, state, origin, score, model_version)
-    SELECT DISTINCT ON (x.node) xa.source, xa.local_id, py.person_key, 'possible_match', 'auto', x.weight, model
+    INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version, decided_by)
+    SELECT DISTINCT ON (x.node) xa.source, xa.local_id, py.person_key, 'possible_match', 'auto', x.weight, model, who
       FROM (SELECT e.a AS node, e.b AS other, e.weight FROM batch_edges e
              WHERE e.weight >= possible_weight AND e.weight < match_weight
             UNION ALL
@@ -342,14 +347,15 @@ BEGIN
      ORDER BY g.person_key;
     PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT p.person_key FROM batch_persons p
                                                 WHERE NOT p.created));
-    INSERT INTO healthhub.link_events (entry_id, action, source, local_id, person_key, new_state, origin, model_version, reason)
-    SELECT entry, 'link_batch', r.source, r.local_id, r.person_key, 'match', 'auto', model,
+    INSERT INTO healthhub.link_events (entry_id, by_role, action, source, local_id, person_key, new_state, origin,
+                                       model_version, reason)
+    SELECT entry, who, 'link_batch', r.source, r.local_id, r.person_key, 'match', 'auto', model,
            CASE WHEN r.person_created THEN 'created' ELSE 'matched' END
       FROM batch_records r
      ORDER BY r.source, r.local_id;
     PERFORM set_config('session_replication_role', replication_role, true);
     -- the tables grew by a batch: plan the next link_record() on their real sizes
-    ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.links, healthhub.persons,
+    ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.link_decisions, healthhub.persons,
             healthhub.person_identifiers;
     SELECT count(*) INTO n FROM batch_records;
     report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
@@ -360,7 +366,7 @@ BEGIN
         'rejected', (SELECT count(DISTINCT le.line_no) FROM healthhub.load_errors le WHERE le.load_id = lid),
         'persons_created', (SELECT count(*) FROM batch_persons WHERE created),
         'matched_existing', (SELECT count(*) FROM batch_records r WHERE NOT r.person_created),
-        'possible_matches', (SELECT count(*) FROM healthhub.links lk WHERE lk.state = 'possible_match'
+        'possible_matches', (SELECT count(*) FROM healthhub.link_decisions lk WHERE lk.state = 'possible_match'
                                AND (lk.source, lk.local_id) IN (SELECT br.source, br.local_id FROM batch_records br)),
         'model_version', model, 'phases', report, 'audit_entry', entry)
      WHERE l.load_id = lid;

@@ -262,7 +262,7 @@ BEGIN
         -- record that gives no birth date to contradict it)
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id
-           AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
+           AND NOT EXISTS (SELECT FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
                               AND l.person_key = pi.person_key AND l.state = 'no_match')
            AND (NOT m.names_must_agree
                 OR EXISTS (SELECT FROM healthhub.source_records s
@@ -277,7 +277,7 @@ BEGIN
     IF cardinality(r.other_identifiers) > 0 THEN
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.identifier OPERATOR(healthhub.=) ANY (r.other_identifiers)
-           AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
+           AND NOT EXISTS (SELECT FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
                               AND l.person_key = pi.person_key AND l.state = 'no_match')
          ORDER BY pi.person_key LIMIT 1;
         IF person_key IS NOT NULL THEN
@@ -294,7 +294,7 @@ BEGIN
              WHERE bk.block_hash = ANY (keys)) b
       JOIN healthhub.source_records c ON c.source = b.source AND c.local_id = b.local_id
      WHERE c.withdrawn_at IS NULL AND NOT (c.source = r.source AND c.local_id = r.local_id)
-       AND NOT EXISTS (SELECT FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
+       AND NOT EXISTS (SELECT FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
                           AND l.person_key = c.person_key AND l.state = 'no_match')
      ORDER BY w DESC, c.person_key LIMIT 1;
     IF best.person_key IS NULL THEN
@@ -470,15 +470,13 @@ CREATE FUNCTION healthhub.link_record(source text, local_id text, name text DEFA
 AS $$
 DECLARE
     r healthhub.source_records;
-    old healthhub.source_records;
-    kept healthhub.links;
-    matched healthhub.source_records;
-    f record;
-    model integer := healthhub.linkage_model();
 BEGIN
     r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
                                   other_identifiers);
     PERFORM healthhub.linkage_authorise(r);
+    -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:
+    -- wait for it before reading the index, not only before writing.
+    LOCK TABLE healthhub.source_records IN ROW EXCLUSIVE MODE;
 
     -- Whoever links a record sharing a key or number with this one waits for
     -- this transaction, and then sees its person: two records of one new
@@ -488,7 +486,26 @@ BEGIN
                                            || ('record:' || r.source || '/' || r.local_id)
                                            || ('resident_id:' || r.resident_id::text)) k
               WHERE k IS NOT NULL ORDER BY k) keys;
+    SELECT * INTO person_key, decision, explanation FROM healthhub.link_prepared(r);
+END
+$$;
+COMMENT ON FUNCTION healthhub.link_record(text, text, text, text, date, text, text, text, text[]) IS
+    'Link one record to a person in the caller''s transaction: returns the person, the decision and the explanation';
 
+-- link_record's work once the record is prepared and nothing can link a
+-- record of the same person meanwhile (link_record's locks, or link_batch's
+-- lock on the whole index).
+CREATE FUNCTION healthhub.link_prepared(r healthhub.source_records,
+                                        OUT person_key bigint, OUT decision text, OUT explanation jsonb)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old healthhub.source_records;
+    matched healthhub.source_records;
+    f record;
+    model integer := healthhub.linkage_model();
+BEGIN
     SELECT * INTO old FROM healthhub.source_records s
      WHERE s.source = r.source AND s.local_id = r.local_id FOR UPDATE;
     IF old.source IS NOT NULL AND old.withdrawn_at IS NULL
@@ -502,14 +519,17 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT * INTO kept FROM healthhub.links l
-     WHERE l.source = r.source AND l.local_id = r.local_id AND l.state = 'match' AND l.origin = 'manual';
-    IF kept.person_key IS NOT NULL THEN
+    IF old.withdrawn_at IS NULL AND old.link_origin = 'manual' THEN
         SELECT * INTO f FROM healthhub.find_match(r, model) WHERE false;   -- no automatic decision
-        person_key := kept.person_key;
+        person_key := old.person_key;
         decision := 'kept_manual';
-        explanation := jsonb_build_object('decision', decision, 'decided_by', kept.decided_by,
-                                          'decided_at', kept.decided_at);
+        explanation := jsonb_build_object('decision', decision, 'decided_by', old.linked_by,
+                                          'decided_at', old.linked_at);
+        r.link_origin := 'manual';
+        r.link_score := old.link_score;
+        r.link_model := old.link_model;
+        r.linked_at := old.linked_at;
+        r.linked_by := old.linked_by;
     ELSE
         f := healthhub.find_match(r, model);
         decision := f.decision;
@@ -532,6 +552,11 @@ BEGIN
                                                     'person_key', matched.person_key))
                 || healthhub.explain_pair(r, matched, model);
         END IF;
+        r.link_origin := 'auto';
+        r.link_score := f.score;
+        r.link_model := model;
+        r.linked_at := now();
+        r.linked_by := healthhub.acting_role();
     END IF;
 
     r.person_key := person_key;
@@ -547,19 +572,18 @@ BEGIN
            name_hanzi = EXCLUDED.name_hanzi, name_pinyin = EXCLUDED.name_pinyin,
            name_initials = EXCLUDED.name_initials, surname = EXCLUDED.surname,
            name_given_pinyin = EXCLUDED.name_given_pinyin,
-           person_key = EXCLUDED.person_key, updated_at = EXCLUDED.updated_at, withdrawn_at = NULL;
+           person_key = EXCLUDED.person_key, link_origin = EXCLUDED.link_origin, link_score = EXCLUDED.link_score,
+           link_model = EXCLUDED.link_model, linked_at = EXCLUDED.linked_at, linked_by = EXCLUDED.linked_by,
+           updated_at = EXCLUDED.updated_at, withdrawn_at = NULL;
 
-    IF kept.person_key IS NULL THEN
-        -- the record's previous automatic match gives way (link_events keeps it)
-        DELETE FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
-           AND l.state IN ('match', 'possible_match') AND l.origin = 'auto';
-        INSERT INTO healthhub.links (source, local_id, person_key, state, origin, score, model_version)
-        VALUES (r.source, r.local_id, person_key, 'match', 'auto', f.score, model)
-        ON CONFLICT ON CONSTRAINT links_pkey DO NOTHING;
+    IF r.link_origin = 'auto' THEN
+        -- the record's previous automatic possible match gives way (link_events keeps it)
+        DELETE FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
+           AND l.state = 'possible_match' AND l.origin = 'auto';
         IF f.decision = 'possible_match' THEN
-            INSERT INTO healthhub.links (source, local_id, person_key, state, origin, score, model_version)
+            INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version)
             VALUES (r.source, r.local_id, f.person_key, 'possible_match', 'auto', f.score, model)
-            ON CONFLICT ON CONSTRAINT links_pkey DO NOTHING;
+            ON CONFLICT ON CONSTRAINT link_decisions_pkey DO NOTHING;
         END IF;
     END IF;
 
@@ -580,9 +604,7 @@ BEGIN
         CASE WHEN f.decision = 'possible_match' THEN f.person_key ELSE old.person_key END,
         CASE WHEN old.source IS NULL THEN NULL WHEN old.withdrawn_at IS NOT NULL THEN 'withdrawn' ELSE 'match' END,
         CASE WHEN f.decision = 'possible_match' THEN 'possible_match' ELSE 'match' END,
-        CASE WHEN kept.person_key IS NULL THEN 'auto' ELSE 'manual' END,
+        r.link_origin,
         f.score, model, explanation->'weights', decision);
 END
 $$;
-COMMENT ON FUNCTION healthhub.link_record(text, text, text, text, date, text, text, text, text[]) IS
-    'Link one record to a person in the caller''s transaction: returns the person, the decision and the explanation';

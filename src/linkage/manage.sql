@@ -39,6 +39,19 @@ BEGIN
 END
 $$;
 
+-- A record's match made by hand: automation never moves it afterwards.
+CREATE FUNCTION healthhub.set_manual_match(source text, local_id text, person bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE healthhub.source_records s
+       SET person_key = person, link_origin = 'manual', link_score = NULL, link_model = NULL,
+           linked_at = now(), linked_by = healthhub.acting_role(), updated_at = now()
+     WHERE s.source = set_manual_match.source AND s.local_id = set_manual_match.local_id;
+END
+$$;
+
 -- Link a record to a person by hand (or, with person NULL, to a new person
 -- of its own).  Automation never moves it afterwards.
 CREATE FUNCTION healthhub.link_manually(source text, local_id text, person bigint, reason text)
@@ -63,12 +76,9 @@ BEGIN
     END IF;
     PERFORM healthhub.lock_persons(ARRAY[r.person_key, target]);
     PERFORM healthhub.require_active(target);
-    DELETE FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
-       AND (l.state = 'match' OR l.person_key = target);
-    INSERT INTO healthhub.links (source, local_id, person_key, state, origin)
-    VALUES (r.source, r.local_id, target, 'match', 'manual');
-    UPDATE healthhub.source_records s SET person_key = target, updated_at = now()
-     WHERE s.source = r.source AND s.local_id = r.local_id;
+    DELETE FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
+       AND l.person_key = target;
+    PERFORM healthhub.set_manual_match(r.source, r.local_id, target);
     PERFORM healthhub.sync_person_identifiers(target), healthhub.rebuild_golden(target);
     IF r.person_key <> target THEN
         PERFORM healthhub.sync_person_identifiers(r.person_key), healthhub.rebuild_golden(r.person_key);
@@ -99,19 +109,16 @@ BEGIN
     PERFORM healthhub.linkage_authorise(r);
     SELECT l.state INTO was FROM healthhub.links l
      WHERE l.source = r.source AND l.local_id = r.local_id AND l.person_key = person;
-    INSERT INTO healthhub.links (source, local_id, person_key, state, origin)
+    INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin)
     VALUES (r.source, r.local_id, person, 'no_match', 'manual')
-    ON CONFLICT ON CONSTRAINT links_pkey DO UPDATE
+    ON CONFLICT ON CONSTRAINT link_decisions_pkey DO UPDATE
        SET state = 'no_match', origin = 'manual', score = NULL, model_version = NULL,
            decided_at = now(), decided_by = healthhub.acting_role();
     target := r.person_key;
     IF r.person_key = person THEN
         -- it was this person's: it becomes a person of its own
         INSERT INTO healthhub.persons DEFAULT VALUES RETURNING persons.person_key INTO target;
-        INSERT INTO healthhub.links (source, local_id, person_key, state, origin)
-        VALUES (r.source, r.local_id, target, 'match', 'manual');
-        UPDATE healthhub.source_records s SET person_key = target, updated_at = now()
-         WHERE s.source = r.source AND s.local_id = r.local_id;
+        PERFORM healthhub.set_manual_match(r.source, r.local_id, target);
         PERFORM healthhub.sync_person_identifiers(person), healthhub.rebuild_golden(person);
         PERFORM healthhub.sync_person_identifiers(target), healthhub.rebuild_golden(target);
     END IF;
@@ -139,7 +146,7 @@ $$;
 CREATE VIEW healthhub.review_queue AS
 SELECT l.source, l.local_id, s.person_key, l.person_key AS candidate, l.score,
        healthhub.match_probability(l.score) AS probability, l.model_version, l.decided_at AS queued_at
-  FROM healthhub.links l
+  FROM healthhub.link_decisions l
   JOIN healthhub.source_records s ON s.source = l.source AND s.local_id = l.local_id
  WHERE l.state = 'possible_match';
 COMMENT ON VIEW healthhub.review_queue IS
@@ -198,22 +205,22 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'A reviewer separated them (healthhub.person_separations).';
     END IF;
-    -- the links to "from" are kept as redirected: unmerge finds them there
-    UPDATE healthhub.links l SET state = 'redirected', decided_at = now(), decided_by = healthhub.acting_role()
-     WHERE l.person_key = from_person AND l.state = 'match';
-    INSERT INTO healthhub.links (source, local_id, person_key, state, origin)
-    SELECT l.source, l.local_id, into_person, 'match', 'manual' FROM healthhub.links l
-     WHERE l.person_key = from_person AND l.state = 'redirected'
-       AND NOT EXISTS (SELECT FROM healthhub.links m WHERE m.source = l.source AND m.local_id = l.local_id
-                          AND m.state = 'match')
-    ON CONFLICT ON CONSTRAINT links_pkey DO UPDATE SET state = 'match', origin = 'manual', decided_at = now();
-    DELETE FROM healthhub.links l
+    -- the matches with "from" are kept as redirected: unmerge finds them there
+    INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version)
+    SELECT s.source, s.local_id, from_person, 'redirected', s.link_origin, s.link_score, s.link_model
+      FROM healthhub.source_records s WHERE s.person_key = from_person
+    ON CONFLICT ON CONSTRAINT link_decisions_pkey DO UPDATE
+       SET state = 'redirected', origin = EXCLUDED.origin, score = EXCLUDED.score,
+           model_version = EXCLUDED.model_version, decided_at = now(), decided_by = healthhub.acting_role();
+    DELETE FROM healthhub.link_decisions l
      WHERE l.state = 'possible_match'
        AND ((l.person_key = into_person AND EXISTS (SELECT FROM healthhub.source_records s
                 WHERE s.source = l.source AND s.local_id = l.local_id AND s.person_key = from_person))
          OR (l.person_key = from_person AND EXISTS (SELECT FROM healthhub.source_records s
                 WHERE s.source = l.source AND s.local_id = l.local_id AND s.person_key = into_person)));
-    UPDATE healthhub.source_records s SET person_key = into_person, updated_at = now()
+    UPDATE healthhub.source_records s
+       SET person_key = into_person, link_origin = 'manual', link_score = NULL, link_model = NULL,
+           linked_at = now(), linked_by = healthhub.acting_role(), updated_at = now()
      WHERE s.person_key = from_person;
     GET DIAGNOSTICS moved = ROW_COUNT;
     DELETE FROM healthhub.person_identifiers pi WHERE pi.person_key = from_person;
@@ -253,18 +260,15 @@ BEGIN
         RAISE EXCEPTION 'person % is not merged into another', from_person
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    DELETE FROM healthhub.links l
-     WHERE l.person_key = into_person AND l.state = 'match'
-       AND EXISTS (SELECT FROM healthhub.links r WHERE r.source = l.source AND r.local_id = l.local_id
-                      AND r.person_key = from_person AND r.state = 'redirected');
-    UPDATE healthhub.links l SET state = 'match', origin = 'manual', decided_at = now(),
-                                 decided_by = healthhub.acting_role()
-     WHERE l.person_key = from_person AND l.state = 'redirected';
-    UPDATE healthhub.source_records s SET person_key = from_person, updated_at = now()
-      FROM healthhub.links l
-     WHERE l.source = s.source AND l.local_id = s.local_id AND l.person_key = from_person AND l.state = 'match'
-       AND s.person_key = into_person;
+    -- the records that were "from"'s and are still with "into" go back
+    UPDATE healthhub.source_records s
+       SET person_key = from_person, link_origin = 'manual', link_score = NULL, link_model = NULL,
+           linked_at = now(), linked_by = healthhub.acting_role(), updated_at = now()
+      FROM healthhub.link_decisions l
+     WHERE l.source = s.source AND l.local_id = s.local_id AND l.person_key = from_person
+       AND l.state = 'redirected' AND s.person_key = into_person;
     GET DIAGNOSTICS moved = ROW_COUNT;
+    DELETE FROM healthhub.link_decisions l WHERE l.person_key = from_person AND l.state = 'redirected';
     UPDATE healthhub.persons p SET state = 'active', redirected_to = NULL, updated_at = now()
      WHERE p.person_key = from_person;
     INSERT INTO healthhub.person_separations (person_a, person_b, reason)
@@ -309,8 +313,8 @@ BEGIN
         RAISE EXCEPTION 'no linked record %/%', source, local_id USING ERRCODE = 'no_data_found';
     END IF;
     PERFORM healthhub.linkage_authorise(r);
-    DELETE FROM healthhub.links l WHERE l.source = r.source AND l.local_id = r.local_id
-       AND l.state IN ('match', 'possible_match');
+    DELETE FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
+       AND l.state = 'possible_match';
     PERFORM healthhub.forget_block_keys(r);
     UPDATE healthhub.source_records s SET person_key = NULL, withdrawn_at = now(), updated_at = now()
      WHERE s.source = r.source AND s.local_id = r.local_id;

@@ -68,8 +68,14 @@ CREATE TABLE healthhub.source_records (
     name_initials   text,
     surname         text,
     name_given_pinyin text,
-    -- the current link
+    -- the current link: the person the record is (its match; the other
+    -- decisions about it are in link_decisions), how and by whom it was made
     person_key      bigint REFERENCES healthhub.persons,
+    link_origin     text NOT NULL DEFAULT 'auto' CHECK (link_origin IN ('auto', 'manual')),
+    link_score      double precision,
+    link_model      integer,
+    linked_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    linked_by       name NOT NULL DEFAULT healthhub.acting_role(),
     received_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     withdrawn_at    timestamptz,
@@ -83,15 +89,17 @@ COMMENT ON TABLE healthhub.source_records IS
 SELECT pg_catalog.pg_extension_config_dump('healthhub.source_records', '');
 
 -- Links between records and persons, with their history in link_events.
--- match: the record is this person (one per record); possible_match: it may
--- be (the review queue); no_match: it is not (a manual decision that
--- automation never overrides); redirected: it was, until the person was
--- merged into another.
-CREATE TABLE healthhub.links (
+-- match: the record is this person (one per record: source_records.person_key
+-- and its link_ columns, so no second copy of a million rows in a bulk
+-- load); possible_match: it may be (the review queue); no_match: it is not
+-- (a manual decision that automation never overrides); redirected: it was,
+-- until the person was merged into another.  link_decisions holds all but
+-- the matches; the view healthhub.links shows all four.
+CREATE TABLE healthhub.link_decisions (
     source          text NOT NULL,
     local_id        text NOT NULL,
     person_key      bigint NOT NULL REFERENCES healthhub.persons,
-    state           text NOT NULL CHECK (state IN ('match', 'possible_match', 'no_match', 'redirected')),
+    state           text NOT NULL CHECK (state IN ('possible_match', 'no_match', 'redirected')),
     origin          text NOT NULL CHECK (origin IN ('auto', 'manual')),
     score           double precision,
     model_version   integer,
@@ -100,12 +108,24 @@ CREATE TABLE healthhub.links (
     PRIMARY KEY (source, local_id, person_key),
     FOREIGN KEY (source, local_id) REFERENCES healthhub.source_records
 );
-CREATE UNIQUE INDEX links_one_match ON healthhub.links (source, local_id) WHERE state = 'match';
-CREATE INDEX links_person ON healthhub.links (person_key);
-CREATE INDEX links_review_queue ON healthhub.links (decided_at) WHERE state = 'possible_match';
-COMMENT ON TABLE healthhub.links IS
+CREATE INDEX link_decisions_person ON healthhub.link_decisions (person_key);
+CREATE INDEX link_decisions_review_queue ON healthhub.link_decisions (decided_at) WHERE state = 'possible_match';
+COMMENT ON TABLE healthhub.link_decisions IS
+    'Record-person decisions other than the match: possible_match (review queue), no_match (never), redirected (merged)';
+SELECT pg_catalog.pg_extension_config_dump('healthhub.link_decisions', '');
+
+-- (security_invoker: whoever reads it sees the records row security lets
+-- them see)
+CREATE VIEW healthhub.links WITH (security_invoker = true) AS
+SELECT s.source, s.local_id, s.person_key, 'match'::text AS state, s.link_origin AS origin, s.link_score AS score,
+       s.link_model AS model_version, s.linked_at AS decided_at, s.linked_by AS decided_by
+  FROM healthhub.source_records s
+ WHERE s.person_key IS NOT NULL
+UNION ALL
+SELECT d.source, d.local_id, d.person_key, d.state, d.origin, d.score, d.model_version, d.decided_at, d.decided_by
+  FROM healthhub.link_decisions d;
+COMMENT ON VIEW healthhub.links IS
     'Record-person links: match (one per record), possible_match (review queue), no_match (never), redirected (merged)';
-SELECT pg_catalog.pg_extension_config_dump('healthhub.links', '');
 
 -- Two persons a reviewer has said are different people: never merged again.
 CREATE TABLE healthhub.person_separations (

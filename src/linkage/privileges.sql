@@ -16,9 +16,9 @@ BEGIN
         'healthhub.linkage_authorise(healthhub.source_records)', 'healthhub.linkage_authorise_admin()',
         'healthhub.log_link_event(text, text, text, bigint, bigint, text, text, text, double precision, integer, jsonb, text)',
         'healthhub.find_match(healthhub.source_records, integer)', 'healthhub.sync_person_identifiers(bigint)',
-        'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)',
+        'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)', 'healthhub.set_manual_match(text, text, bigint)',
         'healthhub.link_record(text, text, text, text, date, text, text, text, text[])',
-        'healthhub.link_manually(text, text, bigint, text)', 'healthhub.unlink_manually(text, text, bigint, text)',
+        'healthhub.link_prepared(healthhub.source_records)', 'healthhub.link_manually(text, text, bigint, text)', 'healthhub.unlink_manually(text, text, bigint, text)',
         'healthhub.review_possible_match(text, text, bigint, boolean, text)',
         'healthhub.merge_persons(bigint, bigint, text)', 'healthhub.unmerge_person(bigint, text)',
         'healthhub.withdraw_record(text, text, text)', 'healthhub.record_death(bigint, date, text)',
@@ -59,7 +59,7 @@ SELECT 'hub_admin', 'function', f, 'EXECUTE'
                     'healthhub.rebuild_block_keys()']) f
 UNION ALL
 SELECT 'hub_admin', 'table', t, 'SELECT'
-  FROM unnest(ARRAY['healthhub.persons', 'healthhub.person_identifiers', 'healthhub.links',
+  FROM unnest(ARRAY['healthhub.persons', 'healthhub.person_identifiers', 'healthhub.links', 'healthhub.link_decisions',
                     'healthhub.link_events', 'healthhub.person_separations', 'healthhub.review_queue',
                     'healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies']) t
 UNION ALL
