@@ -79,7 +79,7 @@ DROP ROLE batch_app;
 -- leave the index as it was for later tests
 TRUNCATE stage_person_records;
 DELETE FROM person_identifiers WHERE person_key IN (SELECT person_key FROM source_records WHERE source LIKE 'B_');
-DELETE FROM record_block_keys WHERE source LIKE 'B_';
+DELETE FROM record_block_keys WHERE record_id IN (SELECT record_id FROM source_records WHERE source LIKE 'B_');
 DELETE FROM link_decisions WHERE source LIKE 'B_';
 DELETE FROM source_records WHERE source LIKE 'B_';
 DELETE FROM institutions WHERE source = 'batch-test';

@@ -83,6 +83,14 @@ SELECT '110105198005060010', person_key FROM source_records WHERE local_id = 'b-
 INSERT INTO person_identifiers (resident_id, identifier, person_key, linked_at)
 VALUES ('11010519491231002X', 'passport:CHN:E1234567', 0, '2020-01-01');
 
+-- one record's history, oldest first, found by its record_id; the read is audited
+SELECT h.action, h.local_id, pg_temp.p(h.person_key), h.old_state, h.new_state, h.reason,
+       h.record_id = (SELECT record_id FROM source_records WHERE source = 'LB' AND local_id = 'b-102') AS same_record
+  FROM record_history('LB', 'b-102') h;
+SELECT count(*) AS history_reads FROM audit_entries
+ WHERE action = 'read' AND object_kind = 'person_link_history' AND object_id = 'LB/b-102';
+SELECT count(*) AS no_history FROM record_history('LB', 'no-such-record');
+
 -- bad input: the right SQLSTATE and a detail, nothing written
 SELECT count(*) AS records_before FROM source_records \gset
 SELECT * FROM link_record('', 'x', '张三');
@@ -109,6 +117,7 @@ RESET ROLE;
 SET ROLE link_stat;
 SELECT * FROM link_record('LA', 'a-005', '赵六', '1', '1985-07-07');
 SELECT resolve('110105198005060010');
+SELECT * FROM record_history('LB', 'b-102');
 RESET ROLE;
 SELECT audit_action.role_name FROM audit_entries audit_action
  WHERE entry_id > :trail_start AND object_id = 'LA/a-004';
@@ -118,7 +127,7 @@ DROP ROLE link_app_a, link_stat;
 
 -- leave the registry as it was for later tests
 DELETE FROM person_identifiers WHERE person_key IN (SELECT person_key FROM source_records WHERE source IN ('LA', 'LB'));
-DELETE FROM record_block_keys WHERE source IN ('LA', 'LB');
+DELETE FROM record_block_keys WHERE record_id IN (SELECT record_id FROM source_records WHERE source IN ('LA', 'LB'));
 DELETE FROM link_decisions WHERE source IN ('LA', 'LB');
 DELETE FROM source_records WHERE source IN ('LA', 'LB');
 DELETE FROM institutions WHERE source = 'link-test';

@@ -166,7 +166,8 @@ BEGIN
                     OR b.sex <> healthhub.sex(rid.resident_id), false) AS id_conflict,
            b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
            b.given_pinyin AS name_given_pinyin,
-           NULL::bigint AS person_key, NULL::boolean AS person_created
+           NULL::bigint AS person_key, NULL::boolean AS person_created,
+           nextval('healthhub.record_seq') AS record_id
       FROM batch_in b
       CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(b.identifier)
                                       THEN healthhub.resident_id(b.identifier) END AS resident_id) rid
@@ -203,17 +204,17 @@ BEGIN
     -- existing records become nodes too, after the batch's own
     CREATE TEMP TABLE batch_nodes ON COMMIT DROP AS
     SELECT r.node, CASE WHEN NOT r.id_conflict THEN r.resident_id::bigint END AS resident_id, NULL::bigint AS person_key,
-           NULL::text AS source, NULL::text AS local_id
+           NULL::bigint AS record_id
       FROM batch_records r;
     INSERT INTO batch_nodes
-    SELECT (SELECT max(node) FROM batch_records) + row_number() OVER ()::integer, NULL, s.person_key, s.source, s.local_id
-      FROM (SELECT DISTINCT bk.source, bk.local_id FROM healthhub.record_block_keys bk
+    SELECT (SELECT max(node) FROM batch_records) + row_number() OVER ()::integer, NULL, s.person_key, s.record_id
+      FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk
              WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k)) e
-      JOIN healthhub.source_records s ON s.source = e.source AND s.local_id = e.local_id AND s.withdrawn_at IS NULL;
+      JOIN healthhub.source_records s ON s.record_id = e.record_id AND s.withdrawn_at IS NULL;
     INSERT INTO batch_keys
     SELECT bk.block_hash, n2.node FROM batch_nodes n2
-      JOIN healthhub.record_block_keys bk ON bk.source = n2.source AND bk.local_id = n2.local_id
-     WHERE n2.source IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
+      JOIN healthhub.record_block_keys bk ON bk.record_id = n2.record_id
+     WHERE n2.record_id IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
     CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
     SELECT p.a, p.b, NULL::double precision AS weight FROM healthhub.block_pairs(healthhub.batch_block_limit()) p;
     SELECT count(*) INTO n FROM batch_edges;
@@ -231,7 +232,7 @@ BEGIN
     SELECT n2.node, s.source, s.local_id, s.institution_key, s.name, s.sex, s.birth_date, s.identifier_text, s.phone,
            s.region, s.other_identifiers, s.resident_id, s.id_conflict, s.name_hanzi, s.name_pinyin, s.name_initials,
            s.surname, s.name_given_pinyin
-      FROM batch_nodes n2 JOIN healthhub.source_records s ON s.source = n2.source AND s.local_id = n2.local_id;
+      FROM batch_nodes n2 JOIN healthhub.source_records s ON s.record_id = n2.record_id;
     CREATE UNIQUE INDEX ON batch_all (node);
     ANALYZE batch_all;
     CREATE TEMP TABLE batch_scored ON COMMIT DROP AS
@@ -305,10 +306,10 @@ BEGIN
     INSERT INTO healthhub.source_records (source, local_id, institution_key, name, sex, birth_date, identifier_text,
                                           phone, region, other_identifiers, resident_id, id_conflict, name_hanzi,
                                           name_pinyin, name_initials, surname, name_given_pinyin, person_key,
-                                          link_origin, link_model, linked_by)
+                                          link_origin, link_model, linked_by, record_id)
     SELECT r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region,
            r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials, r.surname,
-           r.name_given_pinyin, r.person_key, 'auto', model, who
+           r.name_given_pinyin, r.person_key, 'auto', model, who, r.record_id
       FROM batch_records r ORDER BY r.source, r.local_id;
     -- the best pair across two persons between the thresholds: the review queue
     INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version, decided_by)
@@ -324,9 +325,9 @@ BEGIN
      WHERE py.person_key <> xa.person_key
      ORDER BY x.node, x.weight DESC
     ON CONFLICT DO NOTHING;
-    INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
-    SELECT k.block_hash, r.source, r.local_id FROM batch_keys k JOIN batch_records r ON r.node = k.node
-     ORDER BY 1, 2, 3;
+    INSERT INTO healthhub.record_block_keys (block_hash, record_id)
+    SELECT k.block_hash, r.record_id FROM batch_keys k JOIN batch_records r ON r.node = k.node
+     ORDER BY 1, 2;
     INSERT INTO healthhub.person_identifiers (resident_id, person_key)
     SELECT DISTINCT ON (r.resident_id) r.resident_id, r.person_key FROM batch_records r
      WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict
@@ -347,12 +348,12 @@ BEGIN
      ORDER BY g.person_key;
     PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT p.person_key FROM batch_persons p
                                                 WHERE NOT p.created));
-    INSERT INTO healthhub.link_events (entry_id, by_role, action, source, local_id, person_key, new_state, origin,
-                                       model_version, reason)
-    SELECT entry, who, 'link_batch', r.source, r.local_id, r.person_key, 'match', 'auto', model,
+    INSERT INTO healthhub.link_events (entry_id, by_role, action, source, local_id, record_id, person_key, new_state,
+                                       origin, model_version, reason)
+    SELECT entry, who, 'link_batch', r.source, r.local_id, r.record_id, r.person_key, 'match', 'auto', model,
            CASE WHEN r.person_created THEN 'created' ELSE 'matched' END
       FROM batch_records r
-     ORDER BY r.source, r.local_id;
+     ORDER BY r.record_id;
     PERFORM set_config('session_replication_role', replication_role, true);
     -- the tables grew by a batch: plan the next link_record() on their real sizes
     ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.link_decisions, healthhub.persons,

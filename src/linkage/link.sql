@@ -13,9 +13,8 @@
 -- them again.
 CREATE TABLE healthhub.record_block_keys (
     block_hash      bigint NOT NULL,
-    source          text NOT NULL,
-    local_id        text NOT NULL,
-    PRIMARY KEY (block_hash, source, local_id)
+    record_id       bigint NOT NULL,     -- source_records.record_id
+    PRIMARY KEY (block_hash, record_id)
 );
 COMMENT ON TABLE healthhub.record_block_keys IS 'Hashed blocking keys of the source records (one per rule)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.record_block_keys', '');
@@ -87,8 +86,7 @@ CREATE FUNCTION healthhub.forget_block_keys(r healthhub.source_records) RETURNS 
 AS $$
 BEGIN
     DELETE FROM healthhub.record_block_keys bk
-     WHERE bk.block_hash = ANY (healthhub.block_hashes(r, NULL))
-       AND bk.source = r.source AND bk.local_id = r.local_id;
+     WHERE bk.block_hash = ANY (healthhub.block_hashes(r, NULL)) AND bk.record_id = r.record_id;
 END
 $$;
 
@@ -229,12 +227,15 @@ CREATE FUNCTION healthhub.log_link_event(action text, source text, local_id text
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    INSERT INTO healthhub.link_events (entry_id, action, source, local_id, person_key, other_person, old_state,
-                                       new_state, origin, score, model_version, weights, reason)
+    INSERT INTO healthhub.link_events (entry_id, action, source, local_id, record_id, person_key, other_person,
+                                       old_state, new_state, origin, score, model_version, weights, reason)
     VALUES (healthhub.audit_append('link.' || action, 'person_link',
                                    coalesce(source || '/' || local_id, other::text), person,
                                    'patient identity management', 'ok'),
-            action, source, local_id, person, other, old_state, new_state, origin, score, model, weights, reason);
+            action, source, local_id,
+            (SELECT s.record_id FROM healthhub.source_records s
+              WHERE s.source = log_link_event.source AND s.local_id = log_link_event.local_id),
+            person, other, old_state, new_state, origin, score, model, weights, reason);
 END
 $$;
 
@@ -290,9 +291,8 @@ BEGIN
     keys := healthhub.block_hashes(r, m.blocking_rules);
     SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, healthhub.match_score(r, c, model) AS w
       INTO best
-      FROM (SELECT DISTINCT bk.source, bk.local_id FROM healthhub.record_block_keys bk
-             WHERE bk.block_hash = ANY (keys)) b
-      JOIN healthhub.source_records c ON c.source = b.source AND c.local_id = b.local_id
+      FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk WHERE bk.block_hash = ANY (keys)) b
+      JOIN healthhub.source_records c ON c.record_id = b.record_id
      WHERE c.withdrawn_at IS NULL AND NOT (c.source = r.source AND c.local_id = r.local_id)
        AND NOT EXISTS (SELECT FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
                           AND l.person_key = c.person_key AND l.state = 'no_match')
@@ -560,6 +560,7 @@ BEGIN
     END IF;
 
     r.person_key := person_key;
+    r.record_id := coalesce(old.record_id, nextval('healthhub.record_seq'));
     r.received_at := coalesce(old.received_at, now());
     r.updated_at := now();
     r.withdrawn_at := NULL;
@@ -588,8 +589,8 @@ BEGIN
     END IF;
 
     PERFORM healthhub.forget_block_keys(old);
-    INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
-    SELECT h, r.source, r.local_id
+    INSERT INTO healthhub.record_block_keys (block_hash, record_id)
+    SELECT h, r.record_id
       FROM unnest(healthhub.block_hashes(r, (SELECT lm.blocking_rules FROM healthhub.linkage_models lm
                                              WHERE lm.model_version = model))) h;
 

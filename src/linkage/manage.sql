@@ -343,6 +343,29 @@ BEGIN
 END
 $$;
 
+-- A record's link history, oldest first, for whoever may read link_events.
+CREATE FUNCTION healthhub.record_history(source text, local_id text) RETURNS SETOF healthhub.link_events
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT has_table_privilege(healthhub.acting_role(), 'healthhub.link_events', 'SELECT') THEN
+        RAISE EXCEPTION 'role % may not read the link history', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'The link history is for hub_admin and auditor profiles.';
+    END IF;
+    PERFORM healthhub.audit_append('read', 'person_link_history', source || '/' || local_id, NULL,
+                                   'patient identity management', 'ok');
+    RETURN QUERY
+    SELECT e.* FROM healthhub.link_events e
+     WHERE e.record_id = (SELECT s.record_id FROM healthhub.source_records s
+                           WHERE s.source = record_history.source AND s.local_id = record_history.local_id)
+     ORDER BY e.event_id;
+END
+$$;
+COMMENT ON FUNCTION healthhub.record_history(text, text) IS
+    'The link history of one record (link_events), oldest first';
+
 -- The person a key stands for now: itself, or the survivor it was merged into.
 CREATE FUNCTION healthhub.current_person(person bigint) RETURNS bigint
     LANGUAGE sql STABLE STRICT PARALLEL SAFE

@@ -48,9 +48,14 @@ SELECT pg_catalog.pg_extension_config_dump('healthhub.person_identifiers', '');
 -- What institutions send, keyed by (source, local id): upserted, corrected,
 -- withdrawn.  "source" is the institution's code as it sends it; it is the
 -- registry's institution when one has that key or source_ref.
+CREATE SEQUENCE healthhub.record_seq;
+SELECT pg_catalog.pg_extension_config_dump('healthhub.record_seq', '');
 CREATE TABLE healthhub.source_records (
     source          text NOT NULL CHECK (source OPERATOR(pg_catalog.<>) ''),
     local_id        text NOT NULL CHECK (local_id OPERATOR(pg_catalog.<>) ''),
+    -- a compact handle on the record for the tables that index it by the
+    -- million (record_block_keys): 8 bytes instead of two strings
+    record_id       bigint NOT NULL DEFAULT pg_catalog.nextval('healthhub.record_seq') UNIQUE,
     institution_key bigint REFERENCES healthhub.institutions,
     -- as received (validated)
     name            text,
@@ -150,6 +155,7 @@ CREATE TABLE healthhub.link_events (
     action          text NOT NULL,
     source          text,
     local_id        text,
+    record_id       bigint,         -- source_records.record_id (healthhub.record_history())
     person_key      bigint,
     other_person    bigint,
     old_state       text,
@@ -160,7 +166,9 @@ CREATE TABLE healthhub.link_events (
     weights         jsonb,
     reason          text
 );
-CREATE INDEX link_events_record ON healthhub.link_events (source, local_id);
+-- (by record_id, not by (source, local_id): a bulk link adds a million
+-- entries, and an index of two strings costs several times more to fill)
+CREATE INDEX link_events_record ON healthhub.link_events (record_id);
 CREATE INDEX link_events_person ON healthhub.link_events (person_key);
 COMMENT ON TABLE healthhub.link_events IS
     'Link history: who, when, why, old and new state, weights and model version; each event is also an audit entry';

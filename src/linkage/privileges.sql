@@ -22,7 +22,7 @@ BEGIN
         'healthhub.review_possible_match(text, text, bigint, boolean, text)',
         'healthhub.merge_persons(bigint, bigint, text)', 'healthhub.unmerge_person(bigint, text)',
         'healthhub.withdraw_record(text, text, text)', 'healthhub.record_death(bigint, date, text)',
-        'healthhub.match_explain(text, text, text, text, integer)',
+        'healthhub.match_explain(text, text, text, text, integer)', 'healthhub.record_history(text, text)',
         'healthhub.resolve(healthhub.resident_id)', 'healthhub.resolve(healthhub.health_identifier)',
         'healthhub.resolve(text)', 'healthhub.current_person(bigint)', 'healthhub.link_batch(text, text)',
         'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)',
@@ -68,7 +68,9 @@ SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE, DELETE'
 UNION ALL
 SELECT pr, 'table', 'healthhub.source_records', 'SELECT' FROM unnest(ARRAY['hub_admin', 'institution_app']) pr
 UNION ALL
-SELECT 'auditor', 'table', 'healthhub.link_events', 'SELECT';
+SELECT 'auditor', 'table', 'healthhub.link_events', 'SELECT'
+UNION ALL
+SELECT pr, 'function', 'healthhub.record_history(text, text)', 'EXECUTE' FROM unnest(ARRAY['hub_admin', 'auditor']) pr;
 
 -- Roles that already hold a profile (an upgrade) get what it now includes.
 SELECT healthhub.apply_profile_privileges(rp.role_name, rp.profile, true) FROM healthhub.role_profiles rp;

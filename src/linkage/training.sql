@@ -195,11 +195,11 @@ BEGIN
     SELECT lm.blocking_rules INTO rules FROM healthhub.linkage_models lm
      WHERE lm.model_version = healthhub.linkage_model();
     TRUNCATE healthhub.record_block_keys;
-    INSERT INTO healthhub.record_block_keys (block_hash, source, local_id)
-    SELECT h, s.source, s.local_id
+    INSERT INTO healthhub.record_block_keys (block_hash, record_id)
+    SELECT h, s.record_id
       FROM healthhub.source_records s, unnest(healthhub.block_hashes(s, rules)) h
      WHERE s.withdrawn_at IS NULL
-     ORDER BY 1, 2, 3;
+     ORDER BY 1, 2;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
