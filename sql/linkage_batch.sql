@@ -47,8 +47,19 @@ SELECT s.source, s.local_id, dense_rank() OVER (ORDER BY s.person_key) AS person
 SELECT p.name, p.resident_id, p.sex, p.birth_date, p.phone, p.region
   FROM persons p WHERE p.person_key IN (SELECT person_key FROM source_records WHERE source LIKE 'B_')
  ORDER BY p.name;
-SELECT count(*) AS link_events, count(DISTINCT entry_id) AS audit_entries
-  FROM link_events WHERE source LIKE 'B_' AND action = 'link_batch';
+SELECT count(*) AS link_events, count(DISTINCT entry_id) AS audit_entries,
+       count(*) FILTER (WHERE e.record_id = s.record_id AND e.person_key = s.person_key) AS of_their_records
+  FROM link_events e JOIN source_records s USING (source, local_id) WHERE e.source LIKE 'B_' AND e.action = 'link_batch';
+-- every record's blocking keys of the model, under its own id, and no other
+SELECT count(*) FILTER (WHERE coalesce(k.keys, '{}') IS DISTINCT FROM
+                              ARRAY(SELECT h FROM unnest(block_hashes(s, (SELECT blocking_rules FROM linkage_models
+                                                                          WHERE model_version = linkage_model()))) h
+                                    ORDER BY h)) AS records_with_wrong_keys,
+       count(DISTINCT s.record_id) = count(*) AS ids_distinct
+  FROM source_records s
+  LEFT JOIN LATERAL (SELECT array_agg(bk.block_hash ORDER BY bk.block_hash) AS keys FROM record_block_keys bk
+                      WHERE bk.record_id = s.record_id) k ON true
+ WHERE s.source LIKE 'B_';
 
 -- the same file again: nothing
 SELECT phase, rows FROM link_batch('batch-test', 'sha256:' || repeat('ab', 32));

@@ -78,7 +78,9 @@ DECLARE
     report jsonb := '[]';
     rec record;
     replication_role text;
-    who name := healthhub.acting_role();
+    who text := healthhub.acting_role();
+    last_node integer;
+    first_record_id bigint;
 BEGIN
     PERFORM healthhub.linkage_authorise_admin();
     -- The batch's work tables take hundreds of MB: kept in local buffers
@@ -165,9 +167,7 @@ BEGIN
            coalesce(healthhub.birth_date_level(b.birth_date, healthhub.birth_date(rid.resident_id)) = 'other'
                     OR b.sex <> healthhub.sex(rid.resident_id), false) AS id_conflict,
            b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
-           b.given_pinyin AS name_given_pinyin,
-           NULL::bigint AS person_key, NULL::boolean AS person_created,
-           nextval('healthhub.record_seq') AS record_id
+           b.given_pinyin AS name_given_pinyin
       FROM batch_in b
       CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(b.identifier)
                                       THEN healthhub.resident_id(b.identifier) END AS resident_id) rid
@@ -286,9 +286,17 @@ BEGIN
            max(bn.person_key) IS NULL AS created
       FROM batch_clusters c JOIN batch_nodes bn ON bn.node = c.node
      GROUP BY c.cluster;
-    UPDATE batch_records r SET person_key = p.person_key, person_created = p.created
-      FROM batch_clusters c JOIN batch_persons p ON p.cluster = c.cluster
-     WHERE c.node = r.node;
+    -- The records with their persons and ids, as a new table (an UPDATE
+    -- would write a million rows twice).  The ids are a block of the
+    -- sequence, the batch's alone while it holds the index.
+    SELECT max(r.node) INTO last_node FROM batch_records r;
+    first_record_id := nextval('healthhub.record_seq');
+    PERFORM setval('healthhub.record_seq', first_record_id + last_node);
+    CREATE TEMP TABLE batch_linked ON COMMIT DROP AS
+    SELECT r.*, p.person_key, p.created AS person_created, first_record_id + r.node AS record_id
+      FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
+    DROP TABLE batch_records;
+    ALTER TABLE batch_linked RENAME TO batch_records;
     SELECT count(*) INTO n FROM batch_persons WHERE created;
     report := report || jsonb_build_object('phase', 'clustering', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: % records in % new persons in % s', (SELECT count(*) FROM batch_records), n,
@@ -326,7 +334,7 @@ BEGIN
      ORDER BY x.node, x.weight DESC
     ON CONFLICT DO NOTHING;
     INSERT INTO healthhub.record_block_keys (block_hash, record_id)
-    SELECT k.block_hash, r.record_id FROM batch_keys k JOIN batch_records r ON r.node = k.node
+    SELECT k.block_hash, first_record_id + k.node FROM batch_keys k WHERE k.node <= last_node
      ORDER BY 1, 2;
     INSERT INTO healthhub.person_identifiers (resident_id, person_key)
     SELECT DISTINCT ON (r.resident_id) r.resident_id, r.person_key FROM batch_records r
