@@ -297,6 +297,10 @@ BEGIN
       FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
     DROP TABLE batch_records;
     ALTER TABLE batch_linked RENAME TO batch_records;
+    -- (statistics: without them the planner joins the review queue's pairs
+    -- to these records and persons as if they were a few rows, and a second
+    -- batch into a large index multiplies them out of all proportion)
+    ANALYZE batch_records, batch_clusters, batch_persons;
     SELECT count(*) INTO n FROM batch_persons WHERE created;
     report := report || jsonb_build_object('phase', 'clustering', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: % records in % new persons in % s', (SELECT count(*) FROM batch_records), n,
