@@ -93,6 +93,8 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_prepared_transactions = 10
+# a runaway plan fails instead of filling the disk
+temp_file_limit = 20GB
 CONF
   as_osuser "$bindir/pg_ctl" -D "$datadir" -l "$log" -w -t 60 start >/dev/null
   cat >"$envfile" <<ENV

@@ -126,6 +126,7 @@ BEGIN
            ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others
       FROM healthhub.stage_person_records s
       LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true;
+    ANALYZE batch_in;
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
       FROM batch_in b
@@ -217,6 +218,9 @@ BEGIN
      WHERE n2.record_id IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
     CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
     SELECT p.a, p.b, NULL::double precision AS weight FROM healthhub.block_pairs(healthhub.batch_block_limit()) p;
+    -- (every work table is analysed once made: the planner sees no
+    -- statistics of temporary tables otherwise, and guesses badly at this size)
+    ANALYZE batch_keys, batch_nodes, batch_edges;
     SELECT count(*) INTO n FROM batch_edges;
     report := report || jsonb_build_object('phase', 'blocking', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: % candidate pairs from blocking in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
@@ -273,6 +277,7 @@ BEGIN
       FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) r
       JOIN healthhub.person_identifiers pi ON pi.identifier OPERATOR(healthhub.=) r.ident
      WHERE bn.node = r.node AND bn.person_key IS NULL;
+    ANALYZE batch_edges, batch_nodes;
     SELECT count(*) INTO n FROM batch_edges;
     report := report || jsonb_build_object('phase', 'scoring', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: scored % pairs in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
@@ -297,9 +302,9 @@ BEGIN
       FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
     DROP TABLE batch_records;
     ALTER TABLE batch_linked RENAME TO batch_records;
-    -- (statistics: without them the planner joins the review queue's pairs
-    -- to these records and persons as if they were a few rows, and a second
-    -- batch into a large index multiplies them out of all proportion)
+    -- (without statistics the planner joined the review queue's pairs to
+    -- these records and persons as if they were a few rows: a second batch
+    -- into a large index multiplied them out of all proportion)
     ANALYZE batch_records, batch_clusters, batch_persons;
     SELECT count(*) INTO n FROM batch_persons WHERE created;
     report := report || jsonb_build_object('phase', 'clustering', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
