@@ -286,11 +286,14 @@ BEGIN
     -- 4. clustering -------------------------------------------------------
     CREATE TEMP TABLE batch_clusters ON COMMIT DROP AS
     SELECT c.node, c.cluster FROM healthhub.link_clusters(match_weight) c;
+    -- (new persons numbered in the order of their first record: the same
+    -- file gives the same keys whatever plan the aggregate gets)
     CREATE TEMP TABLE batch_persons ON COMMIT DROP AS
-    SELECT c.cluster, coalesce(max(bn.person_key), hub * 10000000000 + nextval('healthhub.key_seq')) AS person_key,
-           max(bn.person_key) IS NULL AS created
-      FROM batch_clusters c JOIN batch_nodes bn ON bn.node = c.node
-     GROUP BY c.cluster;
+    SELECT g.cluster, coalesce(g.existing, hub * 10000000000 + nextval('healthhub.key_seq')) AS person_key,
+           g.existing IS NULL AS created
+      FROM (SELECT c.cluster, max(bn.person_key) AS existing
+              FROM batch_clusters c JOIN batch_nodes bn ON bn.node = c.node
+             GROUP BY c.cluster ORDER BY c.cluster) g;
     -- The records with their persons and ids, as a new table (an UPDATE
     -- would write a million rows twice).  The ids are a block of the
     -- sequence, the batch's alone while it holds the index.
