@@ -189,7 +189,7 @@ BEGIN
         DELETE FROM batch_records r WHERE r.node = rec.node;
     END LOOP;
     ANALYZE batch_records;
-    SELECT count(*) INTO n FROM batch_records;
+    SELECT count(*), max(r.node) INTO n, last_node FROM batch_records r;
     report := report || jsonb_build_object('phase', 'validate and key', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: validated and keyed % records (% rejected) in % s', n,
         (SELECT count(*) FROM healthhub.load_errors le WHERE le.load_id = lid), round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
@@ -208,7 +208,7 @@ BEGIN
            NULL::bigint AS record_id
       FROM batch_records r;
     INSERT INTO batch_nodes
-    SELECT (SELECT max(node) FROM batch_records) + row_number() OVER ()::integer, NULL, s.person_key, s.record_id
+    SELECT last_node + row_number() OVER ()::integer, NULL, s.person_key, s.record_id
       FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk
              WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k)) e
       JOIN healthhub.source_records s ON s.record_id = e.record_id AND s.withdrawn_at IS NULL;
@@ -260,7 +260,7 @@ BEGIN
       JOIN (SELECT resident_id, min(node) AS first FROM batch_records WHERE resident_id IS NOT NULL AND NOT id_conflict
              GROUP BY resident_id HAVING count(*) > 1) g ON g.resident_id OPERATOR(healthhub.=) x.resident_id
       JOIN batch_all f ON f.node = g.first
-     WHERE x.node <> g.first AND NOT x.id_conflict AND x.node <= (SELECT max(node) FROM batch_records)
+     WHERE x.node <> g.first AND NOT x.id_conflict AND x.node <= last_node
        AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
     INSERT INTO batch_edges
     SELECT g.first, x.node, 'Infinity'::double precision
@@ -297,7 +297,6 @@ BEGIN
     -- The records with their persons and ids, as a new table (an UPDATE
     -- would write a million rows twice).  The ids are a block of the
     -- sequence, the batch's alone while it holds the index.
-    SELECT max(r.node) INTO last_node FROM batch_records r;
     first_record_id := nextval('healthhub.record_seq');
     PERFORM setval('healthhub.record_seq', first_record_id + last_node);
     CREATE TEMP TABLE batch_linked ON COMMIT DROP AS

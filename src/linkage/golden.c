@@ -110,10 +110,13 @@ hh_golden_value_step(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		int			cmp = text_cmp(value, g->value);
+
 		g->count++;
-		if (at > g->last || (at == g->last && text_cmp(value, g->value) < 0))
+		/* the group shows its latest value (ties: the smallest) */
+		if (at > g->last || (at == g->last && cmp < 0))
 		{
-			if (text_cmp(value, g->value) != 0)
+			if (cmp != 0)
 				g->value = (text *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(2));
 			g->last = at;
 		}
