@@ -2,7 +2,7 @@
 # lives beside each area's C code, in the fixed order of SQL_PARTS.
 
 EXTENSION   = healthhub
-EXTVERSION  = 0.3
+EXTVERSION  = 0.4
 MODULE_big  = healthhub
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
@@ -23,14 +23,14 @@ SQL_PARTS   = src/core/prelude.sql \
               src/ident/health_identifier.sql src/ident/health_identifier_ops.sql \
               src/ident/hub.sql \
               src/core/epilogue.sql
-# What 0.2 added (0.2 is frozen in versions/, with its upgrade from 0.1).
-SQL_PARTS_0_2 = src/registry/profiles.sql \
+# The current release is the sources as they are (src/ is the truth: a
+# function is edited where it lives); the parts are cat'ed in this order.
+SQL_PARTS  += src/registry/profiles.sql \
               src/registry/masking.sql \
               src/registry/audit.sql \
               src/registry/registry.sql \
-              src/registry/loading.sql
-# What 0.3 adds; also the body of the upgrade script healthhub--0.2--0.3.sql.
-SQL_PARTS_0_3 = src/registry/acting_role.sql \
+              src/registry/loading.sql \
+              src/registry/acting_role.sql \
               src/linkage/names.sql \
               src/linkage/persons.sql \
               src/linkage/model.sql \
@@ -41,10 +41,12 @@ SQL_PARTS_0_3 = src/registry/acting_role.sql \
               src/linkage/training.sql \
               src/linkage/privileges.sql
 
-# Released install scripts are frozen in versions/ (the upgrade tests start
-# from them); the current version and the upgrade into it are assembled.
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.2--0.3.sql
-DATA        = $(wildcard versions/$(EXTENSION)--*.sql)
+# Released install scripts and the upgrades between them are frozen in
+# versions/ (the upgrade tests start from them); each release after 0.3 adds
+# one hand-written delta in src/upgrade/, which t/003 checks against a fresh
+# install object by object.
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(wildcard versions/$(EXTENSION)--*.sql) $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)
 GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier)
 EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
@@ -66,11 +68,8 @@ include $(PGXS)
 # PGXS tracks no header dependencies: rebuild when any header changes.
 $(OBJS): $(wildcard src/*.h src/*/*.h)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(SQL_PARTS_0_2) $(SQL_PARTS_0_3)
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
-
-$(EXTENSION)--0.2--0.3.sql: $(SQL_PARTS_0_3)
-	{ echo '\\echo Use "ALTER EXTENSION healthhub UPDATE" to load this file. \\quit'; cat $^; } > $@
 
 # Every identifier type gets the same operators and operator classes.
 src/ident/%_ops.sql: src/core/comparison_ops.sql.in

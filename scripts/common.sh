@@ -43,7 +43,7 @@ installed_matches_build() {
   libdir=$("$pg_config_bin" --pkglibdir)
   sharedir=$("$pg_config_bin" --sharedir)/extension
   same_library "$top/healthhub.so" "$libdir/healthhub.so" || return 1
-  for f in "$top"/healthhub.control "$top"/healthhub--*.sql "$top"/versions/healthhub--*.sql; do
+  for f in "$top"/healthhub.control "$top"/healthhub--*.sql "$top"/versions/healthhub--*.sql "$top"/src/upgrade/healthhub--*.sql; do
     cmp -s "$f" "$sharedir/$(basename "$f")" || return 1
   done
 }

@@ -33,16 +33,22 @@ CREATE FUNCTION healthhub.comparison_levels(a healthhub.source_records, b health
     AS 'MODULE_PATHNAME', 'hh_comparison_levels_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION healthhub.comparison_levels(healthhub.source_records, healthhub.source_records) IS
     'The level of each comparison of two records (0 missing, 1 strongest agreement), in linkage_comparisons order';
-CREATE FUNCTION healthhub.match_score(a healthhub.source_records, b healthhub.source_records, model integer)
+-- (b_person_number: the resident ID number b's person holds, which stands
+-- for b's own when b gives none: a record is scored against the person.)
+CREATE FUNCTION healthhub.match_score(a healthhub.source_records, b healthhub.source_records, model integer,
+                                      b_person_number healthhub.resident_id DEFAULT NULL)
     RETURNS double precision
-    AS 'MODULE_PATHNAME', 'hh_match_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION healthhub.match_score(healthhub.source_records, healthhub.source_records, integer) IS
-    'Match weight of two records under a model: prior log-odds plus each comparison''s log2(m/u)';
-CREATE FUNCTION healthhub.match_weights(a healthhub.source_records, b healthhub.source_records, model integer)
+    AS 'MODULE_PATHNAME', 'hh_match_score' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.match_score(healthhub.source_records, healthhub.source_records, integer,
+                                          healthhub.resident_id) IS
+    'Match weight of two records under a model: prior log-odds plus each comparison''s log2(m/u), less what the model holds back';
+CREATE FUNCTION healthhub.match_weights(a healthhub.source_records, b healthhub.source_records, model integer,
+                                        b_person_number healthhub.resident_id DEFAULT NULL)
     RETURNS TABLE (comparison text, level text, weight double precision)
-    AS 'MODULE_PATHNAME', 'hh_match_weights' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION healthhub.match_weights(healthhub.source_records, healthhub.source_records, integer) IS
-    'The weights that sum to match_score: one per comparison, the surname adjustment and the prior';
+    AS 'MODULE_PATHNAME', 'hh_match_weights' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.match_weights(healthhub.source_records, healthhub.source_records, integer,
+                                            healthhub.resident_id) IS
+    'The weights that sum to match_score: one per comparison, the surname adjustment, the prior, what was held back';
 
 CREATE FUNCTION healthhub.birth_date_level(a date, b date) RETURNS text
     AS 'MODULE_PATHNAME', 'hh_birth_date_level' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -139,6 +145,31 @@ BEGIN
 END
 $$;
 
+-- A resident ID number whose birth date contradicts the record's is someone
+-- else's (a parent's on a child's record): evidence, never a match.  Without
+-- a birth date to compare, a contradicting sex says the same; with one that
+-- agrees, a contradicting sex is a slip of the record's, not of the number.
+CREATE FUNCTION healthhub.resident_id_contradicts(id healthhub.resident_id, birth_date date, sex smallint)
+    RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN id IS NULL THEN false
+                WHEN birth_date IS NOT NULL
+                    THEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'other'
+                ELSE coalesce(sex <> healthhub.sex(id), false) END;
+COMMENT ON FUNCTION healthhub.resident_id_contradicts(healthhub.resident_id, date, smallint) IS
+    'Whether a record''s birth date (or, without one, its sex) contradicts the resident ID number it carries';
+
+-- The longest source and local id a record may have: they are the key of
+-- its row, and a btree entry holds at most about 2700 bytes.
+CREATE FUNCTION healthhub.record_key_problem(source text, local_id text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN coalesce(btrim(source), '') = '' THEN 'an institution is required'
+                WHEN coalesce(btrim(local_id), '') = '' THEN 'a local id is required'
+                WHEN pg_catalog.octet_length(btrim(source)) > 200 THEN 'an institution code has at most 200 bytes'
+                WHEN pg_catalog.octet_length(btrim(local_id)) > 1000 THEN 'a local id has at most 1000 bytes' END;
+COMMENT ON FUNCTION healthhub.record_key_problem(text, text) IS
+    'Why a source and local id cannot key a record (missing, or too long), or NULL';
+
 -- Validate and key a record, without writing anything.
 CREATE FUNCTION healthhub.prepare_record(source text, local_id text, name text, sex text, birth_date date,
                                          identifier text, phone text, region text, other_identifiers text[])
@@ -149,17 +180,27 @@ AS $$
 DECLARE
     r healthhub.source_records;
     k record;
+    problem text;
 BEGIN
     r.source := btrim(source);
     r.local_id := btrim(local_id);
-    IF r.source IS NULL OR r.source = '' OR r.local_id IS NULL OR r.local_id = '' THEN
+    problem := healthhub.record_key_problem(source, local_id);
+    IF problem LIKE '%required' THEN
         RAISE EXCEPTION 'a source record needs its source and local id'
             USING ERRCODE = 'null_value_not_allowed',
                   DETAIL = format('source %L, local_id %L', source, local_id);
+    ELSIF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'source or local id too long: %', problem
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The source has %s bytes, the local id %s.', octet_length(r.source), octet_length(r.local_id));
     END IF;
-    SELECT i.institution_key INTO r.institution_key FROM healthhub.institutions i
-     WHERE i.source_ref = r.source OR i.institution_key::text = r.source
-     ORDER BY i.source_ref = r.source DESC LIMIT 1;
+    IF array_position(other_identifiers, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'other_identifiers holds a NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('Element %s of the array is NULL.', array_position(other_identifiers, NULL)),
+                  HINT = 'Pass only the identifiers the record has: ''{}'' for none.';
+    END IF;
+    r.institution_key := healthhub.institution_for_source(r.source);
     r.name := nullif(btrim(name), '');
     IF r.name IS NOT NULL THEN
         k := healthhub.name_keys(r.name);
@@ -179,14 +220,8 @@ BEGIN
     r.identifier_text := nullif(btrim(identifier), '');
     IF healthhub.is_valid_resident_id(r.identifier_text) THEN
         r.resident_id := healthhub.resident_id(r.identifier_text);
-        -- a number whose birth date or sex contradicts the record is someone
-        -- else's (a parent's on a child's record): evidence, never a match
-        r.id_conflict := healthhub.birth_date_level(r.birth_date, healthhub.birth_date(r.resident_id)) = 'other'
-                         OR r.sex <> healthhub.sex(r.resident_id);
-        r.id_conflict := coalesce(r.id_conflict, false);
-    ELSE
-        r.id_conflict := false;
     END IF;
+    r.id_conflict := healthhub.resident_id_contradicts(r.resident_id, r.birth_date, r.sex);
     r.phone := healthhub.normalise_phone(phone);
     r.region := nullif(btrim(region), '')::healthhub.region_code;
     r.other_identifiers := coalesce(other_identifiers::healthhub.health_identifier[], '{}');
@@ -196,25 +231,110 @@ $$;
 COMMENT ON FUNCTION healthhub.prepare_record(text, text, text, text, date, text, text, text, text[]) IS
     'Validate a record and derive its keys (resident ID, conflict flag, name keys) without writing anything';
 
--- Who may link records: hub_admin any; an institution's application only
--- records whose source is its own institution.
-CREATE FUNCTION healthhub.linkage_authorise(r healthhub.source_records) RETURNS void
+-- The institution a source names: the registry's institution whose
+-- source_ref or key it is, NULL if none.  A source_ref two registry feeds
+-- both use names no institution for sure: refused, never guessed.
+CREATE FUNCTION healthhub.institution_for_source(source text) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    who name := healthhub.acting_role();
+    found bigint[];
 BEGIN
-    IF (SELECT rolsuper FROM pg_roles WHERE rolname = who)
-       OR EXISTS (SELECT FROM healthhub.effective_profiles(who) ep WHERE ep.profile = 'hub_admin') THEN
-        RETURN;
+    SELECT array_agg(DISTINCT i.institution_key) INTO found FROM healthhub.institutions i
+     WHERE i.source_ref = btrim(institution_for_source.source)
+        OR i.institution_key = CASE WHEN btrim(institution_for_source.source) ~ '^[0-9]{1,18}$'
+                                    THEN btrim(institution_for_source.source)::bigint END;
+    IF cardinality(found) > 1 THEN
+        RAISE EXCEPTION 'source "%" names more than one institution', source
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Institutions %s all have it as their key or source_ref.', array_to_string(found, ', ')),
+                  HINT = 'Send records under the institution''s key, or give the institutions distinct source_refs.';
     END IF;
-    IF r.institution_key IS NULL OR r.institution_key IS DISTINCT FROM healthhub.institution_of(who) THEN
-        RAISE EXCEPTION 'role % may not link records of source %', who, r.source
+    RETURN found[1];
+END
+$$;
+COMMENT ON FUNCTION healthhub.institution_for_source(text) IS
+    'The institution a record source names (its key or source_ref), NULL if none; raises if several';
+
+-- Whether the acting role may act on any record: a superuser or hub_admin.
+CREATE FUNCTION healthhub.linkage_is_admin() RETURNS boolean
+    LANGUAGE sql STABLE
+    RETURN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) healthhub.acting_role())
+           OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                       WHERE ep.profile OPERATOR(pg_catalog.=) 'hub_admin');
+
+-- Who may act on the records of a source: hub_admin any; an institution's
+-- application only its own institution's.  Decided from the source alone,
+-- before any record is looked up, so the answer says nothing about which
+-- records another institution has.  Returns the source's institution.
+CREATE FUNCTION healthhub.linkage_authorise(source text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.institution_for_source(source);
+BEGIN
+    IF NOT healthhub.linkage_is_admin()
+       AND (institution IS NULL OR institution IS DISTINCT FROM healthhub.institution_of(healthhub.acting_role())) THEN
+        RAISE EXCEPTION 'role % may not act on records of source %', healthhub.acting_role(), source
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'An institution''s application links the records of its own institution only.',
+                  DETAIL = 'An institution''s application acts on the records of its own institution only.',
                   HINT = 'The source must be the institution''s key or source_ref in healthhub.institutions.';
     END IF;
+    RETURN institution;
+END
+$$;
+
+-- A record of a source the caller may act on (locked with for_update);
+-- "no record" alike for one that does not exist and one filed under
+-- another institution.
+CREATE FUNCTION healthhub.authorised_record(source text, local_id text, linked_only boolean, for_update boolean)
+    RETURNS healthhub.source_records
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.linkage_authorise(source);
+    r healthhub.source_records;
+BEGIN
+    IF for_update THEN
+        SELECT * INTO r FROM healthhub.source_records s
+         WHERE s.source = btrim(authorised_record.source) AND s.local_id = btrim(authorised_record.local_id)
+           FOR UPDATE;
+    ELSE
+        SELECT * INTO r FROM healthhub.source_records s
+         WHERE s.source = btrim(authorised_record.source) AND s.local_id = btrim(authorised_record.local_id);
+    END IF;
+    IF r.source IS NULL OR (linked_only AND r.withdrawn_at IS NOT NULL)
+       OR NOT (healthhub.linkage_is_admin() OR r.institution_key IS NOT DISTINCT FROM institution) THEN
+        RAISE EXCEPTION 'no % record %/%', CASE WHEN linked_only THEN 'linked' ELSE 'such' END, source, local_id
+            USING ERRCODE = 'no_data_found', HINT = 'Link it with healthhub.link_record() first.';
+    END IF;
+    RETURN r;
+END
+$$;
+
+-- Whether the caller may tie its record r to person: hub_admin any person;
+-- an institution's application its record's own person, the candidate the
+-- review queue offers it, or a person holding a record of its institution.
+CREATE FUNCTION healthhub.linkage_authorise_person(r healthhub.source_records, person bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF person IS NULL OR healthhub.linkage_is_admin() OR person = r.person_key
+       OR EXISTS (SELECT FROM healthhub.link_decisions l
+                   WHERE l.source = r.source AND l.local_id = r.local_id AND l.person_key = person
+                     AND l.state = 'possible_match')
+       OR EXISTS (SELECT FROM healthhub.source_records s
+                   WHERE s.person_key = person AND s.institution_key = r.institution_key) THEN
+        RETURN;
+    END IF;
+    RAISE EXCEPTION 'role % may not tie a record to person %', healthhub.acting_role(), person
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = 'An institution''s application ties its records to its own patients or to the candidate the review queue offers.',
+              HINT = 'A hub_admin reviewer decides links to other persons.';
 END
 $$;
 
@@ -239,14 +359,49 @@ BEGIN
 END
 $$;
 
+-- A resident ID number person holds other than the record's own, if any:
+-- a record is never linked to a person that holds another valid number
+-- (two valid numbers are two people; a mistyped digit fails the check
+-- character).  r is a source_records row or a batch's work row like it.
+CREATE FUNCTION healthhub.other_number_held(r anyelement, person bigint) RETURNS healthhub.resident_id
+    LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT pi.resident_id FROM healthhub.person_identifiers pi
+     WHERE pi.person_key = $2 AND pi.resident_id IS NOT NULL
+       AND NOT ($1.resident_id IS NOT NULL AND NOT $1.id_conflict
+                AND pi.resident_id OPERATOR(healthhub.=) $1.resident_id)
+     LIMIT 1
+$$;
+
+-- Whether an identifier may link record r to person by itself: no reviewer
+-- said they differ, the person holds no other resident ID number than the
+-- record's, and, when the model says names must agree, one of the person's
+-- records has a name that is not entirely different (a parent's number on a
+-- child's record without a birth date to contradict it; an insurance number
+-- sent with someone else's name).  One rule for link_record and link_batch.
+CREATE FUNCTION healthhub.identifier_links(r anyelement, person bigint, names_must_agree boolean) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT NOT EXISTS (SELECT FROM healthhub.link_decisions l
+                        WHERE l.source = $1.source AND l.local_id = $1.local_id AND l.person_key = $2
+                          AND l.state = 'no_match')
+       AND ($1.resident_id IS NULL OR $1.id_conflict OR healthhub.other_number_held($1, $2) IS NULL)
+       AND (NOT $3
+            OR EXISTS (SELECT FROM healthhub.source_records s
+                        WHERE s.person_key = $2 AND s.withdrawn_at IS NULL
+                          AND (healthhub.batch_comparison_levels($1, s))[1] <> 5))
+$$;
+
 -- The decision for a prepared record; reads only.  Deterministic tier: the
 -- resident ID number (unless it contradicts the record), then the other
 -- identifiers.  Probabilistic tier: the best-scoring record among those that
--- share a blocking key of the model.  A manual no_match is never crossed.
+-- share a blocking key of the model, scored against its person (the number
+-- its person holds stands for its own).  A manual no_match is never crossed.
 CREATE FUNCTION healthhub.find_match(r healthhub.source_records, model integer,
                                      OUT person_key bigint, OUT decision text, OUT tier text,
                                      OUT score double precision, OUT probability double precision,
-                                     OUT matched_source text, OUT matched_local_id text, OUT candidates integer)
+                                     OUT matched_source text, OUT matched_local_id text,
+                                     OUT matched_number healthhub.resident_id, OUT candidates integer)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     SET plan_cache_mode = force_generic_plan
@@ -259,16 +414,9 @@ BEGIN
     candidates := 0;
     SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
     IF r.resident_id IS NOT NULL AND NOT r.id_conflict THEN
-        -- (unless the names differ entirely: a parent's number on a child's
-        -- record that gives no birth date to contradict it)
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id
-           AND NOT EXISTS (SELECT FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
-                              AND l.person_key = pi.person_key AND l.state = 'no_match')
-           AND (NOT m.names_must_agree
-                OR EXISTS (SELECT FROM healthhub.source_records s
-                            WHERE s.person_key = pi.person_key AND s.withdrawn_at IS NULL
-                              AND (healthhub.comparison_levels(r, s))[1] <> 5));
+           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree);
         IF person_key IS NOT NULL THEN
             decision := 'matched';
             tier := 'resident_id';
@@ -278,8 +426,7 @@ BEGIN
     IF cardinality(r.other_identifiers) > 0 THEN
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.identifier OPERATOR(healthhub.=) ANY (r.other_identifiers)
-           AND NOT EXISTS (SELECT FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
-                              AND l.person_key = pi.person_key AND l.state = 'no_match')
+           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree)
          ORDER BY pi.person_key LIMIT 1;
         IF person_key IS NOT NULL THEN
             decision := 'matched';
@@ -289,14 +436,19 @@ BEGIN
     END IF;
 
     keys := healthhub.block_hashes(r, m.blocking_rules);
-    SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, healthhub.match_score(r, c, model) AS w
+    SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, c.held,
+           healthhub.match_score(r, c.rec, model, c.held) AS w
       INTO best
-      FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk WHERE bk.block_hash = ANY (keys)) b
-      JOIN healthhub.source_records c ON c.record_id = b.record_id
-     WHERE c.withdrawn_at IS NULL AND NOT (c.source = r.source AND c.local_id = r.local_id)
-       AND NOT EXISTS (SELECT FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
-                          AND l.person_key = c.person_key AND l.state = 'no_match')
-     ORDER BY w DESC, c.person_key LIMIT 1;
+      FROM (SELECT s.person_key, s.source, s.local_id, s.record_id, s AS rec,
+                   CASE WHEN r.resident_id IS NOT NULL AND NOT r.id_conflict
+                        THEN healthhub.other_number_held(r, s.person_key) END AS held
+              FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk WHERE bk.block_hash = ANY (keys)) b
+              JOIN healthhub.source_records s ON s.record_id = b.record_id
+             WHERE s.withdrawn_at IS NULL AND NOT (s.source = r.source AND s.local_id = r.local_id)
+               AND NOT EXISTS (SELECT FROM healthhub.link_decisions l
+                                WHERE l.source = r.source AND l.local_id = r.local_id
+                                  AND l.person_key = s.person_key AND l.state = 'no_match')) c
+     ORDER BY w DESC, c.person_key, c.record_id LIMIT 1;
     IF best.person_key IS NULL THEN
         decision := 'created';
         tier := 'none';
@@ -307,6 +459,7 @@ BEGIN
     probability := healthhub.match_probability(best.w);
     matched_source := best.source;
     matched_local_id := best.local_id;
+    matched_number := best.held;
     tier := 'probabilistic';
     IF probability >= m.match_probability THEN
         person_key := best.person_key;
@@ -443,7 +596,8 @@ COMMENT ON FUNCTION healthhub.rebuild_golden(bigint) IS
 
 -- The explanation of a pair under a model: the weights, their sum, the
 -- probability.
-CREATE FUNCTION healthhub.explain_pair(a healthhub.source_records, b healthhub.source_records, model integer)
+CREATE FUNCTION healthhub.explain_pair(a healthhub.source_records, b healthhub.source_records, model integer,
+                                      b_person_number healthhub.resident_id DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -453,7 +607,7 @@ BEGIN ATOMIC
                                                        'weight', round(w.weight::numeric, 3)) ORDER BY w.ord),
                'score', round(sum(w.weight)::numeric, 3),
                'probability', round(healthhub.match_probability(sum(w.weight))::numeric, 6))
-      FROM healthhub.match_weights(a, b, model) WITH ORDINALITY w(comparison, level, weight, ord);
+      FROM healthhub.match_weights(a, b, model, b_person_number) WITH ORDINALITY w(comparison, level, weight, ord);
 END;
 
 -- Link one record, inside the caller's transaction: returns the person, the
@@ -471,9 +625,9 @@ AS $$
 DECLARE
     r healthhub.source_records;
 BEGIN
+    PERFORM healthhub.linkage_authorise(source);
     r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
                                   other_identifiers);
-    PERFORM healthhub.linkage_authorise(r);
     -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:
     -- wait for it before reading the index, not only before writing.
     LOCK TABLE healthhub.source_records IN ROW EXCLUSIVE MODE;
@@ -504,6 +658,7 @@ DECLARE
     old healthhub.source_records;
     matched healthhub.source_records;
     f record;
+    full_explanation jsonb;
     model integer := healthhub.linkage_model();
 BEGIN
     SELECT * INTO old FROM healthhub.source_records s
@@ -542,15 +697,22 @@ BEGIN
         ELSE
             INSERT INTO healthhub.persons DEFAULT VALUES RETURNING persons.person_key INTO person_key;
         END IF;
-        explanation := jsonb_build_object('decision', f.decision, 'tier', f.tier, 'model_version', model,
-                                          'candidates', f.candidates);
+        explanation := jsonb_build_object('decision', f.decision, 'tier', f.tier, 'model_version', model);
+        full_explanation := explanation || jsonb_build_object('candidates', f.candidates);
         IF f.matched_source IS NOT NULL THEN
             SELECT * INTO matched FROM healthhub.source_records s
              WHERE s.source = f.matched_source AND s.local_id = f.matched_local_id;
-            explanation := explanation || jsonb_build_object(
+            full_explanation := full_explanation || jsonb_build_object(
                 'compared_with', jsonb_build_object('source', f.matched_source, 'local_id', f.matched_local_id,
                                                     'person_key', matched.person_key))
-                || healthhub.explain_pair(r, matched, model);
+                || healthhub.explain_pair(r, matched, model, f.matched_number);
+        END IF;
+        -- What the record was compared with, and how it scored, is told only
+        -- to whoever may see that record (docs/linkage.md, "What a caller
+        -- learns"): its institution's application, or hub_admin.
+        IF f.matched_source IS NULL OR healthhub.linkage_is_admin()
+           OR matched.institution_key IS NOT DISTINCT FROM r.institution_key THEN
+            explanation := full_explanation;
         END IF;
         r.link_origin := 'auto';
         r.link_score := f.score;
@@ -606,6 +768,6 @@ BEGIN
         CASE WHEN old.source IS NULL THEN NULL WHEN old.withdrawn_at IS NOT NULL THEN 'withdrawn' ELSE 'match' END,
         CASE WHEN f.decision = 'possible_match' THEN 'possible_match' ELSE 'match' END,
         r.link_origin,
-        f.score, model, explanation->'weights', decision);
+        f.score, model, full_explanation->'weights', decision);
 END
 $$;

@@ -64,13 +64,8 @@ DECLARE
     target bigint := person;
 BEGIN
     PERFORM healthhub.require_reason(reason);
-    SELECT * INTO r FROM healthhub.source_records s
-     WHERE s.source = link_manually.source AND s.local_id = link_manually.local_id FOR UPDATE;
-    IF r.source IS NULL OR r.withdrawn_at IS NOT NULL THEN
-        RAISE EXCEPTION 'no linked record %/%', source, local_id
-            USING ERRCODE = 'no_data_found', HINT = 'Link it with healthhub.link_record() first.';
-    END IF;
-    PERFORM healthhub.linkage_authorise(r);
+    r := healthhub.authorised_record(source, local_id, true, true);
+    PERFORM healthhub.linkage_authorise_person(r, target);
     IF target IS NULL THEN
         INSERT INTO healthhub.persons DEFAULT VALUES RETURNING persons.person_key INTO target;
     END IF;
@@ -101,12 +96,12 @@ DECLARE
     target bigint;
 BEGIN
     PERFORM healthhub.require_reason(reason);
-    SELECT * INTO r FROM healthhub.source_records s
-     WHERE s.source = unlink_manually.source AND s.local_id = unlink_manually.local_id FOR UPDATE;
-    IF r.source IS NULL THEN
-        RAISE EXCEPTION 'no record %/%', source, local_id USING ERRCODE = 'no_data_found';
+    IF person IS NULL THEN
+        RAISE EXCEPTION 'unlink_manually needs the person the record is not'
+            USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM healthhub.linkage_authorise(r);
+    r := healthhub.authorised_record(source, local_id, false, true);
+    PERFORM healthhub.linkage_authorise_person(r, person);
     SELECT l.state INTO was FROM healthhub.links l
      WHERE l.source = r.source AND l.local_id = r.local_id AND l.person_key = person;
     INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin)
@@ -137,6 +132,17 @@ BEGIN
         RAISE EXCEPTION 'a manual link decision needs a reason'
             USING ERRCODE = 'null_value_not_allowed',
                   DETAIL = 'The reason is kept in the link history and the audit trail.';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION healthhub.require_person(person bigint) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF person IS NULL THEN
+        RAISE EXCEPTION 'a person key is required' USING ERRCODE = 'null_value_not_allowed';
     END IF;
 END
 $$;
@@ -192,6 +198,7 @@ DECLARE
 BEGIN
     PERFORM healthhub.require_reason(reason);
     PERFORM healthhub.linkage_authorise_admin();
+    PERFORM healthhub.require_person(from_person), healthhub.require_person(into_person);
     IF from_person = into_person THEN
         RAISE EXCEPTION 'a person cannot be merged into itself' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -248,6 +255,7 @@ DECLARE
 BEGIN
     PERFORM healthhub.require_reason(reason);
     PERFORM healthhub.linkage_authorise_admin();
+    PERFORM healthhub.require_person(from_person);
     SELECT p.redirected_to INTO into_person FROM healthhub.persons p WHERE p.person_key = from_person;
     IF into_person IS NULL THEN
         RAISE EXCEPTION 'person % is not merged into another', from_person
@@ -286,14 +294,11 @@ CREATE FUNCTION healthhub.linkage_authorise_admin() RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    who name := healthhub.acting_role();
 BEGIN
-    IF NOT ((SELECT rolsuper FROM pg_roles WHERE rolname = who)
-            OR EXISTS (SELECT FROM healthhub.effective_profiles(who) ep WHERE ep.profile = 'hub_admin')) THEN
-        RAISE EXCEPTION 'role % may not merge persons', who
+    IF NOT healthhub.linkage_is_admin() THEN
+        RAISE EXCEPTION 'role % does not hold the hub_admin profile', healthhub.acting_role()
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'Merging and unmerging persons is for hub_admin.';
+                  DETAIL = 'Merging, unmerging, recording deaths, training and bulk linking are for hub_admin.';
     END IF;
 END
 $$;
@@ -307,12 +312,7 @@ DECLARE
     r healthhub.source_records;
 BEGIN
     PERFORM healthhub.require_reason(reason);
-    SELECT * INTO r FROM healthhub.source_records s
-     WHERE s.source = withdraw_record.source AND s.local_id = withdraw_record.local_id FOR UPDATE;
-    IF r.source IS NULL OR r.withdrawn_at IS NOT NULL THEN
-        RAISE EXCEPTION 'no linked record %/%', source, local_id USING ERRCODE = 'no_data_found';
-    END IF;
-    PERFORM healthhub.linkage_authorise(r);
+    r := healthhub.authorised_record(source, local_id, true, true);
     DELETE FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
        AND l.state = 'possible_match';
     PERFORM healthhub.forget_block_keys(r);
@@ -331,6 +331,7 @@ AS $$
 BEGIN
     PERFORM healthhub.require_reason(reason);
     PERFORM healthhub.linkage_authorise_admin();
+    PERFORM healthhub.require_person(person);
     PERFORM healthhub.lock_persons(ARRAY[person]);
     PERFORM healthhub.require_active(person);
     IF died_on > current_date THEN
@@ -366,9 +367,12 @@ $$;
 COMMENT ON FUNCTION healthhub.record_history(text, text) IS
     'The link history of one record (link_events), oldest first';
 
--- The person a key stands for now: itself, or the survivor it was merged into.
+-- The person a key stands for now: itself, or the survivor it was merged
+-- into.  (Runs as its owner: the profiles it is granted to need not read
+-- healthhub.persons; a key says nothing personal.)
 CREATE FUNCTION healthhub.current_person(person bigint) RETURNS bigint
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH RECURSIVE chain(k, next, depth) AS (
         SELECT p.person_key, p.redirected_to, 0 FROM healthhub.persons p WHERE p.person_key = current_person.person
@@ -377,34 +381,32 @@ BEGIN ATOMIC
           JOIN healthhub.persons p ON p.person_key = c.next WHERE c.depth < 100)
     SELECT c.k FROM chain c WHERE c.next IS NULL;
 END;
+COMMENT ON FUNCTION healthhub.current_person(bigint) IS
+    'The person a key stands for now: itself, or the person it was merged into; NULL for an unknown key';
 
 -- match_explain(a, b): the weights that sum to the score of two records,
--- under the model version that made a's stored decision (or the model given).
+-- under the model version that made a's stored decision (or the model
+-- given).  Both records must be the caller's to see; the read is audited.
 CREATE FUNCTION healthhub.match_explain(a_source text, a_local_id text, b_source text, b_local_id text,
                                         model integer DEFAULT NULL)
     RETURNS TABLE (comparison text, level text, weight double precision, model_version integer)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    a healthhub.source_records;
-    b healthhub.source_records;
+    a healthhub.source_records := healthhub.authorised_record(a_source, a_local_id, false, false);
+    b healthhub.source_records := healthhub.authorised_record(b_source, b_local_id, false, false);
     v integer := model;
 BEGIN
-    SELECT * INTO a FROM healthhub.source_records s WHERE s.source = a_source AND s.local_id = a_local_id;
-    SELECT * INTO b FROM healthhub.source_records s WHERE s.source = b_source AND s.local_id = b_local_id;
-    IF a.source IS NULL OR b.source IS NULL THEN
-        RAISE EXCEPTION 'no record %/%', CASE WHEN a.source IS NULL THEN a_source ELSE b_source END,
-                                         CASE WHEN a.source IS NULL THEN a_local_id ELSE b_local_id END
-            USING ERRCODE = 'no_data_found';
-    END IF;
-    PERFORM healthhub.linkage_authorise(a);
     IF v IS NULL THEN
         SELECT l.model_version INTO v FROM healthhub.links l
          WHERE l.source = a.source AND l.local_id = a.local_id AND l.model_version IS NOT NULL
          ORDER BY l.state = 'match' DESC, l.decided_at DESC LIMIT 1;
         v := coalesce(v, healthhub.linkage_model());
     END IF;
+    PERFORM healthhub.audit_append('read', 'person_link_comparison',
+                                   a.source || '/' || a.local_id || ' ' || b.source || '/' || b.local_id,
+                                   a.person_key, 'patient identity management', 'ok');
     RETURN QUERY SELECT w.comparison, w.level, w.weight, v FROM healthhub.match_weights(a, b, v) w;
 END
 $$;

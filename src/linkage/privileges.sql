@@ -13,7 +13,10 @@ DECLARE
 BEGIN
     FOREACH f IN ARRAY ARRAY[
         'healthhub.linkage_model()', 'healthhub.prepare_record(text, text, text, text, date, text, text, text, text[])',
-        'healthhub.linkage_authorise(healthhub.source_records)', 'healthhub.linkage_authorise_admin()',
+        'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin()', 'healthhub.linkage_is_admin()',
+        'healthhub.authorised_record(text, text, boolean, boolean)',
+        'healthhub.linkage_authorise_person(healthhub.source_records, bigint)', 'healthhub.institution_for_source(text)',
+        'healthhub.other_number_held(anyelement, bigint)', 'healthhub.identifier_links(anyelement, bigint, boolean)',
         'healthhub.log_link_event(text, text, text, bigint, bigint, text, text, text, double precision, integer, jsonb, text)',
         'healthhub.find_match(healthhub.source_records, integer)', 'healthhub.sync_person_identifiers(bigint)',
         'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)', 'healthhub.set_manual_match(text, text, bigint)',
@@ -66,7 +69,14 @@ UNION ALL
 SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE, DELETE'
   FROM unnest(ARRAY['healthhub.survivorship_rules', 'healthhub.stage_person_records']) t
 UNION ALL
-SELECT pr, 'table', 'healthhub.source_records', 'SELECT' FROM unnest(ARRAY['hub_admin', 'institution_app']) pr
+SELECT 'hub_admin', 'table', 'healthhub.source_records', 'SELECT'
+UNION ALL
+-- an application reads its own records (row security), but not the score
+-- its link decision had against another institution's record
+SELECT 'institution_app', 'table', 'healthhub.source_records',
+       'SELECT (source, local_id, record_id, institution_key, name, sex, birth_date, identifier_text, phone, region, '
+       'other_identifiers, resident_id, id_conflict, name_hanzi, name_pinyin, name_initials, surname, name_given_pinyin, '
+       'person_key, link_origin, link_model, linked_at, linked_by, received_at, updated_at, withdrawn_at)'
 UNION ALL
 SELECT 'auditor', 'table', 'healthhub.link_events', 'SELECT'
 UNION ALL

@@ -6,7 +6,9 @@
  * Every service asks this before anything else, so it is a direct index
  * probe, index-only when the heap page is all-visible (the index includes
  * person_key), without the SQL-function executor a SQL body would go
- * through.
+ * through.  It is a read of the person index all the same: each call leaves
+ * an audit entry (who asked, and the person found, if any; the identifier
+ * itself is personal data and stays out of the trail).
  */
 #include "postgres.h"
 
@@ -27,6 +29,7 @@
 #include "utils/snapmgr.h"
 
 #include "ident/resident_id_parse.h"
+#include "registry/audit_append.h"
 
 /* What one call site keeps between calls (in fn_extra). */
 typedef struct ResolveCache
@@ -115,16 +118,26 @@ probe(ResolveCache *cache, Datum value, int64 *person)
 	return found;
 }
 
+/* The person value finds, audited: NULL if none. */
+static Datum
+resolve_audited(FunctionCallInfo fcinfo, const char *index_name)
+{
+	int64		person;
+	bool		found = probe(resolve_cache(fcinfo, index_name), PG_GETARG_DATUM(0), &person);
+
+	audit_entry("read", "person_index", NULL, found ? &person : NULL, "identity resolution",
+				found ? "found" : "not_found");
+	if (found)
+		PG_RETURN_INT64(person);
+	PG_RETURN_NULL();
+}
+
 /* healthhub.resolve(resident_id) RETURNS bigint */
 PG_FUNCTION_INFO_V1(hh_resolve_resident_id);
 Datum
 hh_resolve_resident_id(PG_FUNCTION_ARGS)
 {
-	int64		person;
-
-	if (probe(resolve_cache(fcinfo, "person_identifiers_resident_id"), PG_GETARG_DATUM(0), &person))
-		PG_RETURN_INT64(person);
-	PG_RETURN_NULL();
+	return resolve_audited(fcinfo, "person_identifiers_resident_id");
 }
 
 /* healthhub.resolve(health_identifier) RETURNS bigint */
@@ -132,9 +145,5 @@ PG_FUNCTION_INFO_V1(hh_resolve_identifier);
 Datum
 hh_resolve_identifier(PG_FUNCTION_ARGS)
 {
-	int64		person;
-
-	if (probe(resolve_cache(fcinfo, "person_identifiers_identifier"), PG_GETARG_DATUM(0), &person))
-		PG_RETURN_INT64(person);
-	PG_RETURN_NULL();
+	return resolve_audited(fcinfo, "person_identifiers_identifier");
 }

@@ -34,6 +34,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "audit_append.h"
 #include "audit_sealer.h"
 #include "institution_cache.h"
 
@@ -297,4 +298,31 @@ hh_audit_append(PG_FUNCTION_ARGS)
 	}
 
 	PG_RETURN_INT64(entry_id);
+}
+
+int64
+audit_entry(const char *action, const char *object_kind, const char *object_id, const int64 *person_key,
+			const char *purpose, const char *outcome)
+{
+	LOCAL_FCINFO(fcinfo, 7);
+	const char *texts[] = {action, object_kind, object_id, NULL, purpose, outcome};
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 7, InvalidOid, NULL, NULL);
+	for (int i = 0; i < 7; i++)
+	{
+		fcinfo->args[i].isnull = true;
+		fcinfo->args[i].value = (Datum) 0;
+	}
+	for (int i = 0; i < (int) lengthof(texts); i++)
+		if (texts[i] != NULL)
+		{
+			fcinfo->args[i].value = CStringGetTextDatum(texts[i]);
+			fcinfo->args[i].isnull = false;
+		}
+	if (person_key != NULL)
+	{
+		fcinfo->args[3].value = Int64GetDatum(*person_key);
+		fcinfo->args[3].isnull = false;
+	}
+	return DatumGetInt64(hh_audit_append(fcinfo));
 }

@@ -27,8 +27,9 @@ CREATE TABLE healthhub.profile_privileges (
     profile     text NOT NULL REFERENCES healthhub.profiles,
     object_kind text NOT NULL CHECK (object_kind IN ('table', 'function', 'sequence')),
     object_name text NOT NULL,
+    -- (SELECT may name its columns: "SELECT (a, b)")
     privileges  text NOT NULL
-        CHECK (privileges ~ '^(SELECT|INSERT|UPDATE|DELETE|EXECUTE|USAGE)(, (SELECT|INSERT|UPDATE|DELETE|USAGE))*$'),
+        CHECK (privileges ~ '^(SELECT( \([a-z_]+(, [a-z_]+)*\))?|INSERT|UPDATE|DELETE|EXECUTE|USAGE)(, (SELECT|INSERT|UPDATE|DELETE|USAGE))*$'),
     PRIMARY KEY (profile, object_kind, object_name)
 );
 
@@ -171,6 +172,11 @@ DECLARE
     rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
     other text;
 BEGIN
+    IF role IS NULL OR profile IS NULL THEN
+        RAISE EXCEPTION 'revoke_profile needs a role and a profile'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = CASE WHEN role IS NULL THEN 'The role is NULL.' ELSE 'The profile is NULL.' END;
+    END IF;
     DELETE FROM healthhub.role_profiles rp WHERE rp.role_name = rname AND rp.profile = revoke_profile.profile;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role % does not hold profile "%"', role, profile

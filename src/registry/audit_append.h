@@ -1,0 +1,15 @@
+/*
+ * audit_append.h
+ *		Appending to the audit trail from C (src/registry/audit_append.c).
+ */
+#ifndef HH_AUDIT_APPEND_H
+#define HH_AUDIT_APPEND_H
+
+/*
+ * healthhub.audit_append() for C callers: person_key and object_id may be
+ * NULL.  Returns the entry id.
+ */
+extern int64 audit_entry(const char *action, const char *object_kind, const char *object_id,
+						 const int64 *person_key, const char *purpose, const char *outcome);
+
+#endif
