@@ -35,7 +35,7 @@ static const char *const rule_names[NRULES] = {
 	"pinyin_birth_year", "initials_birth_date", "birth_date_sex_prefecture", "phone", "hanzi"
 };
 
-/* The fields the keys are made of (NULL or absent when missing). */
+/* The fields the keys are made of (NULL or absent when missing; zeroed first). */
 typedef struct BlockFields
 {
 	text	   *pinyin;
@@ -77,12 +77,17 @@ append_text(StringInfo buf, text *t)
 	appendBinaryStringInfo(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
+/* The birth date as yyyymmdd: only for a record that has one (has_birth). */
+static int
+ymd(const BlockFields *f)
+{
+	return f->year * 10000 + f->month * 100 + f->day;
+}
+
 /* The key of one rule into buf; false if a field it needs is missing. */
 static bool
 make_key(const BlockFields *f, BlockRule rule, StringInfo buf)
 {
-	int			ymd = f->year * 10000 + f->month * 100 + f->day;
-
 	resetStringInfo(buf);
 	appendStringInfoString(buf, rule_names[rule]);
 	appendStringInfoChar(buf, ':');
@@ -98,24 +103,34 @@ make_key(const BlockFields *f, BlockRule rule, StringInfo buf)
 			if (f->initials == NULL || !f->has_birth)
 				return false;
 			append_text(buf, f->initials);
-			appendStringInfo(buf, ":%d", ymd);
+			appendStringInfo(buf, ":%d", ymd(f));
 			return true;
 		case RULE_BIRTH_DATE_SEX_PREFECTURE:
 			if (!f->has_birth || f->sex == 0 || f->region == 0)
 				return false;
-			appendStringInfo(buf, "%d:%d:%d", ymd, f->sex, f->region / 100);
+			appendStringInfo(buf, "%d:%d:%d", ymd(f), f->sex, f->region / 100);
 			return true;
 		case RULE_PHONE:
 			{
-				int			len;
 				const char *p;
+				char		digits[8];
+				int			n = 0;
 
 				if (f->phone == NULL)
 					return false;
-				/* the last 8 characters (a phone is digits only) */
-				len = VARSIZE_ANY_EXHDR(f->phone);
+
+				/*
+				 * The last 8 digits.  A stored phone is digits only
+				 * (phone_digits); of any other text the digits alone are
+				 * taken, so a key never ends in part of a character.
+				 */
 				p = VARDATA_ANY(f->phone);
-				appendBinaryStringInfo(buf, len > 8 ? p + len - 8 : p, Min(len, 8));
+				for (int i = VARSIZE_ANY_EXHDR(f->phone) - 1; i >= 0 && n < 8; i--)
+					if (p[i] >= '0' && p[i] <= '9')
+						digits[8 - ++n] = p[i];
+				if (n == 0)
+					return false;
+				appendBinaryStringInfo(buf, digits + 8 - n, n);
 				return true;
 			}
 		case RULE_HANZI:
@@ -159,7 +174,7 @@ PG_FUNCTION_INFO_V1(hh_block_keys);
 Datum
 hh_block_keys(PG_FUNCTION_ARGS)
 {
-	BlockFields f;
+	BlockFields f = {0};
 	StringInfoData buf;
 	Datum		keys[NRULES];
 	int			n = 0;
@@ -181,7 +196,7 @@ PG_FUNCTION_INFO_V1(hh_block_hashes);
 Datum
 hh_block_hashes(PG_FUNCTION_ARGS)
 {
-	BlockFields f;
+	BlockFields f = {0};
 	StringInfoData buf;
 	bool		wanted[NRULES];
 	Datum		hashes[NRULES];

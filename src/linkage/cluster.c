@@ -12,16 +12,27 @@
  *
  * Reads pg_temp.batch_nodes (node, resident_id body or 0, existing person
  * or 0) and pg_temp.batch_edges (a, b, weight); both are made by
- * healthhub.link_batch() in the same transaction.
+ * healthhub.link_batch() in the same transaction.  Their column types are
+ * checked (a datum is read as the type link_batch gives it) and the nodes
+ * bounded, since anyone allowed to call this could have made the tables.
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+
+/*
+ * At most this many nodes: the arrays over them must fit an allocation, and
+ * node + 1 an int32.
+ */
+#define MAX_NODES ((int32) Min(MaxAllocHugeSize / sizeof(int64) / 4, (Size) PG_INT32_MAX - 2))
 
 typedef struct Edge
 {
@@ -76,6 +87,20 @@ join(Groups *g, int32 a, int32 b)
 	return true;
 }
 
+/* Refuse a work table column that is not of the type it is read as. */
+static void
+check_column(TupleDesc desc, int col, const char *table, const char *column, Oid expected)
+{
+	Oid			actual = SPI_gettypeid(desc, col);
+
+	if (actual != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of pg_temp.%s is of type %s, not %s",
+						column, table, format_type_be(actual), format_type_be(expected)),
+				 errhint("healthhub.link_batch() makes this table.")));
+}
+
 static int
 edge_cmp(const void *x, const void *y)
 {
@@ -106,15 +131,33 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 	int64		nedges = 0,
 				cap = 1 << 20;
 	int32		nnodes;
+	Datum		max_node;
 	Portal		cursor;
 	bool		isnull;
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 
-	if (SPI_execute("SELECT coalesce(max(node), 0) FROM pg_temp.batch_nodes", true, 1) != SPI_OK_SELECT)
+	cursor = SPI_cursor_open_with_args(NULL, "SELECT node, resident_id, person_key FROM pg_temp.batch_nodes",
+									   0, NULL, NULL, NULL, true, CURSOR_OPT_NO_SCROLL);
+	check_column(cursor->tupDesc, 1, "batch_nodes", "node", INT4OID);
+	check_column(cursor->tupDesc, 2, "batch_nodes", "resident_id", INT8OID);
+	check_column(cursor->tupDesc, 3, "batch_nodes", "person_key", INT8OID);
+
+	if (SPI_execute("SELECT max(node) FROM pg_temp.batch_nodes", true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "link_clusters: could not read pg_temp.batch_nodes");
-	nnodes = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	max_node = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	nnodes = isnull ? 0 : DatumGetInt32(max_node);
+	if (nnodes < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the nodes of pg_temp.batch_nodes are numbered from 1"),
+				 errdetail("The greatest node is %d.", nnodes)));
+	if (nnodes > MAX_NODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("pg_temp.batch_nodes has too many nodes"),
+				 errdetail("The greatest node is %d; link_clusters handles at most %d.", nnodes, MAX_NODES)));
 
 	old = MemoryContextSwitchTo(work);
 	g.parent = palloc_extended(sizeof(int32) * (nnodes + 1), MCXT_ALLOC_HUGE);
@@ -125,8 +168,6 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 	edges = palloc_extended(sizeof(Edge) * cap, MCXT_ALLOC_HUGE);
 	MemoryContextSwitchTo(old);
 
-	cursor = SPI_cursor_open_with_args(NULL, "SELECT node, resident_id, person_key FROM pg_temp.batch_nodes",
-									   0, NULL, NULL, NULL, true, CURSOR_OPT_NO_SCROLL);
 	for (;;)
 	{
 		SPI_cursor_fetch(cursor, true, 10000);
@@ -152,6 +193,9 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 
 	cursor = SPI_cursor_open_with_args(NULL, "SELECT a, b, weight FROM pg_temp.batch_edges",
 									   0, NULL, NULL, NULL, true, CURSOR_OPT_NO_SCROLL);
+	check_column(cursor->tupDesc, 1, "batch_edges", "a", INT4OID);
+	check_column(cursor->tupDesc, 2, "batch_edges", "b", INT4OID);
+	check_column(cursor->tupDesc, 3, "batch_edges", "weight", FLOAT8OID);
 	for (;;)
 	{
 		SPI_cursor_fetch(cursor, true, 10000);
@@ -165,7 +209,9 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 			e.a = DatumGetInt32(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
 			e.b = DatumGetInt32(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
 			e.weight = DatumGetFloat8(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &isnull));
-			if (e.weight < threshold || e.a < 1 || e.b < 1 || e.a > nnodes || e.b > nnodes)
+			/* (no weight, or NaN, is no evidence; a NULL node reads as 0) */
+			if (isnull || isnan(e.weight) ||
+				e.weight < threshold || e.a < 1 || e.b < 1 || e.a > nnodes || e.b > nnodes)
 				continue;
 			if (nedges == cap)
 			{

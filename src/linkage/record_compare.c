@@ -283,7 +283,11 @@ typedef struct RowShape
 typedef struct CallCache
 {
 	RowShape	shape[2];		/* one per row argument */
-	Oid			region_code;	/* healthhub's types, looked up once per call site */
+	/*
+	 * healthhub's types, looked up once per call site (not once per backend:
+	 * the extension may be dropped and made again)
+	 */
+	Oid			region_code;
 	Oid			resident_id;
 } CallCache;
 

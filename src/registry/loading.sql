@@ -65,17 +65,27 @@ AS $$
 DECLARE
     msg text;
     detail text;
+    known boolean := true;
 BEGIN
-    CASE type
-        WHEN 'timestamptz' THEN PERFORM value::timestamptz;
-        WHEN 'uscc' THEN PERFORM value::healthhub.uscc;
-        WHEN 'region_code' THEN PERFORM value::healthhub.region_code;
-        WHEN 'resident_id' THEN PERFORM healthhub.resident_id(value);
-    END CASE;
+    BEGIN
+        CASE type
+            WHEN 'timestamptz' THEN PERFORM value::timestamptz;
+            WHEN 'uscc' THEN PERFORM value::healthhub.uscc;
+            WHEN 'region_code' THEN PERFORM value::healthhub.region_code;
+            WHEN 'resident_id' THEN PERFORM healthhub.resident_id(value);
+            ELSE known := false;
+        END CASE;
+    EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+        RETURN msg || CASE WHEN detail <> '' THEN ': ' || detail ELSE '' END;
+    END;
+    -- (raised outside the block: 22023 is a data_exception too)
+    IF NOT known THEN
+        RAISE EXCEPTION 'load_problem does not know type %', coalesce('"' || type || '"', 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The types are timestamptz, uscc, region_code and resident_id.';
+    END IF;
     RETURN NULL;
-EXCEPTION WHEN data_exception THEN
-    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
-    RETURN msg || CASE WHEN detail <> '' THEN ': ' || detail ELSE '' END;
 END
 $$;
 
