@@ -82,31 +82,7 @@ cat "$work/phases"
 psql_db bench_linkage -c 'VACUUM ANALYZE' >/dev/null
 
 say "quality against the truth, and the baselines"
-psql_db bench_linkage -At -F' ' >"$work/quality" <<'SQL'
-CREATE TABLE bench.clusters (source text, local_id text, cluster text);
-CREATE FUNCTION bench.pairwise(OUT tp numeric, OUT predicted numeric, OUT truth numeric) LANGUAGE sql AS $$
-  WITH r AS (SELECT c.cluster, t.true_person FROM bench.clusters c
-               JOIN bench.truth t ON t.institution = c.source AND t.local_id = c.local_id)
-  SELECT (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) n FROM r GROUP BY cluster, true_person) x),
-         (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) n FROM r GROUP BY cluster) x),
-         (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) n FROM r GROUP BY true_person) x)
-$$;
-INSERT INTO bench.clusters SELECT source, local_id, person_key::text FROM healthhub.source_records;
-SELECT 'healthhub', tp, predicted, truth FROM bench.pairwise();
-TRUNCATE bench.clusters;
-INSERT INTO bench.clusters
-SELECT source, local_id, coalesce(resident_id::text, source || '/' || local_id) FROM healthhub.source_records;
-SELECT 'exact_number', tp, predicted, truth FROM bench.pairwise();
-TRUNCATE bench.clusters;
-INSERT INTO bench.clusters
-SELECT source, local_id, CASE WHEN name_hanzi IS NOT NULL AND birth_date IS NOT NULL AND sex IS NOT NULL
-                              THEN name_hanzi || '/' || birth_date || '/' || sex ELSE source || '/' || local_id END
-  FROM healthhub.source_records;
-SELECT 'exact_name_birth_sex', tp, predicted, truth FROM bench.pairwise();
-SELECT 'review', count(DISTINCT (source, local_id)), (SELECT count(*) FROM healthhub.source_records), 0
-  FROM healthhub.links WHERE state = 'possible_match';
-SELECT 'persons', count(*), 0, 0 FROM healthhub.persons;
-SQL
+psql_db bench_linkage -At -F' ' -f "$top/bench/linkage_quality.sql" >"$work/quality"
 cat "$work/quality"
 
 # link_record() and resolve() are measured against an index of 1M persons:

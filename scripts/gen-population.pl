@@ -12,13 +12,15 @@
 # What it models: realistic surname frequencies (王 李 张 刘 陈 ... and a tail
 # of rare and compound surnames); one- and two-character given names from
 # the common name characters; several records per person at different
-# institutions; twins (same surname, birth date, address and phone, other
-# given names and numbers); children recorded under a parent's number;
+# institutions; twins (same surname, birth date, address and phone, given
+# names one character apart, numbers a few sequence digits apart, both
+# valid); children recorded under a parent's number;
 # newborns and the elderly without numbers.  Noise per record: traditional
 # characters, a homophone in the given name, spaces typed between
 # characters, fullwidth digits, day/month swaps, a day or a year off,
 # 15-digit legacy numbers, a mistyped digit, a lowercase x, missing
-# numbers, phones and dates, a new phone, a move to another county.
+# numbers, phones and dates, a new phone, a move to another county.  The
+# records come out in arrival order: shuffled, not person by person.
 use strict;
 use warnings;
 use utf8;
@@ -93,9 +95,12 @@ sub check_char {
 }
 my %used_id;
 sub make_id {
-  my ($region, $y, $m, $d, $sex) = @_;
-  for (1 .. 1000) {
-    my $seq = int(rand(500)) * 2 + ($sex == 1 ? 1 : 0);
+  my ($region, $y, $m, $d, $sex, $near) = @_;
+  for my $try (1 .. 1000) {
+    # a twin's number: the sibling's sequence a step or two on
+    my $seq = defined $near && $try <= 20 ? $near + 2 * $try - ($sex == ($near % 2 ? 1 : 2) ? 0 : 1)
+            : int(rand(500)) * 2 + ($sex == 1 ? 1 : 0);
+    next if $seq < 1 || $seq > 999;
     $seq = 1 if $seq == 0;
     my $body = sprintf('%s%04d%02d%02d%03d', $region, $y, $m, $d, $seq);
     next if $used_id{$body}++;
@@ -123,7 +128,7 @@ sub new_person {
   my $age = 2025 - $p{year};
   # newborns and the very old often have no number on file
   $p{has_id} //= !($age == 0 && chance(0.5)) && !($age > 85 && chance(0.3));
-  $p{id} = make_id($p{region}, $p{year}, $p{month}, $p{day}, $p{sex}) if $p{has_id};
+  $p{id} = make_id($p{region}, $p{year}, $p{month}, $p{day}, $p{sex}, $p{near_seq}) if $p{has_id};
   $p{phone} //= chance(0.85) ? sprintf('1%d%d%08d', 3 + int(rand(7)), int(rand(10)), int(rand(1e8))) : undef;
   $p{card} = chance(0.5) ? sprintf('medical_insurance:%s:%s%08d', $p{region}, ('A'..'Z')[int(rand(26))], int(rand(1e8))) : undef;
   $p{key} = scalar(@persons) + 1;
@@ -138,12 +143,16 @@ $mean /= @per_person;
 my $target_persons = int($records / $mean) + 1;
 while (@persons < $target_persons) {
   my $p = new_person();
-  if (chance(0.01)) {           # a twin: family details shared, not the name or the number
-    my $pool = $p->{sex} == 1 ? \@given_m : \@given_f;
+  if (chance(0.015)) {          # a twin: family details shared; the name one character apart
+    my $sex = chance(0.5) ? 1 : 2;
+    my $pool = $sex == 1 ? \@given_m : \@given_f;
+    my @c = split //, $p->{given};
+    my $i = int(rand(@c));
     my $given = $p->{given};
-    $given = pick($pool) . pick($pool) while $given eq $p->{given};
+    while ($given eq $p->{given}) { $c[$i] = pick($pool); $given = join '', @c; }
     new_person(surname => $p->{surname}, year => $p->{year}, month => $p->{month}, day => $p->{day},
-               region => $p->{region}, phone => $p->{phone}, given => $given);
+               region => $p->{region}, phone => $p->{phone}, given => $given, sex => $sex,
+               has_id => $p->{has_id}, near_seq => defined $p->{id} ? substr($p->{id}, 14, 3) + 0 : undef);
   }
 }
 # children: some are recorded under a parent's number
@@ -201,20 +210,30 @@ sub noisy_id {
 my %next_local;
 print "institution,local_id,name,sex,birth_date,identifier,phone,address_region,other_identifiers,true_person\n";
 my $written = 0;
+my @lines;
 PERSON: for my $p (@persons) {
   my $n = pick(\@per_person);
   for (1 .. $n) {
     last PERSON if $written >= $records;
     my $inst = pick(\@institutions);
-    my $local = sprintf '%s-%07d', $inst, ++$next_local{$inst};
     my $sex = chance(0.05) ? '' : (['1', '2'], ['M', 'F'], ['男', '女'])[int(rand(3))][$p->{sex} - 1];
     my $phone = !defined $p->{phone} || chance(0.3) ? '' :
                 chance(0.05) ? sprintf('1%d%d%08d', 3 + int(rand(7)), int(rand(10)), int(rand(1e8))) : $p->{phone};
     $phone = fullwidth($phone) if $phone ne '' && chance(0.02);
     my $region = chance(0.1) ? pick(\@counties) : $p->{region};
     my $other = defined $p->{card} && chance(0.4) ? $p->{card} : '';
-    print join(',', $inst, $local, noisy_name($p), $sex, noisy_date($p), noisy_id($p), $phone, $region, $other,
-               $p->{key}), "\n";
+    push @lines, join(',', $inst, noisy_name($p), $sex, noisy_date($p), noisy_id($p), $phone, $region, $other,
+                      $p->{key});
     $written++;
   }
+}
+# arrival order: records of one person come at different times; local ids
+# are numbered per institution as records arrive
+for (my $i = $#lines; $i > 0; $i--) {
+  my $j = int(rand($i + 1));
+  @lines[$i, $j] = @lines[$j, $i];
+}
+for my $line (@lines) {
+  my ($inst, $rest) = split /,/, $line, 2;
+  printf "%s,%s-%07d,%s\n", $inst, $inst, ++$next_local{$inst}, $rest;
 }

@@ -43,6 +43,39 @@ CREATE FUNCTION healthhub.birth_date_or_null(t text) RETURNS date
 COMMENT ON FUNCTION healthhub.birth_date_or_null(text) IS
     'A birth date written YYYYMMDD or YYYY-M-D (- / or .), from 1880 on, or NULL if the text is not one';
 
+-- The staged rows, parsed and keyed but not judged: what link_batch()
+-- validates and links, and what train_linkage(staged => true) learns from.
+-- (A plain SQL body, which the planner inlines into its caller.)
+CREATE FUNCTION healthhub.staged_person_records()
+    RETURNS TABLE (line_no bigint, source text, local_id text, name text, hanzi text, pinyin text, initials text,
+                   surname text, given_pinyin text, sex_text text, sex smallint, birth_text text, birth_date date,
+                   identifier text, phone_text text, phone text, region_text text, region_ok boolean, others text[],
+                   key_problem text, institution_key bigint, institution_ok boolean)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT s.line_no, btrim(s.institution) AS source, btrim(s.local_id) AS local_id,
+           nullif(btrim(s.name), '') AS name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
+           s.sex AS sex_text, healthhub.sex_code(s.sex) AS sex,
+           nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
+           nullif(btrim(s.identifier), '') AS identifier, nullif(btrim(s.phone), '') AS phone_text,
+           healthhub.phone_digits(s.phone) AS phone, nullif(btrim(s.address_region), '') AS region_text,
+           btrim(s.address_region) IN (SELECT rg.code::text FROM healthhub.regions rg) AS region_ok,
+           ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others,
+           healthhub.record_key_problem(s.institution, s.local_id) AS key_problem,
+           src.institutions[1] AS institution_key, coalesce(cardinality(src.institutions) <= 1, true) AS institution_ok
+      FROM healthhub.stage_person_records s
+      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true
+      -- the institution each source names (institution_for_source(), set-based)
+      LEFT JOIN (SELECT d.source, array_agg(DISTINCT i.institution_key) AS institutions
+                   FROM (SELECT DISTINCT btrim(st.institution) AS source FROM healthhub.stage_person_records st) d
+                   JOIN healthhub.institutions i
+                     ON i.source_ref = d.source
+                     OR i.institution_key = CASE WHEN d.source ~ '^[0-9]{1,18}$' THEN d.source::bigint END
+                  GROUP BY d.source) src ON src.source = btrim(s.institution);
+END;
+COMMENT ON FUNCTION healthhub.staged_person_records() IS
+    'The records staged in healthhub.stage_person_records, parsed and keyed (NULL where a field does not parse)';
+
 -- match_score over rows of the batch's work table (same columns as
 -- source_records; the C function reads them by name).
 CREATE FUNCTION healthhub.batch_match_score(a record, b record, model integer) RETURNS double precision
@@ -54,6 +87,23 @@ CREATE FUNCTION healthhub.block_pairs(max_block integer) RETURNS TABLE (a intege
 CREATE FUNCTION healthhub.link_clusters(match_weight double precision)
     RETURNS TABLE (node integer, cluster integer)
     AS 'MODULE_PATHNAME', 'hh_link_clusters' LANGUAGE C VOLATILE STRICT;
+
+-- The work tables of a bulk function are the transaction's (ON COMMIT DROP):
+-- a second call in one transaction is refused with a clear error rather
+-- than a clash of table names (and tables the caller made are never used).
+CREATE FUNCTION healthhub.require_no_work_tables(caller text, tables text[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM unnest(tables) t WHERE to_regclass('pg_temp.' || t) IS NOT NULL) THEN
+        RAISE EXCEPTION '% runs once per transaction', caller
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its work tables (%s) exist in this session already.', array_to_string(tables, ', ')),
+                  HINT = 'Commit or roll back first, or drop those temporary tables.';
+    END IF;
+END
+$$;
 
 -- Blocks larger than this are not compared within (a key shared by so many
 -- records says little; their pairs are counted as lost to blocking).
@@ -105,6 +155,9 @@ DECLARE
 BEGIN
     PERFORM healthhub.linkage_authorise_admin();
     PERFORM healthhub.require_load_key(batch_name, file_digest);
+    PERFORM healthhub.require_no_work_tables('link_batch', ARRAY['batch_in', 'batch_records', 'batch_keys',
+        'batch_nodes', 'batch_edges', 'batch_all', 'batch_scored', 'batch_clusters', 'batch_persons', 'batch_linked']);
+    PERFORM healthhub.check_name_keys_version();
     -- The batch's work tables take hundreds of MB: kept in local buffers
     -- instead of written out and read back.  temp_buffers can only be raised
     -- before the session's first temporary table (docs/linkage.md).
@@ -140,26 +193,7 @@ BEGIN
     possible_weight := log(2.0, (m.possible_probability / (1 - m.possible_probability))::numeric)::double precision;
 
     -- 1. validate and key ------------------------------------------------
-    CREATE TEMP TABLE batch_in ON COMMIT DROP AS
-    SELECT s.line_no, btrim(s.institution) AS source, btrim(s.local_id) AS local_id,
-           nullif(btrim(s.name), '') AS name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
-           s.sex AS sex_text, healthhub.sex_code(s.sex) AS sex,
-           nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
-           nullif(btrim(s.identifier), '') AS identifier, nullif(btrim(s.phone), '') AS phone_text,
-           healthhub.phone_digits(s.phone) AS phone, nullif(btrim(s.address_region), '') AS region_text,
-           btrim(s.address_region) IN (SELECT rg.code::text FROM healthhub.regions rg) AS region_ok,
-           ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others,
-           healthhub.record_key_problem(s.institution, s.local_id) AS key_problem,
-           src.institutions[1] AS institution_key, coalesce(cardinality(src.institutions) <= 1, true) AS institution_ok
-      FROM healthhub.stage_person_records s
-      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true
-      -- the institution each source names (institution_for_source(), set-based)
-      LEFT JOIN (SELECT d.source, array_agg(DISTINCT i.institution_key) AS institutions
-                   FROM (SELECT DISTINCT btrim(st.institution) AS source FROM healthhub.stage_person_records st) d
-                   JOIN healthhub.institutions i
-                     ON i.source_ref = d.source
-                     OR i.institution_key = CASE WHEN d.source ~ '^[0-9]{1,18}$' THEN d.source::bigint END
-                  GROUP BY d.source) src ON src.source = btrim(s.institution);
+    CREATE TEMP TABLE batch_in ON COMMIT DROP AS SELECT * FROM healthhub.staged_person_records();
     ANALYZE batch_in;
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include <unicode/uversion.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utrans.h>
@@ -336,4 +337,21 @@ hh_name_problem_sql(PG_FUNCTION_ARGS)
 	if (keys.status == HH_NAME_OK)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(hh_name_problem(&keys)));
+}
+
+/*
+ * healthhub.icu_version() RETURNS text
+ * The version of the ICU library the name keys are made with: readings and
+ * simplified forms come from its data, so stored keys are true to it alone.
+ */
+PG_FUNCTION_INFO_V1(hh_icu_version);
+Datum
+hh_icu_version(PG_FUNCTION_ARGS)
+{
+	UVersionInfo version;
+	char		text[U_MAX_VERSION_STRING_LENGTH];
+
+	u_getVersion(version);
+	u_versionToString(version, text);
+	PG_RETURN_TEXT_P(cstring_to_text(text));
 }

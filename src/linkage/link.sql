@@ -577,7 +577,9 @@ BEGIN
        SET resident_id = g.resident_id, name = g.name, sex = g.sex, birth_date = g.birth_date, phone = g.phone,
            region = g.region, updated_at = pg_catalog.now()
       FROM healthhub.golden_records(rebuild_golden_set.persons) g
-     WHERE p.person_key = g.person_key;
+     -- (the persons named, by their key: with a generic plan the planner
+     -- would otherwise hash the whole table for one or two of them)
+     WHERE p.person_key = g.person_key AND p.person_key = ANY (rebuild_golden_set.persons);
 END
 $$;
 COMMENT ON FUNCTION healthhub.rebuild_golden_set(bigint[]) IS
@@ -626,6 +628,7 @@ DECLARE
     r healthhub.source_records;
 BEGIN
     PERFORM healthhub.linkage_authorise(source);
+    PERFORM healthhub.check_name_keys_version();
     r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
                                   other_identifiers);
     -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:

@@ -28,8 +28,9 @@ BEGIN
         'healthhub.match_explain(text, text, text, text, integer)', 'healthhub.record_history(text, text)',
         'healthhub.resolve(healthhub.resident_id)', 'healthhub.resolve(healthhub.health_identifier)',
         'healthhub.resolve(text)', 'healthhub.current_person(bigint)', 'healthhub.link_batch(text, text)',
-        'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)',
-        'healthhub.rebuild_block_keys()', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
+        'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean)',
+        'healthhub.rebuild_block_keys()', 'healthhub.rebuild_name_keys()', 'healthhub.check_name_keys_version()',
+        'healthhub.staged_person_records()', 'healthhub.require_no_work_tables(text, text[])', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
         'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
         'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
         'healthhub.golden_records(bigint[])']
@@ -58,13 +59,14 @@ SELECT 'hub_admin', 'function', f, 'EXECUTE'
                     'healthhub.merge_persons(bigint, bigint, text)', 'healthhub.unmerge_person(bigint, text)',
                     'healthhub.record_death(bigint, date, text)', 'healthhub.linkage_model()',
                     'healthhub.link_batch(text, text)',
-                    'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)',
-                    'healthhub.rebuild_block_keys()']) f
+                    'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean)',
+                    'healthhub.rebuild_block_keys()', 'healthhub.rebuild_name_keys()']) f
 UNION ALL
 SELECT 'hub_admin', 'table', t, 'SELECT'
   FROM unnest(ARRAY['healthhub.persons', 'healthhub.person_identifiers', 'healthhub.links', 'healthhub.link_decisions',
                     'healthhub.link_events', 'healthhub.person_separations', 'healthhub.review_queue',
-                    'healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies']) t
+                    'healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies',
+                    'healthhub.name_keys_made_with']) t
 UNION ALL
 SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE, DELETE'
   FROM unnest(ARRAY['healthhub.survivorship_rules', 'healthhub.stage_person_records']) t

@@ -4,11 +4,15 @@
 -- prior, by expectation-maximisation over the pairs blocking proposes,
 -- starting from the model in force (the neutral start the first time).
 -- The result is a new model version; nothing already decided changes.
+-- It learns from the records in the index, or (staged) from an extract
+-- staged for link_batch() before it is linked: train on the extract, then
+-- link it whole with the model it taught.
 
 CREATE FUNCTION healthhub.train_linkage(max_pairs integer DEFAULT 1000000, random_pairs integer DEFAULT 200000,
                                         iterations integer DEFAULT 25, blocking_rules text[] DEFAULT NULL,
                                         match_probability double precision DEFAULT NULL,
-                                        possible_probability double precision DEFAULT NULL)
+                                        possible_probability double precision DEFAULT NULL,
+                                        staged boolean DEFAULT false)
     RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -30,7 +34,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'max_pairs and random_pairs must be at least 1000, iterations at least 1.';
     END IF;
-    SELECT * INTO base FROM healthhub.linkage_models lm WHERE lm.model_version = healthhub.linkage_model();
+    v := healthhub.linkage_model();      -- (the neutral start is made at first use)
+    SELECT * INTO base FROM healthhub.linkage_models lm WHERE lm.model_version = v;
     rules := coalesce(blocking_rules, base.blocking_rules);
     IF EXISTS (SELECT FROM unnest(rules) r WHERE r NOT IN (SELECT b.rule FROM healthhub.linkage_blocking_rules b))
        OR cardinality(rules) = 0 THEN
@@ -38,17 +43,39 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The rules are listed in healthhub.linkage_blocking_rules.';
     END IF;
-    SELECT count(*) INTO n_records FROM healthhub.source_records s WHERE s.withdrawn_at IS NULL;
-    IF n_records < 100 THEN
-        RAISE EXCEPTION 'too few records to train on: %', n_records
-            USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Training needs at least 100 linked records.';
-    END IF;
+    PERFORM healthhub.require_no_work_tables('train_linkage', ARRAY['train_records', 'train_random', 'train_weights',
+        'train_fixed', 'train_keys', 'train_patterns', 'train_m']);
     PERFORM setseed(0.4242);
 
-    -- the records, numbered, with their keys under the rules being trained
-    CREATE TEMP TABLE train_records ON COMMIT DROP AS
-    SELECT row_number() OVER (ORDER BY s.source, s.local_id)::integer AS node, s.*
-      FROM healthhub.source_records s WHERE s.withdrawn_at IS NULL;
+    -- the records, numbered, with the fields the comparisons read
+    IF staged THEN
+        CREATE TEMP TABLE train_records ON COMMIT DROP AS
+        SELECT row_number() OVER (ORDER BY s.line_no)::integer AS node, s.hanzi AS name_hanzi, s.pinyin AS name_pinyin,
+               s.initials AS name_initials, s.surname, s.given_pinyin AS name_given_pinyin, s.birth_date,
+               nullif(s.sex, 0) AS sex, nullif(s.phone, '') AS phone,
+               CASE WHEN s.region_ok THEN s.region_text::healthhub.region_code END AS region,
+               s.identifier AS identifier_text, rid.resident_id,
+               healthhub.resident_id_contradicts(rid.resident_id, s.birth_date, nullif(s.sex, 0)) AS id_conflict
+          FROM healthhub.staged_person_records() s
+         CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(s.identifier)
+                                         THEN healthhub.resident_id(s.identifier) END AS resident_id) rid
+         WHERE s.key_problem IS NULL;
+    ELSE
+        CREATE TEMP TABLE train_records ON COMMIT DROP AS
+        SELECT row_number() OVER (ORDER BY s.source, s.local_id)::integer AS node, s.name_hanzi, s.name_pinyin,
+               s.name_initials, s.surname, s.name_given_pinyin, s.birth_date, s.sex, s.phone, s.region,
+               s.identifier_text, s.resident_id, s.id_conflict
+          FROM healthhub.source_records s WHERE s.withdrawn_at IS NULL;
+    END IF;
+    SELECT count(*) INTO n_records FROM train_records;
+    IF n_records < 100 THEN
+        RAISE EXCEPTION 'too few records to train on: %', n_records
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = CASE WHEN staged THEN 'Training needs at least 100 staged records.'
+                                ELSE 'Training needs at least 100 linked records.' END,
+                  HINT = CASE WHEN staged THEN 'COPY an extract into healthhub.stage_person_records first.'
+                              ELSE 'Stage an extract and train on it with staged => true, or link records first.' END;
+    END IF;
     CREATE UNIQUE INDEX ON train_records (node);
     ANALYZE train_records;
 
@@ -170,7 +197,7 @@ BEGIN
     SELECT v, w.comparison, w.level, w.m, w.u FROM train_weights w;
     INSERT INTO healthhub.surname_frequencies (model_version, surname, frequency)
     SELECT v, s.surname, count(*)::double precision / sum(count(*)) OVER ()
-      FROM healthhub.source_records s WHERE s.withdrawn_at IS NULL AND s.surname IS NOT NULL
+      FROM train_records s WHERE s.surname IS NOT NULL
      GROUP BY s.surname;
     IF rules IS DISTINCT FROM base.blocking_rules THEN
         PERFORM healthhub.rebuild_block_keys();
@@ -179,8 +206,8 @@ BEGIN
     RETURN v;
 END
 $$;
-COMMENT ON FUNCTION healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision) IS
-    'Estimate a new linkage model version from the records: u from random pairs, m and the prior by EM';
+COMMENT ON FUNCTION healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean) IS
+    'Estimate a new linkage model version from the records (or the staged extract): u from random pairs, m and the prior by EM';
 
 -- Recompute every record's blocking keys for the rules of the model in force.
 CREATE FUNCTION healthhub.rebuild_block_keys() RETURNS bigint
@@ -206,3 +233,35 @@ END
 $$;
 COMMENT ON FUNCTION healthhub.rebuild_block_keys() IS
     'Recompute the blocking keys of every record for the rules of the linkage model in force';
+
+-- Make every record's name keys anew with this server's ICU, and then the
+-- blocking keys (after an ICU upgrade: docs/install.md).  Records keep their
+-- persons; returns how many records' keys changed.
+CREATE FUNCTION healthhub.rebuild_name_keys() RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    PERFORM healthhub.linkage_authorise_admin();
+    LOCK TABLE healthhub.source_records IN SHARE ROW EXCLUSIVE MODE;
+    UPDATE healthhub.source_records s
+       SET name_hanzi = k.hanzi, name_pinyin = k.pinyin, name_initials = k.initials, surname = k.surname,
+           name_given_pinyin = k.given_pinyin
+      FROM healthhub.source_records s2
+     CROSS JOIN LATERAL healthhub.name_keys_or_null(s2.name) k
+     WHERE s2.record_id = s.record_id AND s2.name IS NOT NULL
+       AND (s.name_hanzi, s.name_pinyin, s.name_initials, s.surname, s.name_given_pinyin)
+           IS DISTINCT FROM (k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM healthhub.rebuild_block_keys();
+    INSERT INTO healthhub.name_keys_made_with (icu_version) VALUES (healthhub.icu_version())
+    ON CONFLICT (only_row) DO UPDATE SET icu_version = EXCLUDED.icu_version, made_at = now();
+    PERFORM healthhub.audit_append('linkage.rebuild_name_keys', 'person_index', healthhub.icu_version(), NULL,
+                                   'patient identity management', n || ' records rekeyed');
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION healthhub.rebuild_name_keys() IS
+    'Make every record''s name and blocking keys anew with this server''s ICU (after an ICU upgrade)';
