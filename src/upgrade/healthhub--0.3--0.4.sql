@@ -484,6 +484,17 @@ BEGIN
         r.linked_by := old.linked_by;
     ELSE
         f := healthhub.find_match(r, model);
+        -- Two records with different numbers may find one person at once by
+        -- keys they do not share: the person is locked, and once whoever
+        -- held it has committed the decision is made again if the person
+        -- now holds another number (the advisory locks above cover only
+        -- shared keys).
+        FOR attempt IN 1..3 LOOP
+            EXIT WHEN f.decision <> 'matched' OR r.resident_id IS NULL OR r.id_conflict;
+            PERFORM 1 FROM healthhub.persons p WHERE p.person_key = f.person_key FOR UPDATE;
+            EXIT WHEN healthhub.other_number_held(r, f.person_key) IS NULL;
+            f := healthhub.find_match(r, model);
+        END LOOP;
         decision := f.decision;
         IF f.decision = 'matched' THEN
             person_key := f.person_key;
@@ -1256,6 +1267,7 @@ BEGIN
     SELECT 'total', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 2), n;
 END
 $$;
+
 
 
 CREATE FUNCTION healthhub.train_linkage(max_pairs integer DEFAULT 1000000, random_pairs integer DEFAULT 200000,
