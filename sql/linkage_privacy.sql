@@ -121,16 +121,26 @@ SELECT a.role_name, a.action, a.object_kind, a.object_id, pg_temp.p(a.person_key
  WHERE a.entry_id > :trail_start AND a.object_kind IN ('person_index', 'person_link_comparison')
  ORDER BY a.entry_id;
 
--- hub_admin sees what it compared with
+-- hub_admin (a login with the profile, not a superuser) sees what it
+-- compared with, compares any two records and ties records to any person
+CREATE ROLE priv_admin;
+SELECT grant_profile('priv_admin', 'hub_admin');
+SET ROLE priv_admin;
 SELECT pg_temp.p(person_key), decision, explanation->'compared_with'->>'source' AS compared_with,
        explanation ? 'weights' AS weights
   FROM link_record('PB', 'pb-5', '孟浩然', '1', '1970-02-02', NULL, '13811112222', '440303');
+SELECT comparison, level FROM match_explain('PB', 'pb-5', 'PA', 'pa-1') WHERE comparison IN ('name', 'phone');
+SELECT * FROM match_explain('PB', 'pb-5', 'PA', 'no-such-record');
+SELECT pg_temp.p(link_manually('PB', 'pb-4', (SELECT person_key FROM shown WHERE n = 3), 'reviewed: the same man'));
+SELECT pg_temp.p(resolve('medical_insurance:440303:B0000001')) AS admin_finds;
+SELECT local_id, link_score IS NOT NULL AS sees_scores FROM source_records WHERE local_id = 'pb-5';
+RESET ROLE;
 
 SELECT revoke_profile(r::regrole, p) FROM (VALUES ('priv_app_a', 'institution_app'), ('priv_app_b', 'institution_app'),
        ('priv_clin', 'clinician'), ('priv_pharm', 'pharmacist'), ('priv_insurer', 'insurer'),
-       ('priv_stat', 'statistician'), ('priv_auditor', 'auditor')) x(r, p);
+       ('priv_stat', 'statistician'), ('priv_auditor', 'auditor'), ('priv_admin', 'hub_admin')) x(r, p);
 REVOKE ALL ON shown FROM PUBLIC;
-DROP ROLE priv_app_a, priv_app_b, priv_clin, priv_pharm, priv_insurer, priv_stat, priv_auditor;
+DROP ROLE priv_app_a, priv_app_b, priv_clin, priv_pharm, priv_insurer, priv_stat, priv_auditor, priv_admin;
 
 -- leave the index as it was for later tests
 DELETE FROM person_identifiers WHERE person_key IN (SELECT person_key FROM source_records WHERE source IN ('PA', 'PB'));

@@ -691,10 +691,10 @@ BEGIN
     ELSE
         f := healthhub.find_match(r, model);
         -- Two records with different numbers may find one person at once by
-        -- keys they do not share: the person is locked, and once whoever
-        -- held it has committed the decision is made again if the person
-        -- now holds another number (the advisory locks above cover only
-        -- shared keys).
+        -- keys they do not share (link_record's advisory locks order only
+        -- records that share one): the person is locked, and once whoever
+        -- held it has committed, the decision is made again if the person
+        -- now holds another number.
         FOR attempt IN 1..3 LOOP
             EXIT WHEN f.decision <> 'matched' OR r.resident_id IS NULL OR r.id_conflict;
             PERFORM 1 FROM healthhub.persons p WHERE p.person_key = f.person_key FOR UPDATE;

@@ -407,7 +407,12 @@ BEGIN
     PERFORM healthhub.audit_append('read', 'person_link_comparison',
                                    a.source || '/' || a.local_id || ' ' || b.source || '/' || b.local_id,
                                    a.person_key, 'patient identity management', 'ok');
-    RETURN QUERY SELECT w.comparison, w.level, w.weight, v FROM healthhub.match_weights(a, b, v) w;
+    -- (b stands for its person, as when a was linked: the number b's person
+    -- holds counts for b when b gives none)
+    RETURN QUERY SELECT w.comparison, w.level, w.weight, v
+                   FROM healthhub.match_weights(a, b, v,
+                            CASE WHEN a.resident_id IS NOT NULL AND NOT a.id_conflict
+                                 THEN healthhub.other_number_held(a, b.person_key) END) w;
 END
 $$;
 COMMENT ON FUNCTION healthhub.match_explain(text, text, text, text, integer) IS

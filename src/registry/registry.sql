@@ -39,6 +39,8 @@ CREATE TABLE healthhub.institutions (
     CONSTRAINT institutions_source_pair CHECK ((source IS NULL) = (source_ref IS NULL))
 );
 CREATE INDEX institutions_uscc_idx ON healthhub.institutions (uscc);
+-- (records name their institution by source_ref alone: healthhub.institution_for_source())
+CREATE INDEX institutions_source_ref_idx ON healthhub.institutions (source_ref);
 COMMENT ON TABLE healthhub.institutions IS
     'Medical and related institutions, keyed by a hub-minted key (a USCC is shared by campuses and missing for village clinics)';
 COMMENT ON COLUMN healthhub.institutions.level IS 'hospital level 1-3 (一级, 二级, 三级); NULL when not rated';

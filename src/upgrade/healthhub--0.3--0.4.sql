@@ -70,6 +70,9 @@ ALTER TABLE healthhub.profile_privileges DROP CONSTRAINT profile_privileges_priv
     ADD CONSTRAINT profile_privileges_privileges_check
         CHECK (privileges ~ '^(SELECT( \([a-z_]+(, [a-z_]+)*\))?|INSERT|UPDATE|DELETE|EXECUTE|USAGE)(, (SELECT|INSERT|UPDATE|DELETE|USAGE))*$');
 
+-- records name their institution by source_ref alone
+CREATE INDEX institutions_source_ref_idx ON healthhub.institutions (source_ref);
+
 -- the ICU version the stored name keys were made with
 CREATE TABLE healthhub.name_keys_made_with (
     only_row        boolean PRIMARY KEY DEFAULT true CHECK (only_row),
@@ -485,10 +488,10 @@ BEGIN
     ELSE
         f := healthhub.find_match(r, model);
         -- Two records with different numbers may find one person at once by
-        -- keys they do not share: the person is locked, and once whoever
-        -- held it has committed the decision is made again if the person
-        -- now holds another number (the advisory locks above cover only
-        -- shared keys).
+        -- keys they do not share (link_record's advisory locks order only
+        -- records that share one): the person is locked, and once whoever
+        -- held it has committed, the decision is made again if the person
+        -- now holds another number.
         FOR attempt IN 1..3 LOOP
             EXIT WHEN f.decision <> 'matched' OR r.resident_id IS NULL OR r.id_conflict;
             PERFORM 1 FROM healthhub.persons p WHERE p.person_key = f.person_key FOR UPDATE;
@@ -844,7 +847,12 @@ BEGIN
     PERFORM healthhub.audit_append('read', 'person_link_comparison',
                                    a.source || '/' || a.local_id || ' ' || b.source || '/' || b.local_id,
                                    a.person_key, 'patient identity management', 'ok');
-    RETURN QUERY SELECT w.comparison, w.level, w.weight, v FROM healthhub.match_weights(a, b, v) w;
+    -- (b stands for its person, as when a was linked: the number b's person
+    -- holds counts for b when b gives none)
+    RETURN QUERY SELECT w.comparison, w.level, w.weight, v
+                   FROM healthhub.match_weights(a, b, v,
+                            CASE WHEN a.resident_id IS NOT NULL AND NOT a.id_conflict
+                                 THEN healthhub.other_number_held(a, b.person_key) END) w;
 END
 $$;
 
@@ -1267,6 +1275,7 @@ BEGIN
     SELECT 'total', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 2), n;
 END
 $$;
+
 
 
 
