@@ -1,15 +1,23 @@
--- The master person index on the demo hub: link a generated extract of
--- 20,000 records from 60 institutions in bulk, train the model on it, link
--- one more record in a transaction and explain the decision, then resolve.
+-- The master person index on the demo hub: train the model on a generated
+-- extract of 20,000 records from 60 institutions, link the extract in bulk
+-- with it, link one more record as an app would and explain the decision,
+-- then resolve.
 -- (demo.sh has staged the generated file and put its truth column in demo.truth.)
 \pset footer off
 \timing on
 SET client_min_messages = notice;
+-- (before the first temporary table: training makes some, and link_batch
+-- wants its work tables in memory)
+SET temp_buffers = '1GB';
 
 \echo
-\echo '== 12. One person, many records: link a generated extract in bulk'
+\echo '== 12. One person, many records: train on the staged extract, then link it in bulk with that model'
 SELECT institution, local_id, name, sex, birth_date, identifier, phone FROM healthhub.stage_person_records
  WHERE name LIKE '% %' OR identifier ~ '[０-９]' LIMIT 4;
+SELECT healthhub.train_linkage(staged => true) AS model_version;
+SELECT comparison, level, round(m::numeric, 4) AS m, round(u::numeric, 6) AS u,
+       round(log(2, (m / u)::numeric), 2) AS weight
+  FROM healthhub.linkage_weights WHERE model_version = 2 AND comparison IN ('name', 'birth_date') ORDER BY 1, 2;
 SELECT * FROM healthhub.link_batch('demo-extract', 'sha256:' || md5('demo') || md5('extract'));
 SELECT count(*) AS records, count(DISTINCT person_key) AS persons FROM healthhub.source_records;
 
@@ -24,11 +32,7 @@ SELECT round((SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) n FROM r GROUP B
        (SELECT count(*) FROM healthhub.review_queue) AS awaiting_review;
 
 \echo
-\echo '== 14. Train the model on the linked records (EM), then link one record as an app would'
-SELECT healthhub.train_linkage() AS model_version;
-SELECT comparison, level, round(m::numeric, 4) AS m, round(u::numeric, 6) AS u,
-       round(log(2, (m / u)::numeric), 2) AS weight
-  FROM healthhub.linkage_weights WHERE model_version = 2 AND comparison IN ('name', 'birth_date') ORDER BY 1, 2;
+\echo '== 14. Link one record as an app would, and see why'
 SELECT p.name, p.sex, p.birth_date, p.phone, p.region FROM healthhub.persons p
  WHERE p.phone IS NOT NULL AND p.name ~ '^[王李张刘陈]' ORDER BY p.person_key LIMIT 1 \gset golden_
 SELECT person_key, decision, jsonb_pretty(explanation - 'compared_with') AS explanation
