@@ -128,6 +128,12 @@ is($node->safe_psql('dst', $found), $node->safe_psql('src', $found),
 is($node->safe_psql('dst', q{SELECT decision FROM healthhub.link_record('H4', 'd-1', '张三', '1', '1980-05-06',
                                                                       NULL, '13800138000', '110105')}),
    'matched', 'the restored index links a new record to its person');
+is($node->safe_psql('dst', q{SELECT icu_version = healthhub.icu_version() FROM healthhub.name_keys_made_with}),
+   't', 'the ICU version of the name keys survives');
+# the rule that two valid numbers are two people holds on the restored hub
+is($node->safe_psql('dst', q{SELECT decision FROM healthhub.link_record('H4', 'd-2', '张三', '1', '1980-05-06',
+                                                                      '110105198005060037', '13800138000', '110105')}),
+   'possible_match', 'the restored index does not give its person a second number');
 
 $node->stop;
 done_testing();
