@@ -11,7 +11,7 @@ IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
               src/ident/region_code_parse.o src/ident/health_identifier_parse.o \
               src/ident/resident_id.o src/ident/uscc.o src/ident/region_code.o \
               src/ident/health_identifier.o src/ident/ident_error.o
-LINKAGE_OBJS = src/linkage/name_key.o src/linkage/compare.o src/linkage/han_icu.o src/linkage/compare_sql.o src/linkage/record_compare.o src/linkage/resolve.o src/linkage/cluster.o src/linkage/record_fields.o src/linkage/record_fields_sql.o src/linkage/golden.o src/linkage/block_keys.o src/linkage/block_pairs.o
+LINKAGE_OBJS = src/linkage/name_key.o src/linkage/compare.o src/linkage/han_icu.o src/linkage/compare_sql.o src/linkage/record_compare.o src/linkage/resolve.o src/linkage/cluster.o src/linkage/record_fields.o src/linkage/record_fields_sql.o src/linkage/golden.o src/linkage/block_keys.o src/linkage/block_pairs.o src/linkage/plan_freshness.o
 OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS)
 
 # Order matters: later parts use what earlier parts create.

@@ -439,11 +439,15 @@ BEGIN
     SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, c.held,
            healthhub.match_score(r, c.rec, model, c.held) AS w
       INTO best
-      FROM (SELECT s.person_key, s.source, s.local_id, s.record_id, s AS rec,
+      FROM (SELECT s.person_key, s.source, s.local_id, s.record_id, s.rec,
                    CASE WHEN r.resident_id IS NOT NULL AND NOT r.id_conflict
                         THEN healthhub.other_number_held(r, s.person_key) END AS held
               FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk WHERE bk.block_hash = ANY (keys)) b
-              JOIN healthhub.source_records s ON s.record_id = b.record_id
+              -- (each candidate by its id: a plan kept from when the index
+              -- was young, or made on statistics of an empty table, would
+              -- hash the whole records table for a few dozen of them)
+              CROSS JOIN LATERAL (SELECT s1 AS rec, s1.person_key, s1.source, s1.local_id, s1.record_id, s1.withdrawn_at
+                                    FROM healthhub.source_records s1 WHERE s1.record_id = b.record_id OFFSET 0) s
              WHERE s.withdrawn_at IS NULL AND NOT (s.source = r.source AND s.local_id = r.local_id)
                AND NOT EXISTS (SELECT FROM healthhub.link_decisions l
                                 WHERE l.source = r.source AND l.local_id = r.local_id
@@ -553,7 +557,10 @@ BEGIN
                healthhub.golden_value(s.region::integer::text, s.region::integer::text, s.updated_at, ru.region) AS region
           FROM rules ru
          CROSS JOIN unnest(golden_records.persons) AS p(k)
-          LEFT JOIN healthhub.source_records s ON s.person_key = p.k
+          -- (each person's records by the index, whatever the plan thinks of
+          -- the table's size: a plan cached while a new hub's index was
+          -- nearly empty hashed the whole table on every later call)
+          LEFT JOIN LATERAL (SELECT s1.* FROM healthhub.source_records s1 WHERE s1.person_key = p.k OFFSET 0) s ON true
           LEFT JOIN healthhub.person_identifiers pi
             ON pi.resident_id OPERATOR(healthhub.=) s.resident_id AND pi.person_key = s.person_key AND NOT s.id_conflict
          GROUP BY p.k)
@@ -612,6 +619,12 @@ BEGIN ATOMIC
       FROM healthhub.match_weights(a, b, model, b_person_number) WITH ORDINALITY w(comparison, level, weight, ord);
 END;
 
+-- Whether this backend found the person index twice as large as when it
+-- last looked, and so invalidated the plans kept for its tables
+-- (src/linkage/plan_freshness.c; link_record calls it).
+CREATE FUNCTION healthhub.replan_when_grown() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_replan_when_grown' LANGUAGE C VOLATILE;
+
 -- Link one record, inside the caller's transaction: returns the person, the
 -- decision (matched, created, possible_match, unchanged, kept_manual) and
 -- the explanation.  Sending the same record again changes nothing; a
@@ -628,7 +641,7 @@ DECLARE
     r healthhub.source_records;
 BEGIN
     PERFORM healthhub.linkage_authorise(source);
-    PERFORM healthhub.check_name_keys_version();
+    PERFORM healthhub.check_name_keys_version(), healthhub.replan_when_grown();
     r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
                                   other_identifiers);
     -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:

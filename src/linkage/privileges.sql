@@ -30,7 +30,8 @@ BEGIN
         'healthhub.resolve(text)', 'healthhub.current_person(bigint)', 'healthhub.link_batch(text, text)',
         'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean)',
         'healthhub.rebuild_block_keys()', 'healthhub.rebuild_name_keys()', 'healthhub.check_name_keys_version()',
-        'healthhub.staged_person_records()', 'healthhub.require_no_work_tables(text, text[])', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
+        'healthhub.staged_person_records()', 'healthhub.require_no_work_tables(text, text[])',
+        'healthhub.replan_when_grown()', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
         'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
         'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
         'healthhub.golden_records(bigint[])']

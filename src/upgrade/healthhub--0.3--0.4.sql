@@ -354,11 +354,15 @@ BEGIN
     SELECT count(*) OVER () AS n, c.person_key, c.source, c.local_id, c.held,
            healthhub.match_score(r, c.rec, model, c.held) AS w
       INTO best
-      FROM (SELECT s.person_key, s.source, s.local_id, s.record_id, s AS rec,
+      FROM (SELECT s.person_key, s.source, s.local_id, s.record_id, s.rec,
                    CASE WHEN r.resident_id IS NOT NULL AND NOT r.id_conflict
                         THEN healthhub.other_number_held(r, s.person_key) END AS held
               FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk WHERE bk.block_hash = ANY (keys)) b
-              JOIN healthhub.source_records s ON s.record_id = b.record_id
+              -- (each candidate by its id: a plan kept from when the index
+              -- was young, or made on statistics of an empty table, would
+              -- hash the whole records table for a few dozen of them)
+              CROSS JOIN LATERAL (SELECT s1 AS rec, s1.person_key, s1.source, s1.local_id, s1.record_id, s1.withdrawn_at
+                                    FROM healthhub.source_records s1 WHERE s1.record_id = b.record_id OFFSET 0) s
              WHERE s.withdrawn_at IS NULL AND NOT (s.source = r.source AND s.local_id = r.local_id)
                AND NOT EXISTS (SELECT FROM healthhub.link_decisions l
                                 WHERE l.source = r.source AND l.local_id = r.local_id
@@ -385,6 +389,49 @@ BEGIN
     ELSE
         decision := 'created';
     END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.golden_records(persons bigint[])
+    RETURNS TABLE (person_key bigint, resident_id healthhub.resident_id, name text, sex smallint, birth_date date,
+                   phone text, region healthhub.region_code)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH rules AS (
+        SELECT coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'resident_id'), false) AS resident_id,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'name'), false) AS name,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'sex'), false) AS sex,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'birth_date'), false) AS birth_date,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'phone'), false) AS phone,
+               coalesce(bool_or(sr.rule = 'most_recent') FILTER (WHERE sr.field = 'region'), false) AS region
+          FROM healthhub.survivorship_rules sr),
+    golden AS (
+        SELECT p.k AS person_key,
+               -- (only a number the person holds: one refused for a different
+               -- name stays with the person the index gives it to)
+               healthhub.golden_value(pi.resident_id::text, pi.resident_id::text, s.updated_at, ru.resident_id) AS resident_id,
+               -- names counted by their simplified characters
+               healthhub.golden_value(s.name_hanzi, s.name, s.updated_at, ru.name) AS name,
+               healthhub.golden_value(s.sex::text, s.sex::text, s.updated_at, ru.sex) AS sex,
+               healthhub.golden_value(healthhub.ymd(s.birth_date)::text, healthhub.ymd(s.birth_date)::text,
+                                      s.updated_at, ru.birth_date) AS birth_date,
+               healthhub.golden_value(s.phone, s.phone, s.updated_at, ru.phone) AS phone,
+               healthhub.golden_value(s.region::integer::text, s.region::integer::text, s.updated_at, ru.region) AS region
+          FROM rules ru
+         CROSS JOIN unnest(golden_records.persons) AS p(k)
+          -- (each person's records by the index, whatever the plan thinks of
+          -- the table's size: a plan cached while a new hub's index was
+          -- nearly empty hashed the whole table on every later call)
+          LEFT JOIN LATERAL (SELECT s1.* FROM healthhub.source_records s1 WHERE s1.person_key = p.k OFFSET 0) s ON true
+          LEFT JOIN healthhub.person_identifiers pi
+            ON pi.resident_id OPERATOR(healthhub.=) s.resident_id AND pi.person_key = s.person_key AND NOT s.id_conflict
+         GROUP BY p.k)
+    SELECT g.person_key, g.resident_id::healthhub.resident_id, g.name, g.sex::smallint,
+           pg_catalog.to_date(g.birth_date, 'YYYYMMDD'), g.phone, g.region::integer::healthhub.region_code
+      FROM golden g;
 END
 $$;
 
@@ -418,6 +465,9 @@ BEGIN ATOMIC
       FROM healthhub.match_weights(a, b, model, b_person_number) WITH ORDINALITY w(comparison, level, weight, ord);
 END;
 
+CREATE OR REPLACE FUNCTION healthhub.replan_when_grown() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_replan_when_grown' LANGUAGE C VOLATILE;
+
 CREATE OR REPLACE FUNCTION healthhub.link_record(source text, local_id text, name text DEFAULT NULL, sex text DEFAULT NULL,
                                       birth_date date DEFAULT NULL, identifier text DEFAULT NULL,
                                       phone text DEFAULT NULL, region text DEFAULT NULL,
@@ -430,7 +480,7 @@ DECLARE
     r healthhub.source_records;
 BEGIN
     PERFORM healthhub.linkage_authorise(source);
-    PERFORM healthhub.check_name_keys_version();
+    PERFORM healthhub.check_name_keys_version(), healthhub.replan_when_grown();
     r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
                                   other_identifiers);
     -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:
@@ -1279,6 +1329,7 @@ $$;
 
 
 
+
 CREATE FUNCTION healthhub.train_linkage(max_pairs integer DEFAULT 1000000, random_pairs integer DEFAULT 200000,
                                         iterations integer DEFAULT 25, blocking_rules text[] DEFAULT NULL,
                                         match_probability double precision DEFAULT NULL,
@@ -1559,7 +1610,8 @@ BEGIN
         'healthhub.resolve(text)', 'healthhub.current_person(bigint)', 'healthhub.link_batch(text, text)',
         'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean)',
         'healthhub.rebuild_block_keys()', 'healthhub.rebuild_name_keys()', 'healthhub.check_name_keys_version()',
-        'healthhub.staged_person_records()', 'healthhub.require_no_work_tables(text, text[])', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
+        'healthhub.staged_person_records()', 'healthhub.require_no_work_tables(text, text[])',
+        'healthhub.replan_when_grown()', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
         'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
         'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
         'healthhub.golden_records(bigint[])']
