@@ -174,6 +174,7 @@ mkdir -p "$top/bench/out"
       rq = tp["review"] / pred["review"]
       printf fmt, "review queue, share of records", sprintf("%.4f", rq), "-", "-", "<= 0.02", (rq <= 0.02) ? "yes" : "NO"
       printf fmt, "persons in the index", tp["persons"], "-", "-", "report", "-"
+      printf fmt, "persons given two resident ID numbers", tp["two_numbers"], "-", "-", "0", (tp["two_numbers"] == 0) ? "yes" : "NO"
       printf fmt, "link_batch wall time incl. COMMIT, s", sprintf("%.1f", batch_ms / 1000), "60", sprintf("%.2fx", batch_ms / 60000),
         "60s (<= 120s)", (batch_ms <= 60000) ? "yes" : ((batch_ms <= 120000) ? "ceiling only" : "NO")
       printf fmt, "resolve() tps vs btree lookup, 2 clients", sprintf("%.0f", rs), sprintf("%.0f", bt),
