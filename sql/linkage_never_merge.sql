@@ -95,12 +95,56 @@ VALUES ('NA', 'e-1', '孙晓东', '1', '1988-08-08', '440305198808080012', '1360
 SELECT phase, rows FROM link_batch('twins-3', 'sha256:' || repeat('a3', 32)) WHERE phase = 'writing';
 SELECT local_id, pg_temp.p(person_key) FROM source_records WHERE local_id LIKE 'e-_' ORDER BY 1;
 
+-- A person in the index with a card but no number; one batch brings the
+-- person's record with a number and the twin's with another, both carrying
+-- the family's card (and a third of the twin's that only scores against the
+-- person's record): the person takes one number, the twin stays apart.
+SELECT pg_temp.p(person_key), decision FROM link_record('NA', 'k-0', '吴思远', '1', '2001-09-09', NULL, '13400000004',
+       '440305', ARRAY['medical_insurance:440305:F0000009']);
+INSERT INTO stage_person_records (institution, local_id, name, sex, birth_date, identifier, phone, address_region,
+                                  other_identifiers)
+VALUES ('NB', 'k-1', '吴思远', '1', '2001-09-09', '440305200109090019', '13400000004', '440305',
+        'medical_insurance:440305:F0000009'),
+       ('NB', 'k-2', '吴思源', '1', '2001-09-09', '440305200109090035', '13400000004', '440305',
+        'medical_insurance:440305:F0000009'),
+       ('NB', 'k-3', '吴思源', '1', '2001-09-09', '440305200109090035', '13400000004', '440305', NULL);
+SELECT phase, rows FROM link_batch('twins-k', 'sha256:' || repeat('a7', 32)) WHERE phase = 'writing';
+SELECT local_id, pg_temp.p(person_key), resident_id FROM source_records WHERE source IN ('NA', 'NB') AND local_id LIKE 'k-_' ORDER BY 1;
+
+-- A record tied to a person by hand, re-sent with another valid number: the
+-- link stays (a person decided it) but the person does not take the second
+-- number.
+SELECT pg_temp.p(person_key), decision FROM link_record('NA', 'm-1', '郑伯克', '1', '1975-07-07', '110105197507070011');
+SELECT pg_temp.p(person_key), decision FROM link_record('NB', 'm-2', '郑伯克', '1', '1975-07-07');
+SELECT pg_temp.p(link_manually('NB', 'm-2', (SELECT person_key FROM source_records WHERE source = 'NA' AND local_id = 'm-1'),
+                               'the same man, says his file'));
+SELECT pg_temp.p(person_key), decision FROM link_record('NB', 'm-2', '郑伯克', '1', '1975-07-07', '110105197507070038');
+SELECT pg_temp.p(person_key), resident_id FROM person_identifiers
+ WHERE person_key = (SELECT person_key FROM source_records WHERE source = 'NA' AND local_id = 'm-1') AND resident_id IS NOT NULL;
+-- A record corrected from one valid number to another, the only record that
+-- gave its person a number: it stays with its person, which now holds the
+-- corrected number.
+SELECT pg_temp.p(person_key), decision FROM link_record('NA', 'q-1', '冯子材', '1', '1968-04-04', '110105196804040017',
+       '13300000003');
+SELECT pg_temp.p(person_key), decision FROM link_record('NB', 'q-2', '冯子材', '1', '1968-04-04', NULL, '13300000003');
+SELECT pg_temp.p(person_key), decision FROM link_record('NA', 'q-1', '冯子材', '1', '1968-04-04', '110105196804040033',
+       '13300000003');
+SELECT local_id, pg_temp.p(person_key) FROM source_records WHERE source IN ('NA', 'NB') AND local_id IN ('q-1', 'q-2') ORDER BY 1;
+SELECT pg_temp.p(person_key), resident_id FROM person_identifiers
+ WHERE person_key = (SELECT person_key FROM source_records WHERE source = 'NA' AND local_id = 'q-1') AND resident_id IS NOT NULL;
+-- A card without a name does not find the card's holder by itself (an
+-- application could otherwise tie its records to anyone whose card it has)
+SELECT pg_temp.p(person_key), decision FROM link_record('NB', 'n-1', NULL, NULL, NULL, NULL, NULL, NULL,
+       ARRAY['medical_insurance:440305:A0000001']);
+
 -- The invariant, on every path: no person holds two numbers, and no
--- person's records carry two different numbers of their own.
+-- person's automatically linked records carry two different numbers of
+-- their own.
 SELECT count(*) AS persons_with_two_numbers FROM (
     SELECT person_key FROM person_identifiers WHERE resident_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1) x;
 SELECT count(*) AS persons_with_records_of_two_numbers FROM (
     SELECT person_key FROM source_records WHERE resident_id IS NOT NULL AND NOT id_conflict AND withdrawn_at IS NULL
+       AND link_origin = 'auto'     -- (a link made by hand is a person's decision: m-2 above)
      GROUP BY 1 HAVING count(DISTINCT resident_id::text) > 1) x;
 
 -- Bad input to the linking functions: a clear error, nothing written.

@@ -58,10 +58,11 @@ SELECT pg_temp.p(person_key), decision, explanation FROM link_record('PB', 'pb-1
 -- its own records, without the score against the other institution's
 SELECT local_id, pg_temp.p(person_key) FROM source_records ORDER BY 1;
 SELECT link_score FROM source_records;
--- (a tie between its own record and the other institution's: told nothing)
--- its own two records it may compare; with another institution's it may
--- not, whether that record exists or not: one answer
-SELECT pg_temp.p(person_key), decision, explanation ? 'compared_with' AS told_what_it_was_compared_with
+-- how a decision was made is never told to an application, not even when
+-- the best candidate is its own record (the explanation's shape would
+-- otherwise say whether it was); its own two records it may compare; with
+-- another institution's it may not, whether that record exists or not: one answer
+SELECT pg_temp.p(person_key), decision, explanation
   FROM link_record('PB', 'pb-3', '孟浩燃', '1', '1970-02-02');
 SELECT comparison, level FROM match_explain('PB', 'pb-1', 'PB', 'pb-3') WHERE comparison IN ('name', 'birth_date');
 SELECT * FROM match_explain('PB', 'pb-1', 'PA', 'pa-1');

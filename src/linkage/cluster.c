@@ -9,6 +9,12 @@
  * would give one person two different resident ID numbers, or two persons
  * already in the index (a batch does not merge persons: a reviewer does), so
  * a chain of pairs cannot drag a twin or a parent into someone else.
+ * Before any pair, the nodes of each person already in the index (its
+ * records, and the batch's records an identifier gave it) are made one
+ * group, earliest node first: a record whose number the person's group does
+ * not hold leaves the person and stands alone, so two groups never end in
+ * one person with two numbers.  Each node's group comes back with the
+ * group's person (NULL: a new person).
  *
  * Reads pg_temp.batch_nodes (node, resident_id body or 0, existing person
  * or 0) and pg_temp.batch_edges (a, b, weight); both are made by
@@ -101,6 +107,45 @@ check_column(TupleDesc desc, int col, const char *table, const char *column, Oid
 				 errhint("healthhub.link_batch() makes this table.")));
 }
 
+/* Nodes in person order, earliest node first. */
+static const int64 *node_person;
+
+static int
+person_cmp(const void *x, const void *y)
+{
+	int32		a = *(const int32 *) x;
+	int32		b = *(const int32 *) y;
+
+	if (node_person[a] != node_person[b])
+		return node_person[a] < node_person[b] ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+/* Make the nodes of each existing person one group (see the header). */
+static void
+join_persons(Groups *g, int32 nnodes)
+{
+	int32	   *order = palloc_extended(sizeof(int32) * (nnodes + 1), MCXT_ALLOC_HUGE);
+	int32		n = 0;
+
+	for (int32 node = 1; node <= nnodes; node++)
+		if (g->person[node] != 0)
+			order[n++] = node;
+	node_person = g->person;
+	qsort(order, n, sizeof(int32), person_cmp);
+	for (int32 i = 1, first = 0; i < n; i++)
+	{
+		if (g->person[order[i]] != g->person[order[first]])
+		{
+			first = i;
+			continue;
+		}
+		if (!join(g, order[first], order[i]))
+			g->person[order[i]] = 0;	/* another number: not this person */
+	}
+	pfree(order);
+}
+
 static int
 edge_cmp(const void *x, const void *y)
 {
@@ -116,7 +161,7 @@ edge_cmp(const void *x, const void *y)
 
 /*
  * healthhub.link_clusters(match_weight double precision)
- *   RETURNS TABLE (node integer, cluster integer)
+ *   RETURNS TABLE (node integer, cluster integer, person_key bigint)
  */
 PG_FUNCTION_INFO_V1(hh_link_clusters);
 Datum
@@ -225,6 +270,7 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 	}
 	SPI_cursor_close(cursor);
 
+	join_persons(&g, nnodes);
 	/* the strongest evidence first (identifier edges carry +infinity) */
 	qsort(edges, nedges, sizeof(Edge), edge_cmp);
 	for (int64 i = 0; i < nedges; i++)
@@ -232,11 +278,14 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 
 	for (int32 node = 1; node <= nnodes; node++)
 	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		int32		root = find_root(&g, node);
 
 		values[0] = Int32GetDatum(node);
-		values[1] = Int32GetDatum(find_root(&g, node));
+		values[1] = Int32GetDatum(root);
+		values[2] = Int64GetDatum(g.person[root]);
+		nulls[2] = g.person[root] == 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();

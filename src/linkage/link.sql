@@ -25,7 +25,9 @@ CREATE FUNCTION healthhub.block_hash(block_key text) RETURNS bigint
 
 -- (The helpers below that link_record runs on every call are PL/pgSQL, not
 -- SQL-standard bodies: PL/pgSQL keeps its plans for the session, a SQL
--- function is planned again on every call.)
+-- function is planned again on every call.  other_number_held and
+-- identifier_links are SQL with string bodies: they take a source_records
+-- row or a batch's work row alike (anyelement), and the planner inlines them.)
 
 -- Comparators and scores, in C (src/linkage/record_compare.c).
 CREATE FUNCTION healthhub.comparison_levels(a healthhub.source_records, b healthhub.source_records)
@@ -146,15 +148,16 @@ END
 $$;
 
 -- A resident ID number whose birth date contradicts the record's is someone
--- else's (a parent's on a child's record): evidence, never a match.  Without
--- a birth date to compare, a contradicting sex says the same; with one that
--- agrees, a contradicting sex is a slip of the record's, not of the number.
+-- else's (a parent's on a child's record): evidence, never a match.  A sex
+-- that contradicts it says the same, unless the birth dates agree exactly:
+-- then the sex is a slip of the record's, not of the number.
 CREATE FUNCTION healthhub.resident_id_contradicts(id healthhub.resident_id, birth_date date, sex smallint)
     RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN id IS NULL THEN false
-                WHEN birth_date IS NOT NULL
-                    THEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'other'
+                WHEN birth_date IS NULL THEN coalesce(sex <> healthhub.sex(id), false)
+                WHEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'exact' THEN false
+                WHEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'other' THEN true
                 ELSE coalesce(sex <> healthhub.sex(id), false) END;
 COMMENT ON FUNCTION healthhub.resident_id_contradicts(healthhub.resident_id, date, smallint) IS
     'Whether a record''s birth date (or, without one, its sex) contradicts the resident ID number it carries';
@@ -370,6 +373,12 @@ AS $$
      WHERE pi.person_key = $2 AND pi.resident_id IS NOT NULL
        AND NOT ($1.resident_id IS NOT NULL AND NOT $1.id_conflict
                 AND pi.resident_id OPERATOR(healthhub.=) $1.resident_id)
+       -- (a number the person holds only through this very record, which
+       -- is being corrected, is not another's)
+       AND EXISTS (SELECT FROM healthhub.source_records s
+                    WHERE s.person_key = $2 AND s.resident_id OPERATOR(healthhub.=) pi.resident_id
+                      AND NOT s.id_conflict AND s.withdrawn_at IS NULL
+                      AND NOT (s.source = $1.source AND s.local_id = $1.local_id))
      LIMIT 1
 $$;
 
@@ -379,7 +388,11 @@ $$;
 -- records has a name that is not entirely different (a parent's number on a
 -- child's record without a birth date to contradict it; an insurance number
 -- sent with someone else's name).  One rule for link_record and link_batch.
-CREATE FUNCTION healthhub.identifier_links(r anyelement, person bigint, names_must_agree boolean) RETURNS boolean
+-- (name_required: for identifiers other than the resident ID number, which
+-- families and fraud share, a name that agrees must be there, not merely
+-- no name that differs.)
+CREATE FUNCTION healthhub.identifier_links(r anyelement, person bigint, names_must_agree boolean,
+                                           name_required boolean) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT NOT EXISTS (SELECT FROM healthhub.link_decisions l
@@ -389,7 +402,8 @@ AS $$
        AND (NOT $3
             OR EXISTS (SELECT FROM healthhub.source_records s
                         WHERE s.person_key = $2 AND s.withdrawn_at IS NULL
-                          AND (healthhub.batch_comparison_levels($1, s))[1] <> 5))
+                          AND (healthhub.batch_comparison_levels($1, s))[1]
+                              BETWEEN CASE WHEN $4 THEN 1 ELSE 0 END AND 4))
 $$;
 
 -- The decision for a prepared record; reads only.  Deterministic tier: the
@@ -416,7 +430,7 @@ BEGIN
     IF r.resident_id IS NOT NULL AND NOT r.id_conflict THEN
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id
-           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree);
+           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, false);
         IF person_key IS NOT NULL THEN
             decision := 'matched';
             tier := 'resident_id';
@@ -426,7 +440,7 @@ BEGIN
     IF cardinality(r.other_identifiers) > 0 THEN
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.identifier OPERATOR(healthhub.=) ANY (r.other_identifiers)
-           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree)
+           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, true)
          ORDER BY pi.person_key LIMIT 1;
         IF person_key IS NOT NULL THEN
             decision := 'matched';
@@ -490,9 +504,14 @@ BEGIN
                         WHERE s.person_key = sync_person_identifiers.person
                           AND ((s.resident_id OPERATOR(healthhub.=) pi.resident_id AND NOT s.id_conflict)
                                OR pi.identifier OPERATOR(healthhub.=) ANY (s.other_identifiers)));
+    -- one number a person: a person that holds none takes its earliest
+    -- record's (a record tied to it by hand with another keeps that to itself)
     INSERT INTO healthhub.person_identifiers (resident_id, person_key)
-    SELECT DISTINCT s.resident_id, s.person_key FROM healthhub.source_records s
+    SELECT s.resident_id, s.person_key FROM healthhub.source_records s
      WHERE s.person_key = sync_person_identifiers.person AND s.resident_id IS NOT NULL AND NOT s.id_conflict
+       AND NOT EXISTS (SELECT FROM healthhub.person_identifiers pi
+                        WHERE pi.person_key = sync_person_identifiers.person AND pi.resident_id IS NOT NULL)
+     ORDER BY s.received_at, s.record_id LIMIT 1
     ON CONFLICT (resident_id) WHERE resident_id IS NOT NULL DO NOTHING;
     INSERT INTO healthhub.person_identifiers (identifier, person_key)
     SELECT DISTINCT i, s.person_key FROM healthhub.source_records s, unnest(s.other_identifiers) i
@@ -708,11 +727,16 @@ BEGIN
         -- records that share one): the person is locked, and once whoever
         -- held it has committed, the decision is made again if the person
         -- now holds another number.
-        FOR attempt IN 1..3 LOOP
+        FOR attempt IN 1..4 LOOP
             EXIT WHEN f.decision <> 'matched' OR r.resident_id IS NULL OR r.id_conflict;
             PERFORM 1 FROM healthhub.persons p WHERE p.person_key = f.person_key FOR UPDATE;
             EXIT WHEN healthhub.other_number_held(r, f.person_key) IS NULL;
-            f := healthhub.find_match(r, model);
+            IF attempt = 4 THEN         -- (persons keep changing under it: a person of its own)
+                f.decision := 'created';
+                f.person_key := NULL;
+            ELSE
+                f := healthhub.find_match(r, model);
+            END IF;
         END LOOP;
         decision := f.decision;
         IF f.decision = 'matched' THEN
@@ -734,12 +758,14 @@ BEGIN
                                                     'person_key', matched.person_key))
                 || healthhub.explain_pair(r, matched, model, f.matched_number);
         END IF;
-        -- What the record was compared with, and how it scored, is told only
-        -- to whoever may see that record (docs/linkage.md, "What a caller
-        -- learns"): its institution's application, or hub_admin.
-        IF f.matched_source IS NULL OR healthhub.linkage_is_admin()
-           OR matched.institution_key IS NOT DISTINCT FROM r.institution_key THEN
+        -- How the decision was made (the tier, what the record was compared
+        -- with, the score) is told to hub_admin only: even its shape would
+        -- tell an application whether another institution's record shares
+        -- a key with one it crafted (docs/linkage.md, "What a caller learns").
+        IF healthhub.linkage_is_admin() THEN
             explanation := full_explanation;
+        ELSE
+            explanation := explanation - 'tier';
         END IF;
         r.link_origin := 'auto';
         r.link_score := f.score;

@@ -7,8 +7,10 @@
  *		how large healthhub.source_records was when it last looked; when the
  *		table has doubled since, it invalidates the person index's tables, so
  *		that every session plans again on their real sizes (the planner reads
- *		a table's current size even before it has statistics).  About twenty
- *		invalidations in all from an empty index to ten million records.
+ *		a table's current size even before it has statistics).  A backend
+ *		sends about twenty invalidations in its life at most, from an empty
+ *		index to ten million records; a backend that starts on a large index
+ *		sends none until it has doubled.
  */
 #include "postgres.h"
 
@@ -25,7 +27,7 @@ static const char *const person_index_tables[] = {
 	"source_records", "persons", "person_identifiers", "record_block_keys", "link_decisions"
 };
 
-static BlockNumber blocks_seen = 0;
+static BlockNumber blocks_seen = InvalidBlockNumber;
 
 PG_FUNCTION_INFO_V1(hh_replan_when_grown);
 Datum
@@ -42,9 +44,17 @@ hh_replan_when_grown(PG_FUNCTION_ARGS)
 	blocks = RelationGetNumberOfBlocks(rel);
 	relation_close(rel, AccessShareLock);
 
-	/* (8 blocks, not 0: the first plans are made at once on an empty table) */
-	if (blocks < 2 * blocks_seen + 8)
+	/*
+	 * A backend's first look only records the size: its plans are yet to be
+	 * made.  (8 blocks, not 0: the first plans of a new hub are made at once
+	 * on an empty table.)
+	 */
+	if (blocks_seen == InvalidBlockNumber || blocks < 2 * blocks_seen + 8)
+	{
+		if (blocks_seen == InvalidBlockNumber)
+			blocks_seen = blocks;
 		PG_RETURN_BOOL(false);
+	}
 	blocks_seen = blocks;
 	for (int i = 0; i < (int) lengthof(person_index_tables); i++)
 	{

@@ -91,6 +91,7 @@ DROP FUNCTION healthhub.linkage_authorise(healthhub.source_records);
 DROP FUNCTION healthhub.find_match(healthhub.source_records, integer);
 DROP FUNCTION healthhub.link_batch(text, text);
 DROP FUNCTION healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision);
+DROP FUNCTION healthhub.link_clusters(double precision);
 
 -- new and changed functions, in the order of src/
 CREATE OR REPLACE FUNCTION healthhub.icu_version() RETURNS text
@@ -129,8 +130,9 @@ CREATE OR REPLACE FUNCTION healthhub.resident_id_contradicts(id healthhub.reside
     RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN id IS NULL THEN false
-                WHEN birth_date IS NOT NULL
-                    THEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'other'
+                WHEN birth_date IS NULL THEN coalesce(sex <> healthhub.sex(id), false)
+                WHEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'exact' THEN false
+                WHEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'other' THEN true
                 ELSE coalesce(sex <> healthhub.sex(id), false) END;
 
 CREATE OR REPLACE FUNCTION healthhub.record_key_problem(source text, local_id text) RETURNS text
@@ -296,10 +298,17 @@ AS $$
      WHERE pi.person_key = $2 AND pi.resident_id IS NOT NULL
        AND NOT ($1.resident_id IS NOT NULL AND NOT $1.id_conflict
                 AND pi.resident_id OPERATOR(healthhub.=) $1.resident_id)
+       -- (a number the person holds only through this very record, which
+       -- is being corrected, is not another's)
+       AND EXISTS (SELECT FROM healthhub.source_records s
+                    WHERE s.person_key = $2 AND s.resident_id OPERATOR(healthhub.=) pi.resident_id
+                      AND NOT s.id_conflict AND s.withdrawn_at IS NULL
+                      AND NOT (s.source = $1.source AND s.local_id = $1.local_id))
      LIMIT 1
 $$;
 
-CREATE OR REPLACE FUNCTION healthhub.identifier_links(r anyelement, person bigint, names_must_agree boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION healthhub.identifier_links(r anyelement, person bigint, names_must_agree boolean,
+                                           name_required boolean) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT NOT EXISTS (SELECT FROM healthhub.link_decisions l
@@ -309,7 +318,8 @@ AS $$
        AND (NOT $3
             OR EXISTS (SELECT FROM healthhub.source_records s
                         WHERE s.person_key = $2 AND s.withdrawn_at IS NULL
-                          AND (healthhub.batch_comparison_levels($1, s))[1] <> 5))
+                          AND (healthhub.batch_comparison_levels($1, s))[1]
+                              BETWEEN CASE WHEN $4 THEN 1 ELSE 0 END AND 4))
 $$;
 
 CREATE OR REPLACE FUNCTION healthhub.find_match(r healthhub.source_records, model integer,
@@ -331,7 +341,7 @@ BEGIN
     IF r.resident_id IS NOT NULL AND NOT r.id_conflict THEN
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.resident_id OPERATOR(healthhub.=) r.resident_id
-           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree);
+           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, false);
         IF person_key IS NOT NULL THEN
             decision := 'matched';
             tier := 'resident_id';
@@ -341,7 +351,7 @@ BEGIN
     IF cardinality(r.other_identifiers) > 0 THEN
         SELECT pi.person_key INTO person_key FROM healthhub.person_identifiers pi
          WHERE pi.identifier OPERATOR(healthhub.=) ANY (r.other_identifiers)
-           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree)
+           AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, true)
          ORDER BY pi.person_key LIMIT 1;
         IF person_key IS NOT NULL THEN
             decision := 'matched';
@@ -542,11 +552,16 @@ BEGIN
         -- records that share one): the person is locked, and once whoever
         -- held it has committed, the decision is made again if the person
         -- now holds another number.
-        FOR attempt IN 1..3 LOOP
+        FOR attempt IN 1..4 LOOP
             EXIT WHEN f.decision <> 'matched' OR r.resident_id IS NULL OR r.id_conflict;
             PERFORM 1 FROM healthhub.persons p WHERE p.person_key = f.person_key FOR UPDATE;
             EXIT WHEN healthhub.other_number_held(r, f.person_key) IS NULL;
-            f := healthhub.find_match(r, model);
+            IF attempt = 4 THEN         -- (persons keep changing under it: a person of its own)
+                f.decision := 'created';
+                f.person_key := NULL;
+            ELSE
+                f := healthhub.find_match(r, model);
+            END IF;
         END LOOP;
         decision := f.decision;
         IF f.decision = 'matched' THEN
@@ -568,12 +583,14 @@ BEGIN
                                                     'person_key', matched.person_key))
                 || healthhub.explain_pair(r, matched, model, f.matched_number);
         END IF;
-        -- What the record was compared with, and how it scored, is told only
-        -- to whoever may see that record (docs/linkage.md, "What a caller
-        -- learns"): its institution's application, or hub_admin.
-        IF f.matched_source IS NULL OR healthhub.linkage_is_admin()
-           OR matched.institution_key IS NOT DISTINCT FROM r.institution_key THEN
+        -- How the decision was made (the tier, what the record was compared
+        -- with, the score) is told to hub_admin only: even its shape would
+        -- tell an application whether another institution's record shares
+        -- a key with one it crafted (docs/linkage.md, "What a caller learns").
+        IF healthhub.linkage_is_admin() THEN
             explanation := full_explanation;
+        ELSE
+            explanation := explanation - 'tier';
         END IF;
         r.link_origin := 'auto';
         r.link_score := f.score;
@@ -919,13 +936,13 @@ CREATE OR REPLACE FUNCTION healthhub.resolve(identifier text) RETURNS bigint
                 ELSE healthhub.resolve(identifier::healthhub.health_identifier) END;
 
 CREATE OR REPLACE FUNCTION healthhub.staged_person_records()
-    RETURNS TABLE (line_no bigint, source text, local_id text, name text, hanzi text, pinyin text, initials text,
+    RETURNS TABLE (stage_row tid, line_no bigint, source text, local_id text, name text, hanzi text, pinyin text, initials text,
                    surname text, given_pinyin text, sex_text text, sex smallint, birth_text text, birth_date date,
                    identifier text, phone_text text, phone text, region_text text, region_ok boolean, others text[],
                    key_problem text, institution_key bigint, institution_ok boolean)
     LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT s.line_no, btrim(s.institution) AS source, btrim(s.local_id) AS local_id,
+    SELECT s.ctid, s.line_no, btrim(s.institution) AS source, btrim(s.local_id) AS local_id,
            nullif(btrim(s.name), '') AS name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
            s.sex AS sex_text, healthhub.sex_code(s.sex) AS sex,
            nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
@@ -1027,11 +1044,9 @@ BEGIN
     -- waits; resolve() and reads go on): what the batch decides from the
     -- index stays true until it commits.
     LOCK TABLE healthhub.source_records IN SHARE ROW EXCLUSIVE MODE;
-    -- what is staged now is this batch's; staging more waits for its end
-    LOCK TABLE healthhub.stage_person_records IN EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM healthhub.loads l WHERE l.source = link_batch.batch_name AND l.file_digest = link_batch.file_digest) THEN
         RAISE NOTICE 'batch (%, %) was linked before: nothing to do', batch_name, file_digest;
-        TRUNCATE healthhub.stage_person_records;
+        DELETE FROM healthhub.stage_person_records;
         RETURN QUERY SELECT 'already linked'::text, 0::numeric, 0::bigint;
         RETURN;
     END IF;
@@ -1194,12 +1209,12 @@ BEGIN
       FROM batch_records r JOIN healthhub.person_identifiers pi
         ON pi.resident_id OPERATOR(healthhub.=) r.resident_id
      WHERE bn.node = r.node AND NOT r.id_conflict
-       AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree);
+       AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, false);
     UPDATE batch_nodes bn SET person_key = pi.person_key
       FROM (SELECT r1 AS rec, r1.node, unnest(r1.other_identifiers) AS ident FROM batch_records r1) r
       JOIN healthhub.person_identifiers pi ON pi.identifier OPERATOR(healthhub.=) r.ident
      WHERE bn.node = r.node AND bn.person_key IS NULL
-       AND healthhub.identifier_links(r.rec, pi.person_key, m.names_must_agree);
+       AND healthhub.identifier_links(r.rec, pi.person_key, m.names_must_agree, true);
     -- a record that joins a person without a number of its own carries the
     -- person's into the clustering
     UPDATE batch_nodes bn SET resident_id = (SELECT min(pi.resident_id::bigint) FROM healthhub.person_identifiers pi
@@ -1212,16 +1227,16 @@ BEGIN
     t := clock_timestamp();
 
     -- 4. clustering -------------------------------------------------------
+    -- (each node's group with the group's person already in the index, if any)
     CREATE TEMP TABLE batch_clusters ON COMMIT DROP AS
-    SELECT c.node, c.cluster FROM healthhub.link_clusters(match_weight) c;
+    SELECT c.node, c.cluster, c.person_key FROM healthhub.link_clusters(match_weight) c;
     -- (new persons numbered in the order of their first record: the same
     -- file gives the same keys whatever plan the aggregate gets)
     CREATE TEMP TABLE batch_persons ON COMMIT DROP AS
     SELECT g.cluster, coalesce(g.existing, hub * 10000000000 + nextval('healthhub.key_seq')) AS person_key,
            g.existing IS NULL AS created
-      FROM (SELECT c.cluster, max(bn.person_key) AS existing
-              FROM batch_clusters c JOIN batch_nodes bn ON bn.node = c.node
-             GROUP BY c.cluster ORDER BY c.cluster) g;
+      FROM (SELECT c.cluster, max(c.person_key) AS existing
+              FROM batch_clusters c GROUP BY c.cluster ORDER BY c.cluster) g;
     -- The records with their persons and ids, as a new table (an UPDATE
     -- would write a million rows twice).  The ids are a block of the
     -- sequence, the batch's alone while it holds the index.
@@ -1309,7 +1324,9 @@ BEGIN
     report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: wrote % records in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
 
-    TRUNCATE healthhub.stage_person_records;
+    -- the rows this batch read leave the staging table (rows staged
+    -- meanwhile stay for the next batch)
+    DELETE FROM healthhub.stage_person_records s USING batch_in b WHERE s.ctid = b.stage_row;
     UPDATE healthhub.loads l SET outcome = jsonb_build_object(
         'records', n,
         'rejected', (SELECT count(DISTINCT le.line_no) FROM healthhub.load_errors le WHERE le.load_id = lid),
@@ -1325,6 +1342,8 @@ BEGIN
     SELECT 'total', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 2), n;
 END
 $$;
+
+
 
 
 
@@ -1585,6 +1604,37 @@ COMMENT ON FUNCTION healthhub.rebuild_name_keys() IS
 INSERT INTO healthhub.name_keys_made_with (icu_version)
 SELECT healthhub.icu_version() WHERE EXISTS (SELECT FROM healthhub.source_records);
 
+CREATE OR REPLACE FUNCTION healthhub.link_clusters(match_weight double precision)
+    RETURNS TABLE (node integer, cluster integer, person_key bigint)
+    AS 'MODULE_PATHNAME', 'hh_link_clusters' LANGUAGE C VOLATILE STRICT;
+
+CREATE OR REPLACE FUNCTION healthhub.sync_person_identifiers(person bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM healthhub.person_identifiers pi
+     WHERE pi.person_key = sync_person_identifiers.person
+       AND NOT EXISTS (SELECT FROM healthhub.source_records s
+                        WHERE s.person_key = sync_person_identifiers.person
+                          AND ((s.resident_id OPERATOR(healthhub.=) pi.resident_id AND NOT s.id_conflict)
+                               OR pi.identifier OPERATOR(healthhub.=) ANY (s.other_identifiers)));
+    -- one number a person: a person that holds none takes its earliest
+    -- record's (a record tied to it by hand with another keeps that to itself)
+    INSERT INTO healthhub.person_identifiers (resident_id, person_key)
+    SELECT s.resident_id, s.person_key FROM healthhub.source_records s
+     WHERE s.person_key = sync_person_identifiers.person AND s.resident_id IS NOT NULL AND NOT s.id_conflict
+       AND NOT EXISTS (SELECT FROM healthhub.person_identifiers pi
+                        WHERE pi.person_key = sync_person_identifiers.person AND pi.resident_id IS NOT NULL)
+     ORDER BY s.received_at, s.record_id LIMIT 1
+    ON CONFLICT (resident_id) WHERE resident_id IS NOT NULL DO NOTHING;
+    INSERT INTO healthhub.person_identifiers (identifier, person_key)
+    SELECT DISTINCT i, s.person_key FROM healthhub.source_records s, unnest(s.other_identifiers) i
+     WHERE s.person_key = sync_person_identifiers.person
+    ON CONFLICT (identifier) WHERE identifier IS NOT NULL DO NOTHING;
+END
+$$;
+
 -- privileges: the internal functions are not PUBLIC's; profiles get 0.4's
 -- rights (an application no longer reads source_records.link_score)
 DO $$
@@ -1596,7 +1646,7 @@ BEGIN
         'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin()', 'healthhub.linkage_is_admin()',
         'healthhub.authorised_record(text, text, boolean, boolean)',
         'healthhub.linkage_authorise_person(healthhub.source_records, bigint)', 'healthhub.institution_for_source(text)',
-        'healthhub.other_number_held(anyelement, bigint)', 'healthhub.identifier_links(anyelement, bigint, boolean)',
+        'healthhub.other_number_held(anyelement, bigint)', 'healthhub.identifier_links(anyelement, bigint, boolean, boolean)',
         'healthhub.log_link_event(text, text, text, bigint, bigint, text, text, text, double precision, integer, jsonb, text)',
         'healthhub.find_match(healthhub.source_records, integer)', 'healthhub.sync_person_identifiers(bigint)',
         'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)', 'healthhub.set_manual_match(text, text, bigint)',
