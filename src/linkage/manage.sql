@@ -158,6 +158,21 @@ SELECT l.source, l.local_id, s.person_key, l.person_key AS candidate, l.score,
 COMMENT ON VIEW healthhub.review_queue IS
     'Possible matches awaiting review: the record, the person it was given, the candidate and the score';
 
+-- Persons whose automatically linked records carry two or more different
+-- valid resident ID numbers of their own: never made by 0.4, but an index
+-- linked by 0.3 holds them (twins made one person).  For a reviewer: the
+-- records of the other number are unlinked (unlink_manually: never linked
+-- back) and merged into one person of their own (merge_persons).
+CREATE VIEW healthhub.persons_with_two_numbers AS
+SELECT s.person_key, array_agg(DISTINCT s.resident_id::text ORDER BY s.resident_id::text) AS numbers,
+       count(*) AS records
+  FROM healthhub.source_records s
+ WHERE s.resident_id IS NOT NULL AND NOT s.id_conflict AND s.withdrawn_at IS NULL AND s.link_origin = 'auto'
+ GROUP BY s.person_key
+HAVING count(DISTINCT s.resident_id::text) > 1;
+COMMENT ON VIEW healthhub.persons_with_two_numbers IS
+    'Persons whose automatically linked records carry several valid resident ID numbers (made by 0.3): for review';
+
 -- Decide a possible match: same person (the record's person is merged into
 -- the candidate) or not (never linked to the candidate again).
 CREATE FUNCTION healthhub.review_possible_match(source text, local_id text, candidate bigint, same_person boolean,

@@ -67,7 +67,7 @@ SELECT 'hub_admin', 'table', t, 'SELECT'
   FROM unnest(ARRAY['healthhub.persons', 'healthhub.person_identifiers', 'healthhub.links', 'healthhub.link_decisions',
                     'healthhub.link_events', 'healthhub.person_separations', 'healthhub.review_queue',
                     'healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies',
-                    'healthhub.name_keys_made_with']) t
+                    'healthhub.name_keys_made_with', 'healthhub.persons_with_two_numbers']) t
 UNION ALL
 SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE, DELETE'
   FROM unnest(ARRAY['healthhub.survivorship_rules', 'healthhub.stage_person_records']) t

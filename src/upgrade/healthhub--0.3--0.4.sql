@@ -83,6 +83,17 @@ COMMENT ON TABLE healthhub.name_keys_made_with IS
     'The ICU version the stored name keys were made with (one row, written at first use and by rebuild_name_keys())';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.name_keys_made_with', '');
 
+-- for the reviewer: the persons 0.3 gave two numbers
+CREATE VIEW healthhub.persons_with_two_numbers AS
+SELECT s.person_key, array_agg(DISTINCT s.resident_id::text ORDER BY s.resident_id::text) AS numbers,
+       count(*) AS records
+  FROM healthhub.source_records s
+ WHERE s.resident_id IS NOT NULL AND NOT s.id_conflict AND s.withdrawn_at IS NULL AND s.link_origin = 'auto'
+ GROUP BY s.person_key
+HAVING count(DISTINCT s.resident_id::text) > 1;
+COMMENT ON VIEW healthhub.persons_with_two_numbers IS
+    'Persons whose automatically linked records carry several valid resident ID numbers (made by 0.3): for review';
+
 -- functions whose arguments or results changed
 DROP FUNCTION healthhub.explain_pair(healthhub.source_records, healthhub.source_records, integer);
 DROP FUNCTION healthhub.match_score(healthhub.source_records, healthhub.source_records, integer);
@@ -1682,5 +1693,6 @@ UPDATE healthhub.profile_privileges
  WHERE object_name = 'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision)';
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges) VALUES
     ('hub_admin', 'function', 'healthhub.rebuild_name_keys()', 'EXECUTE'),
-    ('hub_admin', 'table', 'healthhub.name_keys_made_with', 'SELECT');
+    ('hub_admin', 'table', 'healthhub.name_keys_made_with', 'SELECT'),
+    ('hub_admin', 'table', 'healthhub.persons_with_two_numbers', 'SELECT');
 SELECT healthhub.apply_profile_privileges(rp.role_name, rp.profile, true) FROM healthhub.role_profiles rp;
