@@ -81,6 +81,20 @@ UPDATE licence_status_history SET reason = 'x';
 DELETE FROM licence_status_history;
 TRUNCATE licence_status_history;
 UPDATE licences SET status = 'active' WHERE licence_no = 'D-110001';
+-- nor from a trigger, at any depth (0.4 let an update from a trigger of
+-- depth 2 through: a temporary table's trigger was enough)
+CREATE TEMP TABLE lever (x int);
+CREATE FUNCTION pg_temp.pull() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE healthhub.licences SET status = 'active' WHERE licence_no = 'D-110001';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER pull AFTER INSERT ON lever FOR EACH ROW EXECUTE FUNCTION pg_temp.pull();
+\set SHOW_CONTEXT never
+INSERT INTO lever VALUES (1);
+SELECT licence_no, status FROM licences WHERE licence_no = 'D-110001';
+DROP TABLE lever;
 
 -- blacklist: one violation, restricted everywhere
 SELECT blacklist_practitioner(li, '违规调剂', '省卫健委', '[2023-01-01,)') IS NOT NULL AS listed FROM k;
