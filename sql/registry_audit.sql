@@ -42,6 +42,11 @@ SELECT audit_append('read', 'document', 'doc-3') - :base AS fourth;
 -- ordinary role too: it runs as the trail's owner
 SELECT pg_sleep(0.15) IS NOT NULL AS waited;
 SELECT audit_append('read', 'document', 'doc-3b') - :base AS fourth_b;
+-- an entry cannot be made enormous (nobody may remove it for the retention
+-- period; 0.4 took 18 MB from an application)
+SELECT audit_append('read', 'document', repeat('x', 2501));
+SELECT audit_append('read', 'document', 'doc-4', NULL, NULL, repeat('x', 501));
+SELECT audit_append(repeat('r', 101), 'document', 'doc-4');
 -- a clinician cannot read or change the trail
 SELECT pg_temp.refused('SELECT count(*) FROM healthhub.audit_entries');
 SELECT pg_temp.refused('UPDATE healthhub.audit_entries SET outcome = ''ok''');

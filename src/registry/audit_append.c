@@ -193,6 +193,40 @@ hh_acting_role(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
 }
 
+/*
+ * An entry stays for the retention period and nobody may remove it: its
+ * texts are bounded, so no caller can fill the trail with megabytes.  (An
+ * object id names at most two records: 2 x (200 + 1 + 1000) bytes.)
+ */
+static void
+check_sizes(FunctionCallInfo fcinfo)
+{
+	static const struct
+	{
+		int			arg;
+		const char *name;
+		int			max_bytes;
+	}			bounds[] = {
+		{0, "action", 100}, {1, "object_kind", 100}, {2, "object_id", 2500}, {4, "purpose", 500},
+		{5, "outcome", 500}
+	};
+
+	for (int i = 0; i < (int) lengthof(bounds); i++)
+	{
+		int			len;
+
+		if (PG_ARGISNULL(bounds[i].arg))
+			continue;
+		len = VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(bounds[i].arg));
+		if (len > bounds[i].max_bytes)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("audit entry %s too long", bounds[i].name),
+					 errdetail("It has %d bytes; an audit entry's %s has at most %d.", len, bounds[i].name,
+							   bounds[i].max_bytes)));
+	}
+}
+
 PG_FUNCTION_INFO_V1(hh_audit_append);
 Datum
 hh_audit_append(PG_FUNCTION_ARGS)
@@ -212,6 +246,7 @@ hh_audit_append(PG_FUNCTION_ARGS)
 				 errdetail("action %s, object_kind %s, outcome %s", literal_or_null(fcinfo, 0),
 						   literal_or_null(fcinfo, 1), literal_or_null(fcinfo, 5))));
 
+	check_sizes(fcinfo);
 	role_name = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false)));
 	session_role = DirectFunctionCall1(namein,
 									   CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
