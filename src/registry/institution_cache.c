@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "institution_cache.h"
@@ -113,7 +114,15 @@ cached_institution_of(Oid roleid, Datum rolname, int64 *institution_key)
 					 SPI_result_code_string(SPI_result));
 			institution_plan = plan;
 		}
-		if (SPI_execute_plan(institution_plan, &rolname, NULL, true, 1) != SPI_OK_SELECT ||
+		/*
+		 * On the latest snapshot, not the transaction's: an invalidation
+		 * taken in before this query (at any lock) would otherwise leave an
+		 * answer older than the change it announced in the cache for good
+		 * (a REPEATABLE READ transaction; a long statement).  A change is
+		 * visible to new snapshots before its invalidation is sent.
+		 */
+		if (SPI_execute_snapshot(institution_plan, &rolname, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								 true, false, 1) != SPI_OK_SELECT ||
 			SPI_processed != 1)
 			elog(ERROR, "the institution query did not return one row");
 		key = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
