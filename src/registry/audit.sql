@@ -2,7 +2,7 @@
 --
 -- Writers only INSERT: an entry row plus its id in a small queue, in the
 -- caller's transaction, so an entry becomes sealable exactly when it commits.
--- One sealer at a time (an advisory lock) takes queued ids in entry order and
+-- One sealer at a time (a table lock only the owner can take) takes queued ids in entry order and
 -- writes a block: the entries' hashes, their RFC 6962 Merkle root and a hash
 -- chaining the block to the previous one, as Certificate Transparency logs do.
 -- A signed checkpoint (tree head) kept outside the database lets
@@ -278,10 +278,16 @@ BEGIN
     IF max_blocks IS NOT NULL AND max_blocks < 1 THEN
         RAISE EXCEPTION 'max_blocks must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- One sealer at a time, by a lock only the trail's owner can take (any
+    -- login can take any advisory lock, and so could stop sealing).
     IF wait THEN
-        PERFORM pg_advisory_xact_lock(1751476, 1);
-    ELSIF NOT pg_try_advisory_xact_lock(1751476, 1) THEN
-        RETURN 0;
+        LOCK TABLE healthhub.audit_blocks IN SHARE UPDATE EXCLUSIVE MODE;
+    ELSE
+        BEGIN
+            LOCK TABLE healthhub.audit_blocks IN SHARE UPDATE EXCLUSIVE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN 0;
+        END;
     END IF;
     SELECT s.algorithm, s.block_max INTO alg, bmax FROM healthhub.audit_settings s;
     alg := coalesce(alg, 'sha256');
@@ -296,7 +302,7 @@ BEGIN
         -- Take the oldest queued ids by the index, then delete exactly those:
         -- a semi-join here could scan the whole queue once per block when a
         -- backlog of millions has no statistics yet.  No row locks: the
-        -- advisory lock already makes this the only sealer, and writers never
+        -- table lock already makes this the only sealer, and writers never
         -- touch a queued row again.
         -- Start after the last id taken: the ids this call deleted are still
         -- in the index (dead only once it commits), and rescanning them for
@@ -358,19 +364,21 @@ REVOKE ALL ON FUNCTION healthhub.audit_seal_due() FROM PUBLIC;
 
 -- Seal if due, never failing the caller's work because sealing failed: what
 -- the sealer runs, and what a writer runs itself when no worker can start.
-CREATE FUNCTION healthhub.audit_seal_if_due() RETURNS void
+-- (Whether it sealed anything: the sealer backs off when it did not.)
+CREATE FUNCTION healthhub.audit_seal_if_due() RETURNS boolean
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' OR NOT healthhub.audit_seal_due() THEN
-        RETURN;
+        RETURN false;
     END IF;
     BEGIN
-        PERFORM healthhub.seal_audit(10);
+        RETURN healthhub.seal_audit(10) > 0;
     EXCEPTION WHEN OTHERS THEN
         RAISE WARNING 'audit sealing failed: %', SQLERRM
             USING HINT = 'Entries stay queued; run healthhub.seal_audit() to see the error.';
+        RETURN false;
     END;
 END
 $$;

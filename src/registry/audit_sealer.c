@@ -6,11 +6,15 @@
  * It is started on demand and needs no shared_preload_libraries: when
  * audit_append finds sealing due (the oldest queued entry has waited
  * seal_interval) it asks the postmaster for a worker in its database,
- * running as the trail's owner.  One sealer runs per database: the worker
- * holds a session advisory lock, and a second one exits at once.  It seals
- * while sealing is due, naps a quarter of seal_interval (at most a second)
- * and exits after two seconds with nothing due, so it never keeps a
- * database from being dropped for long.  If no worker can start (all of
+ * running as the trail's owner.  One sealer runs per database: a worker
+ * that finds an older one in pg_stat_activity exits at once (not an advisory
+ * lock: any login can take those, and so could keep every sealer out).  It
+ * seals while sealing is due, naps a quarter of seal_interval (at most a
+ * second) and exits after two seconds with nothing due, so it never keeps a
+ * database from being dropped for long.  When sealing is due but seals
+ * nothing (it fails, or another session seals), it backs off, doubling its
+ * nap up to five seconds, and gives up after ten such rounds: the writers
+ * start it again.  If no worker can start (all of
  * max_worker_processes are busy), the writer seals itself, as it always
  * could.
  */
@@ -35,6 +39,8 @@
 /* The sealer exits after this long with nothing due. */
 #define SEALER_IDLE_USECS (2 * 1000 * 1000)
 #define SEALER_MAX_NAP_MS 1000
+#define SEALER_MAX_BACKOFF_MS 5000
+#define SEALER_MAX_FAILURES 10
 
 PGDLLEXPORT void hh_audit_sealer_main(Datum main_arg);
 
@@ -93,14 +99,22 @@ hh_audit_sealer_main(Datum main_arg)
 {
 	Oid			trail_owner;
 	TimestampTz last_due;
+	int			failures = 0;
+	long		backoff_ms = 100;
 
 	memcpy(&trail_owner, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), trail_owner, 0);
 
-	if (!run_query("SELECT pg_catalog.pg_try_advisory_lock(1751476, 2)::pg_catalog.int4::pg_catalog.int8"))
-		proc_exit(0);			/* another sealer runs in this database */
+	if (run_query("SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity a, pg_catalog.pg_database d"
+				  " WHERE a.backend_type OPERATOR(pg_catalog.=) 'healthhub audit sealer'"
+				  " AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
+				  " AND a.datid OPERATOR(pg_catalog.=) d.oid"
+				  " AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+				  " AND (a.backend_start, a.pid) OPERATOR(pg_catalog.<) (SELECT m.backend_start, m.pid"
+				  " FROM pg_catalog.pg_stat_activity m WHERE m.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid())") > 0)
+		proc_exit(0);			/* an older sealer runs in this database */
 
 	last_due = GetCurrentTimestamp();
 	for (;;)
@@ -111,7 +125,21 @@ hh_audit_sealer_main(Datum main_arg)
 		/* seal at most 10 blocks per transaction, then look again */
 		if (run_query("SELECT healthhub.audit_seal_due()::pg_catalog.int4::pg_catalog.int8"))
 		{
-			run_query("SELECT 1 FROM healthhub.audit_seal_if_due()");
+			if (run_query("SELECT healthhub.audit_seal_if_due()::pg_catalog.int4::pg_catalog.int8"))
+			{
+				failures = 0;
+				backoff_ms = 100;
+			}
+			else
+			{
+				/* due, yet nothing sealed: wait longer each time, then leave */
+				if (++failures >= SEALER_MAX_FAILURES)
+					proc_exit(0);
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 backoff_ms, PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+				backoff_ms = Min(backoff_ms * 2, SEALER_MAX_BACKOFF_MS);
+			}
 			last_due = GetCurrentTimestamp();
 			continue;
 		}
