@@ -644,6 +644,16 @@ END;
 CREATE FUNCTION healthhub.replan_when_grown() RETURNS boolean
     AS 'MODULE_PATHNAME', 'hh_replan_when_grown' LANGUAGE C VOLATILE;
 
+-- What link_record locks while it decides: 65,536 buckets of the keys and
+-- numbers of records (a collision only makes two unrelated records wait for
+-- each other).  Nobody is granted any right on it.
+CREATE TABLE healthhub.link_locks (
+    bucket          integer PRIMARY KEY CHECK (bucket BETWEEN 0 AND 65535)
+);
+INSERT INTO healthhub.link_locks SELECT g FROM pg_catalog.generate_series(0, 65535) g;
+COMMENT ON TABLE healthhub.link_locks IS
+    'Rows link_record locks for the keys of the record it links (a lock only the owner can take)';
+
 -- Link one record, inside the caller's transaction: returns the person, the
 -- decision (matched, created, possible_match, unchanged, kept_manual) and
 -- the explanation.  Sending the same record again changes nothing; a
@@ -669,12 +679,18 @@ BEGIN
 
     -- Whoever links a record sharing a key or number with this one waits for
     -- this transaction, and then sees its person: two records of one new
-    -- person linked at once make one person.  (Sorted: no deadlocks.)
-    PERFORM pg_advisory_xact_lock(1751477, hashtext(k))
-       FROM (SELECT DISTINCT k FROM unnest(healthhub.block_keys(r)
-                                           || ('record:' || r.source || '/' || r.local_id)
-                                           || ('resident_id:' || r.resident_id::text)) k
-              WHERE k IS NOT NULL ORDER BY k) keys;
+    -- person linked at once make one person.  The keys lock rows of
+    -- link_locks, which only the extension's owner may lock (an advisory
+    -- lock any login could take, and hold to stop a patient's records being
+    -- linked).  (In bucket order: no deadlocks.)
+    PERFORM 1 FROM healthhub.link_locks l
+     WHERE l.bucket = ANY (ARRAY(SELECT DISTINCT hashtext(k) & 65535
+                                   FROM unnest(healthhub.block_keys(r)
+                                               || ('record:' || r.source || '/' || r.local_id)
+                                               || ('resident_id:' || r.resident_id::text)) k
+                                  WHERE k IS NOT NULL))
+     ORDER BY l.bucket
+       FOR UPDATE;
     SELECT * INTO person_key, decision, explanation FROM healthhub.link_prepared(r);
 END
 $$;

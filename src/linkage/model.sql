@@ -132,7 +132,8 @@ BEGIN
     IF v IS NOT NULL THEN
         RETURN v;
     END IF;
-    PERFORM pg_advisory_xact_lock(1751476, 3);
+    -- (a lock only the owner can take: any login could hold an advisory one)
+    LOCK TABLE healthhub.linkage_models IN SHARE ROW EXCLUSIVE MODE;
     SELECT max(model_version) INTO v FROM healthhub.linkage_models;
     IF v IS NULL THEN
         v := 1;

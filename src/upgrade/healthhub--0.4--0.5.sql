@@ -156,3 +156,75 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION healthhub.audit_seal_if_due() FROM PUBLIC;
+
+-- No login can stop a patient's records being linked (issue 10): link_record
+-- locks rows of link_locks, which only the owner may lock, instead of
+-- advisory locks; the first model is made under a table lock.
+CREATE TABLE healthhub.link_locks (
+    bucket          integer PRIMARY KEY CHECK (bucket BETWEEN 0 AND 65535)
+);
+INSERT INTO healthhub.link_locks SELECT g FROM pg_catalog.generate_series(0, 65535) g;
+COMMENT ON TABLE healthhub.link_locks IS
+    'Rows link_record locks for the keys of the record it links (a lock only the owner can take)';
+CREATE OR REPLACE FUNCTION healthhub.link_record(source text, local_id text, name text DEFAULT NULL, sex text DEFAULT NULL,
+                                      birth_date date DEFAULT NULL, identifier text DEFAULT NULL,
+                                      phone text DEFAULT NULL, region text DEFAULT NULL,
+                                      other_identifiers text[] DEFAULT '{}',
+                                      OUT person_key bigint, OUT decision text, OUT explanation jsonb)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r healthhub.source_records;
+BEGIN
+    PERFORM healthhub.linkage_authorise(source);
+    PERFORM healthhub.check_name_keys_version(), healthhub.replan_when_grown();
+    r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
+                                  other_identifiers);
+    -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:
+    -- wait for it before reading the index, not only before writing.
+    LOCK TABLE healthhub.source_records IN ROW EXCLUSIVE MODE;
+
+    -- Whoever links a record sharing a key or number with this one waits for
+    -- this transaction, and then sees its person: two records of one new
+    -- person linked at once make one person.  The keys lock rows of
+    -- link_locks, which only the extension's owner may lock (an advisory
+    -- lock any login could take, and hold to stop a patient's records being
+    -- linked).  (In bucket order: no deadlocks.)
+    PERFORM 1 FROM healthhub.link_locks l
+     WHERE l.bucket = ANY (ARRAY(SELECT DISTINCT hashtext(k) & 65535
+                                   FROM unnest(healthhub.block_keys(r)
+                                               || ('record:' || r.source || '/' || r.local_id)
+                                               || ('resident_id:' || r.resident_id::text)) k
+                                  WHERE k IS NOT NULL))
+     ORDER BY l.bucket
+       FOR UPDATE;
+    SELECT * INTO person_key, decision, explanation FROM healthhub.link_prepared(r);
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.linkage_model() RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v integer;
+BEGIN
+    SELECT max(model_version) INTO v FROM healthhub.linkage_models;
+    IF v IS NOT NULL THEN
+        RETURN v;
+    END IF;
+    -- (a lock only the owner can take: any login could hold an advisory one)
+    LOCK TABLE healthhub.linkage_models IN SHARE ROW EXCLUSIVE MODE;
+    SELECT max(model_version) INTO v FROM healthhub.linkage_models;
+    IF v IS NULL THEN
+        v := 1;
+        INSERT INTO healthhub.linkage_models (model_version, method, prior, match_probability, possible_probability,
+                                              blocking_rules)
+        VALUES (v, 'neutral', 0.000001, 0.99, 0.2,
+                ARRAY(SELECT b.rule FROM healthhub.linkage_blocking_rules b WHERE b.by_default ORDER BY b.rule));
+        INSERT INTO healthhub.linkage_weights (model_version, comparison, level, m, u)
+        SELECT v, w.comparison, w.level, w.m, w.u FROM healthhub.linkage_neutral_weights() w;
+    END IF;
+    RETURN v;
+END
+$$;
