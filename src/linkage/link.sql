@@ -739,7 +739,7 @@ BEGIN
     ELSE
         f := healthhub.find_match(r, model);
         -- Two records with different numbers may find one person at once by
-        -- keys they do not share (link_record's advisory locks order only
+        -- keys they do not share (link_record's bucket locks order only
         -- records that share one): the person is locked, and once whoever
         -- held it has committed, the decision is made again if the person
         -- now holds another number.

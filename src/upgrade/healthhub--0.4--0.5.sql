@@ -228,3 +228,144 @@ BEGIN
     RETURN v;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION healthhub.link_prepared(r healthhub.source_records,
+                                        OUT person_key bigint, OUT decision text, OUT explanation jsonb)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old healthhub.source_records;
+    matched healthhub.source_records;
+    f record;
+    full_explanation jsonb;
+    model integer := healthhub.linkage_model();
+BEGIN
+    SELECT * INTO old FROM healthhub.source_records s
+     WHERE s.source = r.source AND s.local_id = r.local_id FOR UPDATE;
+    IF old.source IS NOT NULL AND old.withdrawn_at IS NULL
+       AND (old.name, old.sex, old.birth_date, old.identifier_text, old.phone, old.region::integer,
+            old.other_identifiers::text[])
+           IS NOT DISTINCT FROM (r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region::integer,
+                                 r.other_identifiers::text[]) THEN
+        person_key := old.person_key;
+        decision := 'unchanged';
+        explanation := jsonb_build_object('decision', decision);
+        RETURN;
+    END IF;
+
+    IF old.withdrawn_at IS NULL AND old.link_origin = 'manual' THEN
+        SELECT * INTO f FROM healthhub.find_match(r, model) WHERE false;   -- no automatic decision
+        person_key := old.person_key;
+        decision := 'kept_manual';
+        explanation := jsonb_build_object('decision', decision, 'decided_by', old.linked_by,
+                                          'decided_at', old.linked_at);
+        r.link_origin := 'manual';
+        r.link_score := old.link_score;
+        r.link_model := old.link_model;
+        r.linked_at := old.linked_at;
+        r.linked_by := old.linked_by;
+    ELSE
+        f := healthhub.find_match(r, model);
+        -- Two records with different numbers may find one person at once by
+        -- keys they do not share (link_record's bucket locks order only
+        -- records that share one): the person is locked, and once whoever
+        -- held it has committed, the decision is made again if the person
+        -- now holds another number.
+        FOR attempt IN 1..4 LOOP
+            EXIT WHEN f.decision <> 'matched' OR r.resident_id IS NULL OR r.id_conflict;
+            PERFORM 1 FROM healthhub.persons p WHERE p.person_key = f.person_key FOR UPDATE;
+            EXIT WHEN healthhub.other_number_held(r, f.person_key) IS NULL;
+            IF attempt = 4 THEN         -- (persons keep changing under it: a person of its own)
+                f.decision := 'created';
+                f.person_key := NULL;
+            ELSE
+                f := healthhub.find_match(r, model);
+            END IF;
+        END LOOP;
+        decision := f.decision;
+        IF f.decision = 'matched' THEN
+            person_key := f.person_key;
+        ELSIF old.person_key IS NOT NULL AND NOT EXISTS (
+                SELECT FROM healthhub.source_records s WHERE s.person_key = old.person_key
+                   AND NOT (s.source = r.source AND s.local_id = r.local_id)) THEN
+            person_key := old.person_key;      -- a corrected record alone keeps its person
+        ELSE
+            INSERT INTO healthhub.persons DEFAULT VALUES RETURNING persons.person_key INTO person_key;
+        END IF;
+        explanation := jsonb_build_object('decision', f.decision, 'tier', f.tier, 'model_version', model);
+        full_explanation := explanation || jsonb_build_object('candidates', f.candidates);
+        IF f.matched_source IS NOT NULL THEN
+            SELECT * INTO matched FROM healthhub.source_records s
+             WHERE s.source = f.matched_source AND s.local_id = f.matched_local_id;
+            full_explanation := full_explanation || jsonb_build_object(
+                'compared_with', jsonb_build_object('source', f.matched_source, 'local_id', f.matched_local_id,
+                                                    'person_key', matched.person_key))
+                || healthhub.explain_pair(r, matched, model, f.matched_number);
+        END IF;
+        -- How the decision was made (the tier, what the record was compared
+        -- with, the score) is told to hub_admin only: even its shape would
+        -- tell an application whether another institution's record shares
+        -- a key with one it crafted (docs/linkage.md, "What a caller learns").
+        IF healthhub.linkage_is_admin() THEN
+            explanation := full_explanation;
+        ELSE
+            explanation := explanation - 'tier';
+        END IF;
+        r.link_origin := 'auto';
+        r.link_score := f.score;
+        r.link_model := model;
+        r.linked_at := now();
+        r.linked_by := healthhub.acting_role();
+    END IF;
+
+    r.person_key := person_key;
+    r.record_id := coalesce(old.record_id, nextval('healthhub.record_seq'));
+    r.received_at := coalesce(old.received_at, now());
+    r.updated_at := now();
+    r.withdrawn_at := NULL;
+    INSERT INTO healthhub.source_records AS s SELECT r.*
+    ON CONFLICT ON CONSTRAINT source_records_pkey DO UPDATE
+       SET institution_key = EXCLUDED.institution_key, name = EXCLUDED.name, sex = EXCLUDED.sex,
+           birth_date = EXCLUDED.birth_date, identifier_text = EXCLUDED.identifier_text, phone = EXCLUDED.phone,
+           region = EXCLUDED.region, other_identifiers = EXCLUDED.other_identifiers,
+           resident_id = EXCLUDED.resident_id, id_conflict = EXCLUDED.id_conflict,
+           name_hanzi = EXCLUDED.name_hanzi, name_pinyin = EXCLUDED.name_pinyin,
+           name_initials = EXCLUDED.name_initials, surname = EXCLUDED.surname,
+           name_given_pinyin = EXCLUDED.name_given_pinyin,
+           person_key = EXCLUDED.person_key, link_origin = EXCLUDED.link_origin, link_score = EXCLUDED.link_score,
+           link_model = EXCLUDED.link_model, linked_at = EXCLUDED.linked_at, linked_by = EXCLUDED.linked_by,
+           updated_at = EXCLUDED.updated_at, withdrawn_at = NULL;
+
+    IF r.link_origin = 'auto' THEN
+        -- the record's previous automatic possible match gives way (link_events keeps it)
+        DELETE FROM healthhub.link_decisions l WHERE l.source = r.source AND l.local_id = r.local_id
+           AND l.state = 'possible_match' AND l.origin = 'auto';
+        IF f.decision = 'possible_match' THEN
+            INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version)
+            VALUES (r.source, r.local_id, f.person_key, 'possible_match', 'auto', f.score, model)
+            ON CONFLICT ON CONSTRAINT link_decisions_pkey DO NOTHING;
+        END IF;
+    END IF;
+
+    PERFORM healthhub.forget_block_keys(old);
+    INSERT INTO healthhub.record_block_keys (block_hash, record_id)
+    SELECT h, r.record_id
+      FROM unnest(healthhub.block_hashes(r, (SELECT lm.blocking_rules FROM healthhub.linkage_models lm
+                                             WHERE lm.model_version = model))) h;
+
+    PERFORM healthhub.sync_person_identifiers(person_key);
+    PERFORM healthhub.rebuild_golden(person_key);
+    IF old.person_key IS NOT NULL AND old.person_key <> person_key THEN
+        PERFORM healthhub.sync_person_identifiers(old.person_key);
+        PERFORM healthhub.rebuild_golden(old.person_key);
+    END IF;
+    PERFORM healthhub.log_link_event(
+        CASE WHEN old.source IS NULL THEN 'link' ELSE 'relink' END, r.source, r.local_id, person_key,
+        CASE WHEN f.decision = 'possible_match' THEN f.person_key ELSE old.person_key END,
+        CASE WHEN old.source IS NULL THEN NULL WHEN old.withdrawn_at IS NOT NULL THEN 'withdrawn' ELSE 'match' END,
+        CASE WHEN f.decision = 'possible_match' THEN 'possible_match' ELSE 'match' END,
+        r.link_origin,
+        f.score, model, full_explanation->'weights', decision);
+END
+$$;
