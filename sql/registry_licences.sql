@@ -130,7 +130,11 @@ SELECT li, c, 'psychotropic_1', '[2024-06-01,)'::tstzrange FROM k;
 INSERT INTO practice_privileges (practitioner_key, institution_key, privilege, period)
 SELECT zhang, a, 'psychotropic_1', '[2024-06-01,)'::tstzrange FROM k;
 SELECT may_practise(li, 'pharmacist', c, '2024-07-01', 'psychotropic_1') FROM k;
+-- why not, without the licence's number or the reason for its suspension
+-- (the licensing authority's; 0.4 told every institution both)
+SELECT why_not_practise(zhang, 'physician', c, '2024-06-15') AS app_is_told FROM k;
 RESET ROLE;
+SELECT why_not_practise(zhang, 'physician', c, '2024-06-15') AS admin_is_told FROM k;
 SELECT revoke_profile('reg_app_c', 'institution_app');
 REVOKE SELECT ON k FROM reg_app_c;
 DROP ROLE reg_app_c;

@@ -53,6 +53,9 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION atk_login_ab;
 SELECT acting_institution() IS NULL AS ambiguous;
 SELECT count(*) AS rows_seen FROM institutions WHERE name LIKE 'Attack test%';
+-- nor does it get answers about any institution (0.4 answered: its checks
+-- took "no institution" for "any institution")
+SELECT why_not_practise(1, 'physician', :inst_b);
 RESET SESSION AUTHORIZATION;
 
 -- attack: institution A asks the practice questions about institution B

@@ -550,11 +550,16 @@ DECLARE
     caller name := healthhub.calling_role();
     own bigint := healthhub.institution_of(caller);
 BEGIN
-    IF own IS NOT NULL AND own <> institution
+    -- (fails closed: a role in two institutions' groups acts for neither,
+    -- and may ask about none; roles of no institution, an insurer, any)
+    IF own IS DISTINCT FROM institution
+       AND EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.institution_key IS NOT NULL)
        AND NOT EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.profile = 'hub_admin') THEN
         RAISE EXCEPTION 'role % acts for another institution', caller
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'A role that acts for an institution may ask about that institution only.';
+                  DETAIL = CASE WHEN own IS NULL
+                                THEN 'It holds profiles of several institutions, so it acts for none.'
+                                ELSE 'A role that acts for an institution may ask about that institution only.' END;
     END IF;
 END
 $$;
@@ -572,6 +577,12 @@ DECLARE
     b record;
     reasons text[] := '{}';
     some_licence_ok boolean := false;
+    -- Licence numbers and the reasons of suspensions are the licensing
+    -- authority's, not every institution's: hub_admin reads them, others
+    -- read what stands in the way.
+    detailed boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.calling_role())
+                        OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.calling_role()) ep
+                                    WHERE ep.profile = 'hub_admin');
 BEGIN
     IF practitioner IS NULL OR act IS NULL OR institution IS NULL OR "at" IS NULL THEN
         RAISE EXCEPTION 'practitioner, act, institution and time must not be null'
@@ -593,20 +604,26 @@ BEGIN
               WHERE x.practitioner_key = practitioner AND x.kind = act
               ORDER BY lower(x.validity) DESC, x.licence_key LOOP
         IF NOT l.validity @> "at" THEN
-            reasons := reasons || format('%s licence %s is not valid at %s (valid %s)', act, l.licence_no, "at", l.validity);
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not valid at %s (valid %s)', act, l.licence_no, "at", l.validity)
+                ELSE format('%s licence is not valid at %s', act, "at") END;
             CONTINUE;
         END IF;
         SELECT h.status, h.effective, h.reason INTO st FROM healthhub.licence_status_history h
          WHERE h.licence_key = l.licence_key AND h.effective <= "at"
          ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
         IF FOUND AND st.status <> 'active' THEN
-            reasons := reasons || format('%s licence %s is %s since %s: %s', act, l.licence_no, st.status, st.effective, st.reason);
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is %s since %s: %s', act, l.licence_no, st.status, st.effective, st.reason)
+                ELSE format('%s licence is %s since %s', act, st.status, st.effective) END;
             CONTINUE;
         END IF;
         IF NOT EXISTS (SELECT 1 FROM healthhub.registrations r
                         WHERE r.licence_key = l.licence_key AND r.institution_key = institution
                           AND r.period @> "at") THEN
-            reasons := reasons || format('%s licence %s is not registered at %s at %s', act, l.licence_no, inst.name, "at");
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not registered at %s at %s', act, l.licence_no, inst.name, "at")
+                ELSE format('%s licence is not registered at %s at %s', act, inst.name, "at") END;
             CONTINUE;
         END IF;
         some_licence_ok := true;
