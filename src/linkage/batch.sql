@@ -66,13 +66,10 @@ BEGIN ATOMIC
            src.institutions[1] AS institution_key, coalesce(cardinality(src.institutions) <= 1, true) AS institution_ok
       FROM healthhub.stage_person_records s
       LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true
-      -- the institution each source names (institution_for_source(), set-based)
-      LEFT JOIN (SELECT d.source, array_agg(DISTINCT i.institution_key) AS institutions
+      -- the institutions each source names, looked up once per source
+      LEFT JOIN (SELECT d.source, healthhub.institutions_named_by(d.source) AS institutions
                    FROM (SELECT DISTINCT btrim(st.institution) AS source FROM healthhub.stage_person_records st) d
-                   JOIN healthhub.institutions i
-                     ON i.source_ref = d.source
-                     OR i.institution_key = CASE WHEN d.source ~ '^[0-9]{1,18}$' THEN d.source::bigint END
-                  GROUP BY d.source) src ON src.source = btrim(s.institution);
+                ) src ON src.source = btrim(s.institution);
 END;
 COMMENT ON FUNCTION healthhub.staged_person_records() IS
     'The records staged in healthhub.stage_person_records, parsed and keyed (NULL where a field does not parse)';

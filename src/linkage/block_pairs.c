@@ -22,6 +22,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "linkage/work_table.h"
+
 typedef struct BlockKey
 {
 	int64		hash;
@@ -46,20 +48,6 @@ pair_cmp(const void *x, const void *y)
 	uint64		b = *(const uint64 *) y;
 
 	return (a > b) - (a < b);
-}
-
-/* Refuse a column of batch_keys that is not of the type it is read as. */
-static void
-check_column(TupleDesc desc, int col, const char *column, Oid expected)
-{
-	Oid			actual = SPI_gettypeid(desc, col);
-
-	if (actual != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of pg_temp.batch_keys is of type %s, not %s",
-						column, format_type_be(actual), format_type_be(expected)),
-				 errhint("healthhub.link_batch() makes this table.")));
 }
 
 /* Append to a growing huge array, doubling it when full. */
@@ -100,8 +88,8 @@ hh_block_pairs(PG_FUNCTION_ARGS)
 	SPI_connect();
 	cursor = SPI_cursor_open_with_args(NULL, "SELECT block_hash, node FROM pg_temp.batch_keys",
 									   0, NULL, NULL, NULL, true, CURSOR_OPT_NO_SCROLL);
-	check_column(cursor->tupDesc, 1, "block_hash", INT8OID);
-	check_column(cursor->tupDesc, 2, "node", INT4OID);
+	check_work_column(cursor->tupDesc, 1, "batch_keys", "block_hash", INT8OID);
+	check_work_column(cursor->tupDesc, 2, "batch_keys", "node", INT4OID);
 	for (;;)
 	{
 		SPI_cursor_fetch(cursor, true, 10000);

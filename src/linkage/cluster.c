@@ -34,6 +34,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "linkage/work_table.h"
+
 /*
  * At most this many nodes: the arrays over them must fit an allocation, and
  * node + 1 an int32.
@@ -93,9 +95,9 @@ join(Groups *g, int32 a, int32 b)
 	return true;
 }
 
-/* Refuse a work table column that is not of the type it is read as. */
-static void
-check_column(TupleDesc desc, int col, const char *table, const char *column, Oid expected)
+/* (declared in linkage/work_table.h) */
+void
+check_work_column(TupleDesc desc, int col, const char *table, const char *column, Oid expected)
 {
 	Oid			actual = SPI_gettypeid(desc, col);
 
@@ -185,9 +187,9 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 
 	cursor = SPI_cursor_open_with_args(NULL, "SELECT node, resident_id, person_key FROM pg_temp.batch_nodes",
 									   0, NULL, NULL, NULL, true, CURSOR_OPT_NO_SCROLL);
-	check_column(cursor->tupDesc, 1, "batch_nodes", "node", INT4OID);
-	check_column(cursor->tupDesc, 2, "batch_nodes", "resident_id", INT8OID);
-	check_column(cursor->tupDesc, 3, "batch_nodes", "person_key", INT8OID);
+	check_work_column(cursor->tupDesc, 1, "batch_nodes", "node", INT4OID);
+	check_work_column(cursor->tupDesc, 2, "batch_nodes", "resident_id", INT8OID);
+	check_work_column(cursor->tupDesc, 3, "batch_nodes", "person_key", INT8OID);
 
 	if (SPI_execute("SELECT max(node) FROM pg_temp.batch_nodes", true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "link_clusters: could not read pg_temp.batch_nodes");
@@ -238,9 +240,9 @@ hh_link_clusters(PG_FUNCTION_ARGS)
 
 	cursor = SPI_cursor_open_with_args(NULL, "SELECT a, b, weight FROM pg_temp.batch_edges",
 									   0, NULL, NULL, NULL, true, CURSOR_OPT_NO_SCROLL);
-	check_column(cursor->tupDesc, 1, "batch_edges", "a", INT4OID);
-	check_column(cursor->tupDesc, 2, "batch_edges", "b", INT4OID);
-	check_column(cursor->tupDesc, 3, "batch_edges", "weight", FLOAT8OID);
+	check_work_column(cursor->tupDesc, 1, "batch_edges", "a", INT4OID);
+	check_work_column(cursor->tupDesc, 2, "batch_edges", "b", INT4OID);
+	check_work_column(cursor->tupDesc, 3, "batch_edges", "weight", FLOAT8OID);
 	for (;;)
 	{
 		SPI_cursor_fetch(cursor, true, 10000);

@@ -237,17 +237,24 @@ COMMENT ON FUNCTION healthhub.prepare_record(text, text, text, text, date, text,
 -- The institution a source names: the registry's institution whose
 -- source_ref or key it is, NULL if none.  A source_ref two registry feeds
 -- both use names no institution for sure: refused, never guessed.
+-- Every institution a source names (its key or source_ref), without judging:
+-- institution_for_source() refuses several, link_batch reports them.
+CREATE FUNCTION healthhub.institutions_named_by(source text) RETURNS bigint[]
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT array_agg(DISTINCT i.institution_key) FROM healthhub.institutions i
+     WHERE i.source_ref = btrim(institutions_named_by.source)
+        OR i.institution_key = CASE WHEN btrim(institutions_named_by.source) ~ '^[0-9]{1,18}$'
+                                    THEN btrim(institutions_named_by.source)::bigint END;
+END;
+
 CREATE FUNCTION healthhub.institution_for_source(source text) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    found bigint[];
+    found bigint[] := healthhub.institutions_named_by(source);
 BEGIN
-    SELECT array_agg(DISTINCT i.institution_key) INTO found FROM healthhub.institutions i
-     WHERE i.source_ref = btrim(institution_for_source.source)
-        OR i.institution_key = CASE WHEN btrim(institution_for_source.source) ~ '^[0-9]{1,18}$'
-                                    THEN btrim(institution_for_source.source)::bigint END;
     IF cardinality(found) > 1 THEN
         RAISE EXCEPTION 'source "%" names more than one institution', source
             USING ERRCODE = 'invalid_parameter_value',
@@ -275,8 +282,16 @@ CREATE FUNCTION healthhub.linkage_authorise(source text) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    institution bigint := healthhub.institution_for_source(source);
+BEGIN
+    RETURN healthhub.linkage_authorise_institution(source, healthhub.institution_for_source(source));
+END
+$$;
+
+-- The same, for a source whose institution the caller has looked up already.
+CREATE FUNCTION healthhub.linkage_authorise_institution(source text, institution bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     IF NOT healthhub.linkage_is_admin()
        AND (institution IS NULL OR institution IS DISTINCT FROM healthhub.institution_of(healthhub.acting_role())) THEN
@@ -669,10 +684,12 @@ AS $$
 DECLARE
     r healthhub.source_records;
 BEGIN
-    PERFORM healthhub.linkage_authorise(source);
     PERFORM healthhub.check_name_keys_version(), healthhub.replan_when_grown();
+    -- (validated and keyed first: that looks up no record, and gives the
+    -- source's institution the check needs)
     r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
                                   other_identifiers);
+    PERFORM healthhub.linkage_authorise_institution(source, r.institution_key);
     -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:
     -- wait for it before reading the index, not only before writing.
     LOCK TABLE healthhub.source_records IN ROW EXCLUSIVE MODE;

@@ -16,6 +16,7 @@ BEGIN
         'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin()', 'healthhub.linkage_is_admin()',
         'healthhub.authorised_record(text, text, boolean, boolean)',
         'healthhub.linkage_authorise_person(healthhub.source_records, bigint)', 'healthhub.institution_for_source(text)',
+        'healthhub.institutions_named_by(text)', 'healthhub.linkage_authorise_institution(text, bigint)',
         'healthhub.other_number_held(anyelement, bigint)', 'healthhub.identifier_links(anyelement, bigint, boolean, boolean)',
         'healthhub.log_link_event(text, text, text, bigint, bigint, text, text, text, double precision, integer, jsonb, text)',
         'healthhub.find_match(healthhub.source_records, integer)', 'healthhub.sync_person_identifiers(bigint)',

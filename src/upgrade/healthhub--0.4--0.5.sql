@@ -493,3 +493,149 @@ BEGIN
     RETURN array_to_string(reasons, '; ');
 END
 $$;
+
+-- One definition of the institutions a source names; link_record looks its
+-- source's institution up once (review of 0.4).
+CREATE OR REPLACE FUNCTION healthhub.institutions_named_by(source text) RETURNS bigint[]
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT array_agg(DISTINCT i.institution_key) FROM healthhub.institutions i
+     WHERE i.source_ref = btrim(institutions_named_by.source)
+        OR i.institution_key = CASE WHEN btrim(institutions_named_by.source) ~ '^[0-9]{1,18}$'
+                                    THEN btrim(institutions_named_by.source)::bigint END;
+END;
+CREATE OR REPLACE FUNCTION healthhub.institution_for_source(source text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found bigint[] := healthhub.institutions_named_by(source);
+BEGIN
+    IF cardinality(found) > 1 THEN
+        RAISE EXCEPTION 'source "%" names more than one institution', source
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Institutions %s all have it as their key or source_ref.', array_to_string(found, ', ')),
+                  HINT = 'Send records under the institution''s key, or give the institutions distinct source_refs.';
+    END IF;
+    RETURN found[1];
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.linkage_authorise_institution(source text, institution bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT healthhub.linkage_is_admin()
+       AND (institution IS NULL OR institution IS DISTINCT FROM healthhub.institution_of(healthhub.acting_role())) THEN
+        RAISE EXCEPTION 'role % may not act on records of source %', healthhub.acting_role(), source
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'An institution''s application acts on the records of its own institution only.',
+                  HINT = 'The source must be the institution''s key or source_ref in healthhub.institutions.';
+    END IF;
+    RETURN institution;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.linkage_authorise(source text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN healthhub.linkage_authorise_institution(source, healthhub.institution_for_source(source));
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.link_record(source text, local_id text, name text DEFAULT NULL, sex text DEFAULT NULL,
+                                      birth_date date DEFAULT NULL, identifier text DEFAULT NULL,
+                                      phone text DEFAULT NULL, region text DEFAULT NULL,
+                                      other_identifiers text[] DEFAULT '{}',
+                                      OUT person_key bigint, OUT decision text, OUT explanation jsonb)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r healthhub.source_records;
+BEGIN
+    PERFORM healthhub.check_name_keys_version(), healthhub.replan_when_grown();
+    -- (validated and keyed first: that looks up no record, and gives the
+    -- source's institution the check needs)
+    r := healthhub.prepare_record(source, local_id, name, sex, birth_date, identifier, phone, region,
+                                  other_identifiers);
+    PERFORM healthhub.linkage_authorise_institution(source, r.institution_key);
+    -- A bulk link running now holds the records in SHARE ROW EXCLUSIVE mode:
+    -- wait for it before reading the index, not only before writing.
+    LOCK TABLE healthhub.source_records IN ROW EXCLUSIVE MODE;
+
+    -- Whoever links a record sharing a key or number with this one waits for
+    -- this transaction, and then sees its person: two records of one new
+    -- person linked at once make one person.  The keys lock rows of
+    -- link_locks, which only the extension's owner may lock (an advisory
+    -- lock any login could take, and hold to stop a patient's records being
+    -- linked).  (In bucket order: no deadlocks.)
+    PERFORM 1 FROM healthhub.link_locks l
+     WHERE l.bucket = ANY (ARRAY(SELECT DISTINCT hashtext(k) & 65535
+                                   FROM unnest(healthhub.block_keys(r)
+                                               || ('record:' || r.source || '/' || r.local_id)
+                                               || ('resident_id:' || r.resident_id::text)) k
+                                  WHERE k IS NOT NULL))
+     ORDER BY l.bucket
+       FOR UPDATE;
+    SELECT * INTO person_key, decision, explanation FROM healthhub.link_prepared(r);
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.staged_person_records()
+    RETURNS TABLE (stage_row tid, line_no bigint, source text, local_id text, name text, hanzi text, pinyin text, initials text,
+                   surname text, given_pinyin text, sex_text text, sex smallint, birth_text text, birth_date date,
+                   identifier text, phone_text text, phone text, region_text text, region_ok boolean, others text[],
+                   key_problem text, institution_key bigint, institution_ok boolean)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT s.ctid, s.line_no, btrim(s.institution) AS source, btrim(s.local_id) AS local_id,
+           nullif(btrim(s.name), '') AS name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
+           s.sex AS sex_text, healthhub.sex_code(s.sex) AS sex,
+           nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
+           nullif(btrim(s.identifier), '') AS identifier, nullif(btrim(s.phone), '') AS phone_text,
+           healthhub.phone_digits(s.phone) AS phone, nullif(btrim(s.address_region), '') AS region_text,
+           btrim(s.address_region) IN (SELECT rg.code::text FROM healthhub.regions rg) AS region_ok,
+           ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others,
+           healthhub.record_key_problem(s.institution, s.local_id) AS key_problem,
+           src.institutions[1] AS institution_key, coalesce(cardinality(src.institutions) <= 1, true) AS institution_ok
+      FROM healthhub.stage_person_records s
+      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true
+      -- the institutions each source names, looked up once per source
+      LEFT JOIN (SELECT d.source, healthhub.institutions_named_by(d.source) AS institutions
+                   FROM (SELECT DISTINCT btrim(st.institution) AS source FROM healthhub.stage_person_records st) d
+                ) src ON src.source = btrim(s.institution);
+END;
+DO $$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'healthhub.linkage_model()', 'healthhub.prepare_record(text, text, text, text, date, text, text, text, text[])',
+        'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin()', 'healthhub.linkage_is_admin()',
+        'healthhub.authorised_record(text, text, boolean, boolean)',
+        'healthhub.linkage_authorise_person(healthhub.source_records, bigint)', 'healthhub.institution_for_source(text)',
+        'healthhub.institutions_named_by(text)', 'healthhub.linkage_authorise_institution(text, bigint)',
+        'healthhub.other_number_held(anyelement, bigint)', 'healthhub.identifier_links(anyelement, bigint, boolean, boolean)',
+        'healthhub.log_link_event(text, text, text, bigint, bigint, text, text, text, double precision, integer, jsonb, text)',
+        'healthhub.find_match(healthhub.source_records, integer)', 'healthhub.sync_person_identifiers(bigint)',
+        'healthhub.lock_persons(bigint[])', 'healthhub.require_active(bigint)', 'healthhub.set_manual_match(text, text, bigint)',
+        'healthhub.link_record(text, text, text, text, date, text, text, text, text[])',
+        'healthhub.link_prepared(healthhub.source_records)', 'healthhub.link_manually(text, text, bigint, text)', 'healthhub.unlink_manually(text, text, bigint, text)',
+        'healthhub.review_possible_match(text, text, bigint, boolean, text)',
+        'healthhub.merge_persons(bigint, bigint, text)', 'healthhub.unmerge_person(bigint, text)',
+        'healthhub.withdraw_record(text, text, text)', 'healthhub.record_death(bigint, date, text)',
+        'healthhub.match_explain(text, text, text, text, integer)', 'healthhub.record_history(text, text)',
+        'healthhub.resolve(healthhub.resident_id)', 'healthhub.resolve(healthhub.health_identifier)',
+        'healthhub.resolve(text)', 'healthhub.current_person(bigint)', 'healthhub.link_batch(text, text)',
+        'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean)',
+        'healthhub.rebuild_block_keys()', 'healthhub.rebuild_name_keys()', 'healthhub.check_name_keys_version()',
+        'healthhub.staged_person_records()', 'healthhub.require_no_work_tables(text, text[])',
+        'healthhub.replan_when_grown()', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
+        'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
+        'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
+        'healthhub.golden_records(bigint[])']
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$$;
