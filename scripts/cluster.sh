@@ -95,6 +95,8 @@ full_page_writes = off
 max_prepared_transactions = 10
 # a runaway plan fails instead of filling the disk
 temp_file_limit = 20GB
+# the audit writer (read entries that survive a rollback) needs shared memory
+shared_preload_libraries = 'healthhub'
 CONF
   as_osuser "$bindir/pg_ctl" -D "$datadir" -l "$log" -w -t 60 start >/dev/null
   cat >"$envfile" <<ENV

@@ -1,7 +1,8 @@
 /*
  * healthhub.c
  *		Module entry point: reserves the healthhub.* setting namespace and,
- *		when preloaded, warms ICU for name keys.
+ *		when preloaded, sets up the audit writer's shared memory and warms
+ *		ICU for name keys.
  */
 #include "postgres.h"
 
@@ -10,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "linkage/han.h"
+#include "registry/audit_writer.h"
 
 PG_MODULE_MAGIC;
 
@@ -26,5 +28,8 @@ _PG_init(void)
 	 * postmaster, so no backend pays ~150 ms for them on its first name.
 	 */
 	if (process_shared_preload_libraries_in_progress)
+	{
+		audit_writer_preload();
 		hh_han_warm();
+	}
 }

@@ -13,6 +13,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('hub');
 $node->init;
+$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');

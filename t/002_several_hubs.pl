@@ -14,6 +14,7 @@ for my $name (sort keys %hubs)
 {
     my $node = PostgreSQL::Test::Cluster->new($name);
     $node->init;
+    $node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
     $node->start;
     my ($region, $instance) = @{ $hubs{$name} };
     $node->safe_psql('postgres', qq{

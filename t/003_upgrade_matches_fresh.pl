@@ -29,6 +29,7 @@ plan skip_all => 'no upgrade scripts yet: 0.1 is the first version' unless @path
 
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init;
+$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
 $node->start;
 
 # One row per line: object, position, text.  The object is what

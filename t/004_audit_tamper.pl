@@ -10,6 +10,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('audit');
 $node->init;
+$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
 $node->start;
 
 # Blocks of five: [1-5] [6,7,8,9,11] [12-16] [17-21] [22-24], checkpoint at
@@ -25,7 +26,7 @@ sub build_trail
         SELECT healthhub.audit_append('read', 'document', 'doc-' || g, g, 'treatment')
           FROM generate_series(1, 9) g;
         BEGIN;
-        SELECT healthhub.audit_append('read', 'document', 'rolled-back');
+        SELECT healthhub.audit_append('document.update', 'document', 'rolled-back');
         ROLLBACK;
         SELECT healthhub.audit_append('read', 'document', 'doc-' || g, g, 'treatment')
           FROM generate_series(11, 24) g;

@@ -12,6 +12,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('archive');
 $node->init;
+$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
 $node->start;
 
 # Entries 1-7 in blocks of five (sealed), then, if $age is given, the trail

@@ -11,6 +11,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('crash');
 $node->init;
+$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
 # the batch's NOTICE lines in the server log tell when writing begins
 $node->append_conf('postgresql.conf', "log_min_messages = notice\nrestart_after_crash = on\n");
 $node->start;

@@ -11,6 +11,7 @@ use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('sealer');
 $node->init;
+$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
 $node->start;
 
 $node->safe_psql('postgres', q{

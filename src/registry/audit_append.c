@@ -5,12 +5,17 @@
  *
  * The caller is the role the session acts as (GetOuterUserId(): the role
  * it SET ROLE to, else its login role, also inside SECURITY DEFINER
- * functions, which change only the current user) and the session user.  The entry and its queue row are then written as the owner of the
- * trail, like PostgreSQL's own RI triggers do.  They are written the way
- * logical replication applies a row (ExecSimpleRelationInsert: constraints,
- * indexes, row triggers), straight into the partition the entry id falls in:
- * planning and starting an INSERT into a partitioned table cost more than
- * the insert itself, several times over.
+ * functions, which change only the current user) and the session user.  The
+ * entry and its queue row are then written as the owner of the trail, like
+ * PostgreSQL's own RI triggers do.  They are written the way logical
+ * replication applies a row (ExecSimpleRelationInsert: constraints, indexes,
+ * row triggers), straight into the partition the entry id falls in: planning
+ * and starting an INSERT into a partitioned table cost more than the insert
+ * itself, several times over.
+ *
+ * A change is recorded in the caller's transaction: if it rolls back, nothing
+ * changed.  A read is recorded by the audit writer (audit_writer.c), which
+ * commits the entry before the caller sees the data.
  */
 #include "postgres.h"
 
@@ -35,6 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "audit_append.h"
+#include "audit_entry.h"
 #include "audit_sealer.h"
 #include "institution_cache.h"
 
@@ -164,6 +170,17 @@ insert_row(Oid relid, const ColumnValue *columns, int ncolumns)
 	table_close(rel, NoLock);
 }
 
+/*
+ * healthhub.acting_role(): the role the session acts as, which a SECURITY
+ * DEFINER function's CURRENT_USER (its owner) hides.
+ */
+PG_FUNCTION_INFO_V1(hh_acting_role);
+Datum
+hh_acting_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
+}
+
 static bool
 is_blank(FunctionCallInfo fcinfo, int arg)
 {
@@ -176,68 +193,182 @@ literal_or_null(FunctionCallInfo fcinfo, int arg)
 	return PG_ARGISNULL(arg) ? "NULL" : quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(arg)));
 }
 
-static Datum
-arg_or_null(FunctionCallInfo fcinfo, int arg)
-{
-	return PG_ARGISNULL(arg) ? (Datum) 0 : PG_GETARG_DATUM(arg);
-}
-
 /*
- * healthhub.acting_role(): the role the session acts as, which a SECURITY
- * DEFINER function's CURRENT_USER (its owner) hides.
+ * Copy text argument "arg" into "into" (max_bytes + 1 long).  An entry stays
+ * for the retention period and nobody may remove it: its texts are bounded,
+ * so no caller can fill the trail with megabytes.
  */
-PG_FUNCTION_INFO_V1(hh_acting_role);
-Datum
-hh_acting_role(PG_FUNCTION_ARGS)
+static bool
+copy_text_arg(FunctionCallInfo fcinfo, int arg, const char *name, char *into, int max_bytes)
 {
-	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
+	text	   *value;
+	int			len;
+
+	if (PG_ARGISNULL(arg))
+		return false;
+	value = PG_GETARG_TEXT_PP(arg);
+	len = VARSIZE_ANY_EXHDR(value);
+	if (len > max_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("audit entry %s too long", name),
+				 errdetail("It has %d bytes; an audit entry's %s has at most %d.", len, name, max_bytes)));
+	memcpy(into, VARDATA_ANY(value), len);
+	into[len] = '\0';
+	return true;
+}
+
+static int64
+optional_int8(FunctionCallInfo fcinfo, int arg, bool *present)
+{
+	*present = !PG_ARGISNULL(arg);
+	return *present ? PG_GETARG_INT64(arg) : 0;
+}
+
+Oid
+audit_trail_owner(void)
+{
+	Oid			nsp = get_namespace_oid("healthhub", false);
+
+	return relation_owner(trail_relid(nsp, "audit_entries"));
+}
+
+bool
+audit_action_is_read(const char *action)
+{
+	return strcmp(action, "read") == 0 || strncmp(action, "read.", 5) == 0;
 }
 
 /*
- * An entry stays for the retention period and nobody may remove it: its
- * texts are bounded, so no caller can fill the trail with megabytes.  (An
- * object id names at most two records: 2 x (200 + 1 + 1000) bytes.)
+ * Is sealing due?  Looked at no more than ten times a second per backend,
+ * as the owner (the caller may not read the queue).  The sealer is a
+ * background worker; if none can start, seal here (audit_seal_if_due turns
+ * a failure into a warning).  Connected to SPI.
  */
 static void
-check_sizes(FunctionCallInfo fcinfo)
+start_sealing_if_due(Oid owner, TimestampTz now)
 {
-	static const struct
-	{
-		int			arg;
-		const char *name;
-		int			max_bytes;
-	}			bounds[] = {
-		{0, "action", 100}, {1, "object_kind", 100}, {2, "object_id", 2500}, {4, "purpose", 500},
-		{5, "outcome", 500}
-	};
+	static TimestampTz last_seal_check = 0;
+	bool		isnull;
 
-	for (int i = 0; i < (int) lengthof(bounds); i++)
-	{
-		int			len;
+	if (now - last_seal_check < SEAL_CHECK_USECS && now >= last_seal_check)
+		return;
+	last_seal_check = now;
+	if (SPI_execute("SELECT healthhub.audit_seal_due()", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not check whether audit sealing is due");
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) &&
+		!start_audit_sealer(owner) &&
+		SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not seal the audit trail");
+}
 
-		if (PG_ARGISNULL(bounds[i].arg))
-			continue;
-		len = VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(bounds[i].arg));
-		if (len > bounds[i].max_bytes)
-			ereport(ERROR,
-					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-					 errmsg("audit entry %s too long", bounds[i].name),
-					 errdetail("It has %d bytes; an audit entry's %s has at most %d.", len, bounds[i].name,
-							   bounds[i].max_bytes)));
+int64
+write_audit_entry(const AuditEntry *e, Oid owner)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	volatile int64 entry_id = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		Oid			nsp = get_namespace_oid("healthhub", false);
+		Oid			entries_relid = trail_relid(nsp, "audit_entries");
+		Relation	entries;
+
+		entry_id = nextval_internal(trail_relid(nsp, "audit_entry_seq"), false);
+		entries = table_open(entries_relid, RowExclusiveLock);
+		{
+			ColumnValue entry[] = {
+				{"entry_id", Int64GetDatum(entry_id), false},
+				{"at", TimestampTzGetDatum(e->at), false},
+				{"role_name", NameGetDatum(&e->role_name), false},
+				{"session_role", NameGetDatum(&e->session_role), false},
+				{"institution_key", Int64GetDatum(e->institution_key), !e->has_institution},
+				{"practitioner_key", Int64GetDatum(e->practitioner_key), !e->has_practitioner},
+				{"action", CStringGetTextDatum(e->action), false},
+				{"object_kind", CStringGetTextDatum(e->object_kind), false},
+				{"object_id", e->has_object_id ? CStringGetTextDatum(e->object_id) : (Datum) 0,
+				!e->has_object_id},
+				{"person_key", Int64GetDatum(e->person_key), !e->has_person},
+				{"purpose", e->has_purpose ? CStringGetTextDatum(e->purpose) : (Datum) 0, !e->has_purpose},
+				{"outcome", CStringGetTextDatum(e->outcome), false},
+			};
+			ColumnValue queued[] = {
+				{"entry_id", Int64GetDatum(entry_id), false},
+				{"queued_at", TimestampTzGetDatum(e->at), false},
+			};
+
+			insert_row(partition_for_entry(entries, entry_id), entry, lengthof(entry));
+			insert_row(trail_relid(nsp, "audit_queue"), queued, lengthof(queued));
+		}
+		table_close(entries, NoLock);
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		start_sealing_if_due(owner, e->at);
+		SPI_finish();
 	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return entry_id;
+}
+
+/*
+ * The entry for a call of audit_append(): the caller as the role it acts as
+ * and its session role, with the institution that role acts for (looked up
+ * as the trail's owner: the caller may not read role_profiles).
+ */
+static void
+fill_entry(FunctionCallInfo fcinfo, AuditEntry *e, Oid owner)
+{
+	Oid			caller = GetOuterUserId();
+	Oid			save_userid;
+	int			save_sec_context;
+
+	memset(e, 0, sizeof(*e));
+	e->at = GetCurrentTimestamp();
+	namestrcpy(&e->role_name, GetUserNameFromId(caller, false));
+	namestrcpy(&e->session_role, GetUserNameFromId(GetSessionUserId(), false));
+	copy_text_arg(fcinfo, 0, "action", e->action, AUDIT_ACTION_MAX);
+	copy_text_arg(fcinfo, 1, "object_kind", e->object_kind, AUDIT_OBJECT_KIND_MAX);
+	e->has_object_id = copy_text_arg(fcinfo, 2, "object_id", e->object_id, AUDIT_OBJECT_ID_MAX);
+	e->person_key = optional_int8(fcinfo, 3, &e->has_person);
+	e->has_purpose = copy_text_arg(fcinfo, 4, "purpose", e->purpose, AUDIT_PURPOSE_MAX);
+	copy_text_arg(fcinfo, 5, "outcome", e->outcome, AUDIT_OUTCOME_MAX);
+	e->practitioner_key = optional_int8(fcinfo, 6, &e->has_practitioner);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		e->has_institution = cached_institution_of(caller, NameGetDatum(&e->role_name),
+												   &e->institution_key);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
 }
 
 PG_FUNCTION_INFO_V1(hh_audit_append);
 Datum
 hh_audit_append(PG_FUNCTION_ARGS)
 {
-	static TimestampTz last_seal_check = 0;
-	Oid			caller = GetOuterUserId();
-	Datum		role_name;
-	Datum		session_role;
-	Oid			save_userid;
-	int			save_sec_context;
-	volatile int64 entry_id = 0;
+	Oid			owner;
+	AuditEntry	entry;
 
 	if (is_blank(fcinfo, 0) || is_blank(fcinfo, 1) || PG_ARGISNULL(5))
 		ereport(ERROR,
@@ -246,93 +377,11 @@ hh_audit_append(PG_FUNCTION_ARGS)
 				 errdetail("action %s, object_kind %s, outcome %s", literal_or_null(fcinfo, 0),
 						   literal_or_null(fcinfo, 1), literal_or_null(fcinfo, 5))));
 
-	check_sizes(fcinfo);
-	role_name = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false)));
-	session_role = DirectFunctionCall1(namein,
-									   CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
-
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	{
-		Oid			nsp = get_namespace_oid("healthhub", false);
-		Oid			entries_relid = trail_relid(nsp, "audit_entries");
-		Oid			queue_relid = trail_relid(nsp, "audit_queue");
-		Oid			seq_relid = trail_relid(nsp, "audit_entry_seq");
-
-		Oid			owner = relation_owner(entries_relid);
-
-		SetUserIdAndSecContext(owner,
-							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
-		PG_TRY();
-		{
-			TimestampTz now = GetCurrentTimestamp();
-			bool		seal_check = now - last_seal_check >= SEAL_CHECK_USECS || now < last_seal_check;
-			int64		institution_key = 0;
-			bool		has_institution;
-			Relation	entries;
-			Oid			partition;
-
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			has_institution = cached_institution_of(caller, role_name, &institution_key);
-
-			entry_id = nextval_internal(seq_relid, false);
-			entries = table_open(entries_relid, RowExclusiveLock);
-			partition = partition_for_entry(entries, entry_id);
-			{
-				ColumnValue entry[] = {
-					{"entry_id", Int64GetDatum(entry_id), false},
-					{"at", TimestampTzGetDatum(now), false},
-					{"role_name", role_name, false},
-					{"session_role", session_role, false},
-					{"institution_key", Int64GetDatum(institution_key), !has_institution},
-					{"practitioner_key", arg_or_null(fcinfo, 6), PG_ARGISNULL(6)},
-					{"action", arg_or_null(fcinfo, 0), PG_ARGISNULL(0)},
-					{"object_kind", arg_or_null(fcinfo, 1), PG_ARGISNULL(1)},
-					{"object_id", arg_or_null(fcinfo, 2), PG_ARGISNULL(2)},
-					{"person_key", arg_or_null(fcinfo, 3), PG_ARGISNULL(3)},
-					{"purpose", arg_or_null(fcinfo, 4), PG_ARGISNULL(4)},
-					{"outcome", arg_or_null(fcinfo, 5), PG_ARGISNULL(5)},
-				};
-				ColumnValue queued[] = {
-					{"entry_id", Int64GetDatum(entry_id), false},
-					{"queued_at", TimestampTzGetDatum(now), false},
-				};
-
-				insert_row(partition, entry, lengthof(entry));
-				insert_row(queue_relid, queued, lengthof(queued));
-			}
-			table_close(entries, NoLock);
-
-			/*
-			 * Is sealing due?  Looked at no more than ten times a second per
-			 * backend, as the owner (the caller may not read the queue).  The
-			 * sealer is a background worker; if none can start, seal here
-			 * (audit_seal_if_due turns a failure into a warning).
-			 */
-			if (seal_check)
-			{
-				bool		isnull;
-
-				last_seal_check = now;
-				if (SPI_execute("SELECT healthhub.audit_seal_due()", true, 1) != SPI_OK_SELECT ||
-					SPI_processed != 1)
-					elog(ERROR, "could not check whether audit sealing is due");
-				if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) &&
-					!start_audit_sealer(owner) &&
-					SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
-					elog(ERROR, "could not seal the audit trail");
-			}
-			SPI_finish();
-		}
-		PG_FINALLY();
-		{
-			SetUserIdAndSecContext(save_userid, save_sec_context);
-		}
-		PG_END_TRY();
-	}
-
-	PG_RETURN_INT64(entry_id);
+	owner = audit_trail_owner();
+	fill_entry(fcinfo, &entry, owner);
+	if (audit_action_is_read(entry.action))
+		PG_RETURN_INT64(write_read_entry_durably(&entry, owner));
+	PG_RETURN_INT64(write_audit_entry(&entry, owner));
 }
 
 int64
