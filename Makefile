@@ -25,7 +25,8 @@ SQL_PARTS   = src/core/prelude.sql \
               src/core/epilogue.sql
 # The current release is the sources as they are (src/ is the truth: a
 # function is edited where it lives); the parts are cat'ed in this order.
-SQL_PARTS  += src/registry/profiles.sql \
+SQL_PARTS  += src/registry/audit_changes.sql \
+              src/registry/profiles.sql \
               src/registry/masking.sql \
               src/registry/audit.sql \
               src/registry/registry.sql \

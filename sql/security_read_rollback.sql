@@ -6,7 +6,7 @@
 SET search_path = healthhub, public;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
-SELECT CASE WHEN hub_id() IS NULL THEN init_hub('440300', 1) END IS NULL AS hub_ready;
+SELECT coalesce(hub_id(), init_hub('440300', 1)) IS NOT NULL AS hub_ready;
 INSERT INTO institutions (name, kind, level, grade, region, source, source_ref)
 VALUES ('Rollback test hospital', 'hospital', '3', '甲', '440304', 'rollback-test', 'RB');
 SELECT institution_key AS inst FROM institutions WHERE name = 'Rollback test hospital' \gset

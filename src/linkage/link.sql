@@ -544,6 +544,8 @@ CREATE TABLE healthhub.survivorship_rules (
 COMMENT ON TABLE healthhub.survivorship_rules IS
     'How each golden-record field is chosen: most_frequent (the default, ties to the most recent) or most_recent';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.survivorship_rules', '');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.survivorship_rules
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('survivorship_rule', 'field', 'patient identity management');
 
 -- One field of a golden record from a person's records (src/linkage/golden.c):
 -- values grouped by key, the most frequent group (ties: the most recent)

@@ -86,5 +86,23 @@ SELECT 'auditor', 'table', 'healthhub.link_events', 'SELECT'
 UNION ALL
 SELECT pr, 'function', 'healthhub.record_history(text, text)', 'EXECUTE' FROM unnest(ARRAY['hub_admin', 'auditor']) pr;
 
+-- The person index changes only through its functions, each recorded
+-- (link.<action>, link.batch, linkage.train, linkage.rebuild_name_keys;
+-- docs/linkage.md); survivorship_rules has the audit_changes trigger.
+INSERT INTO healthhub.audit_exemptions
+SELECT 'healthhub.' || t, 'functions', 'link.<action> and link.batch'
+  FROM unnest(ARRAY['persons', 'person_identifiers', 'source_records', 'link_decisions', 'person_separations',
+                    'link_events', 'record_block_keys', 'link_locks']) t
+UNION ALL
+SELECT 'healthhub.stage_person_records', 'staging', 'link.batch of the batch that reads it'
+UNION ALL
+SELECT 'healthhub.' || t, 'functions', 'linkage.train'
+  FROM unnest(ARRAY['linkage_models', 'linkage_weights', 'surname_frequencies']) t
+UNION ALL
+SELECT 'healthhub.name_keys_made_with', 'functions', 'linkage.rebuild_name_keys';
+
 -- Roles that already hold a profile (an upgrade) get what it now includes.
-SELECT healthhub.apply_profile_privileges(rp.role_name, rp.profile, true) FROM healthhub.role_profiles rp;
+SELECT healthhub.apply_profile_privileges(rp.role_name, rp.profile, true)
+  FROM healthhub.role_profiles rp
+  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) rp.role::pg_catalog.oid
+                             AND r.rolname OPERATOR(pg_catalog.=) rp.role_name;

@@ -106,6 +106,18 @@ COMMENT ON TABLE healthhub.audit_signing_key IS 'HMAC key of audit checkpoints; 
 SELECT pg_catalog.pg_extension_config_dump('healthhub.audit_signing_key', '');
 REVOKE ALL ON healthhub.audit_signing_key FROM PUBLIC;
 
+-- configure_audit (and any other change of the settings) is recorded; the
+-- trail's own tables are its record
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.audit_settings
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('audit_settings', '', 'audit settings');
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.audit_entries', 'trail', 'the trail'),
+    ('healthhub.audit_queue', 'trail', 'entries waiting to be sealed'),
+    ('healthhub.audit_blocks', 'trail', 'sealed blocks'),
+    ('healthhub.audit_archives', 'trail', 'archive'),
+    ('healthhub.audit_signing_key', 'trail', 'checkpoint key, made at install'),
+    ('healthhub.audit_exemptions', 'catalogue', 'written by each area''s install script');
+
 -- Hashing and signing, in C (src/registry/audit_hash.c over src/core/digest.c).
 CREATE FUNCTION healthhub.audit_entry_hash(algorithm text, entry_id bigint, at timestamptz,
         role_name name, session_role name, institution_key bigint, practitioner_key bigint,

@@ -56,6 +56,16 @@ CREATE TABLE healthhub.load_errors (
 CREATE INDEX load_errors_load_idx ON healthhub.load_errors (load_id, entity, line_no);
 COMMENT ON TABLE healthhub.load_errors IS 'Every staged row a load rejected: record number, column, value, reason';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.load_errors', '');
+INSERT INTO healthhub.audit_exemptions
+SELECT 'healthhub.' || t, 'staging', 'registry.load.<mode> of the load that reads it'
+  FROM unnest(ARRAY['stage_institutions', 'stage_practitioners', 'stage_licences', 'stage_registrations',
+                    'stage_blacklist']) t
+;
+-- load_registry runs as its caller: hub_admin can write these directly
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.loads
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('load', 'load_id', 'registry maintenance');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.load_errors
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('load_error', 'load_id,entity,line_no', 'registry maintenance');
 
 -- Why a text does not convert to a type (NULL when it does).
 CREATE FUNCTION healthhub.load_problem(value text, type text) RETURNS text

@@ -69,6 +69,10 @@ SELECT p, k, v, 'shipped'
   ) AS d(p, rid, nm, ph, ad),
   LATERAL (VALUES ('resident_id', rid), ('name', nm), ('phone', ph), ('address', ad)) AS x(k, v);
 GRANT SELECT ON healthhub.masking_policy TO PUBLIC;
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.masking_policy
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('masking_policy', 'profile,data_kind,origin', 'masking');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.hub_secrets
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('hub_secret', '', 'pseudonymisation');
 
 -- How a role sees a kind of data: the most revealing presentation among its
 -- profiles (a local row beats the shipped one); 'masked' for a role with no

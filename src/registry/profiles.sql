@@ -6,6 +6,13 @@
 -- Which institution a connection acts for comes from healthhub.role_profiles,
 -- a table the connection cannot write, keyed by current_user: never from a
 -- setting, since any role can SET a custom setting.
+--
+-- A row names its role by OID (a regrole, which pg_dump writes as the name
+-- and a restore reads back as the restored role's OID) and by the name it had
+-- when the profile was granted; it is in force only while both still match.
+-- A dropped login's rows so give nothing to a new role of the same name (new
+-- OID), nor to a role that a restore happened to give the old OID (other
+-- name); renaming a role ends its profiles until they are granted again.
 
 CREATE TABLE healthhub.profiles (
     profile         text PRIMARY KEY,
@@ -39,7 +46,8 @@ CREATE TABLE healthhub.role_profiles (
     institution_key bigint,
     granted_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     granted_by      name NOT NULL DEFAULT SESSION_USER,
-    PRIMARY KEY (role_name, profile)
+    role            regrole NOT NULL,
+    PRIMARY KEY (role, profile)
 );
 COMMENT ON TABLE healthhub.role_profiles IS 'Which profiles each role holds, and the institution it acts for';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.role_profiles', '');
@@ -50,6 +58,12 @@ CREATE FUNCTION healthhub.role_profiles_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'hh_role_profiles_changed' LANGUAGE C;
 CREATE TRIGGER role_profiles_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON healthhub.role_profiles
     FOR EACH STATEMENT EXECUTE FUNCTION healthhub.role_profiles_changed();
+-- grant_profile and revoke_profile (and any other change) are recorded
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.role_profiles
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('profile', 'role_name,profile', 'access control');
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.profiles', 'catalogue', 'shipped profiles'),
+    ('healthhub.profile_privileges', 'catalogue', 'written by each area''s install script');
 
 -- A role holds its own profiles and those of the roles it is a member of
 -- (a DBA may give a profile to a group and the group to its logins).  Every
@@ -57,7 +71,8 @@ CREATE TRIGGER role_profiles_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCAT
 ALTER TABLE healthhub.role_profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY role_profiles_own ON healthhub.role_profiles FOR SELECT
     USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname OPERATOR(pg_catalog.=) role_name
+                    WHERE r.oid OPERATOR(pg_catalog.=) role::pg_catalog.oid
+                      AND r.rolname OPERATOR(pg_catalog.=) role_name
                       AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER')));
 GRANT SELECT ON healthhub.role_profiles TO PUBLIC;
 GRANT SELECT ON healthhub.profiles TO PUBLIC;
@@ -68,7 +83,8 @@ CREATE FUNCTION healthhub.effective_profiles(role_name name)
 BEGIN ATOMIC
     SELECT rp.profile, rp.institution_key
       FROM healthhub.role_profiles rp
-      JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) rp.role_name
+      JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) rp.role::pg_catalog.oid
+                                 AND r.rolname OPERATOR(pg_catalog.=) rp.role_name
      WHERE pg_catalog.pg_has_role(effective_profiles.role_name, r.oid, 'MEMBER')
        -- a superuser is a "member" of every role; it holds no profile
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s
@@ -144,7 +160,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF EXISTS (SELECT 1 FROM healthhub.role_profiles rp
-                WHERE rp.role_name = rname AND rp.institution_key IS DISTINCT FROM institution
+                WHERE rp.role = grant_profile.role AND rp.role_name = rname AND rp.institution_key IS DISTINCT FROM institution
                   AND rp.institution_key IS NOT NULL AND institution IS NOT NULL) THEN
         RAISE EXCEPTION 'role % already acts for another institution', role
             USING ERRCODE = 'invalid_parameter_value',
@@ -155,10 +171,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Superusers bypass row level security; profiles are for ordinary roles.';
     END IF;
-    INSERT INTO healthhub.role_profiles (role_name, profile, institution_key)
-    VALUES (rname, profile, institution)
+    -- (a row of the role's earlier name is replaced: it was not in force)
+    INSERT INTO healthhub.role_profiles (role, role_name, profile, institution_key)
+    VALUES (role, rname, profile, institution)
     ON CONFLICT ON CONSTRAINT role_profiles_pkey
-    DO UPDATE SET institution_key = EXCLUDED.institution_key, granted_at = now(), granted_by = SESSION_USER;
+    DO UPDATE SET institution_key = EXCLUDED.institution_key, role_name = EXCLUDED.role_name,
+                  granted_at = now(), granted_by = SESSION_USER;
     PERFORM healthhub.apply_profile_privileges(rname, profile, true);
 END
 $$;
@@ -177,14 +195,15 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   DETAIL = CASE WHEN role IS NULL THEN 'The role is NULL.' ELSE 'The profile is NULL.' END;
     END IF;
-    DELETE FROM healthhub.role_profiles rp WHERE rp.role_name = rname AND rp.profile = revoke_profile.profile;
+    DELETE FROM healthhub.role_profiles rp WHERE rp.role = revoke_profile.role AND rp.profile = revoke_profile.profile;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role % does not hold profile "%"', role, profile
             USING ERRCODE = 'undefined_object';
     END IF;
     PERFORM healthhub.apply_profile_privileges(rname, profile, false);
     -- what another profile of the role also grants must stay
-    FOR other IN SELECT rp.profile FROM healthhub.role_profiles rp WHERE rp.role_name = rname LOOP
+    FOR other IN SELECT rp.profile FROM healthhub.role_profiles rp
+                  WHERE rp.role = revoke_profile.role AND rp.role_name = rname LOOP
         PERFORM healthhub.apply_profile_privileges(rname, other, true);
     END LOOP;
 END

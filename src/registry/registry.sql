@@ -477,25 +477,6 @@ $$;
 CREATE TRIGGER history_after_insert AFTER INSERT ON healthhub.licence_status_history
     FOR EACH ROW EXECUTE FUNCTION healthhub.history_after_insert();
 
--- Blacklist entries and privilege grants are recorded in the trail.
-CREATE FUNCTION healthhub.registry_audit_trigger() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    j jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    kind text := CASE TG_TABLE_NAME WHEN 'blacklist' THEN 'blacklist' ELSE 'privilege' END;
-BEGIN
-    IF TG_OP = 'INSERT' AND healthhub.registry_restoring()
-       AND (j->>'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
-        RETURN NULL;                        -- a row reloaded by pg_restore
-    END IF;
-    PERFORM healthhub.audit_append(kind || '.' || lower(TG_OP), kind,
-                                   COALESCE(j->>'entry_key', j->>'grant_key'), NULL,
-                                   'registry maintenance', 'ok', (j->>'practitioner_key')::bigint);
-    RETURN NULL;
-END
-$$;
 ALTER TABLE healthhub.practice_privileges
     ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now();
 -- Who recorded a blacklist entry or granted a privilege, and when, is the
@@ -522,10 +503,30 @@ CREATE TRIGGER registry_stamp BEFORE INSERT OR UPDATE ON healthhub.blacklist
     FOR EACH ROW EXECUTE FUNCTION healthhub.registry_stamp();
 CREATE TRIGGER registry_stamp BEFORE INSERT OR UPDATE ON healthhub.practice_privileges
     FOR EACH ROW EXECUTE FUNCTION healthhub.registry_stamp();
-CREATE TRIGGER registry_audit AFTER INSERT OR UPDATE OR DELETE ON healthhub.blacklist
-    FOR EACH ROW EXECUTE FUNCTION healthhub.registry_audit_trigger();
-CREATE TRIGGER registry_audit AFTER INSERT OR UPDATE OR DELETE ON healthhub.practice_privileges
-    FOR EACH ROW EXECUTE FUNCTION healthhub.registry_audit_trigger();
+
+-- Every change to the registry is recorded (src/registry/audit_changes.sql);
+-- a licence's status changes are recorded as licence.<status> by the history.
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.institutions
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('institution', 'institution_key', 'registry maintenance');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.insurance_designations
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('insurance_designation', 'designation_key', 'registry maintenance');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.consortia
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('consortium', 'consortium_key', 'registry maintenance');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.consortium_members
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('consortium_member', 'consortium_key,institution_key', 'registry maintenance');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.practitioners
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('practitioner', 'practitioner_key', 'registry maintenance', 'rights_version');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.licences
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('licence', 'licence_no', 'registry maintenance', 'status,status_effective');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.registrations
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('registration', 'registration_key', 'registry maintenance');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.practice_privileges
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('privilege', 'grant_key', 'registry maintenance');
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.blacklist
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('blacklist', 'entry_key', 'registry maintenance');
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.licence_status_history', 'own trigger', 'licence.<status> (history_after_insert)'),
+    ('healthhub.practice_rights', 'derived', 'recomputed from licences, registrations, privileges and the blacklist');
 
 -- The question -------------------------------------------------------------------
 

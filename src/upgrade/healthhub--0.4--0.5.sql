@@ -639,3 +639,304 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ==== audit_changes: every change recorded by one trigger; role_profiles keyed by role OID ====
+
+-- Every change to personal data, rights and settings is recorded by the
+-- audit_changes trigger; audit_coverage lists how each table is recorded.
+
+-- Every change to personal data, rights and settings is recorded, by one
+-- mechanism each area inherits: the row trigger healthhub.audit_changes() on
+-- each table that holds them, not a call each function must remember.  A
+-- table without it is listed in healthhub.audit_exemptions with the reason;
+-- healthhub.audit_coverage lists every table of the extension one way or the
+-- other (docs/security.md is generated from it; a test fails on a table that
+-- is in neither).
+--
+-- The trigger's arguments: the object kind, the key columns (comma-separated,
+-- their values joined by '/' make the object id; '' for a single-row table),
+-- the purpose and, optionally, bookkeeping columns an update of which alone
+-- records nothing (comma-separated: a column recorded otherwise or derived,
+-- such as a licence's status or a practitioner's rights_version).  The
+-- action is '<object kind>.<insert|update|delete>';
+-- a row's person_key and practitioner_key columns, where it has them, fill
+-- those of the entry.
+CREATE FUNCTION healthhub.audit_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    object_id text;
+BEGIN
+    IF TG_OP = 'INSERT' AND healthhub.registry_restoring()
+       AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
+        RETURN NULL;                        -- a row a restore replays changes nothing
+    END IF;
+    IF TG_OP = 'UPDATE' AND to_jsonb(OLD) - string_to_array(coalesce(TG_ARGV[3], ''), ',')
+                          = r - string_to_array(coalesce(TG_ARGV[3], ''), ',') THEN
+        RETURN NULL;                        -- only bookkeeping columns changed
+    END IF;
+    SELECT string_agg(r ->> c, '/' ORDER BY n) INTO object_id
+      FROM unnest(string_to_array(nullif(TG_ARGV[1], ''), ',')) WITH ORDINALITY AS k(c, n);
+    PERFORM healthhub.audit_append(TG_ARGV[0] || '.' || lower(TG_OP), TG_ARGV[0], object_id,
+                                   (r ->> 'person_key')::bigint, TG_ARGV[2], 'ok',
+                                   (r ->> 'practitioner_key')::bigint);
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.audit_changes() FROM PUBLIC;
+
+-- Tables whose changes are not recorded row by row, and why.  "functions":
+-- changed only by functions of the extension that record what they do (no
+-- profile may write the table; a test checks it); "staging": an institution's
+-- input, recorded when a load reads it; "catalogue": shipped with the
+-- extension, no profile may change it; "derived": recomputed from recorded
+-- tables; "own trigger": a trigger of its own records each change in the
+-- area's words; "trail": the audit trail itself.
+CREATE TABLE healthhub.audit_exemptions (
+    relation    text PRIMARY KEY CHECK (relation ~ '^healthhub\.[a-z0-9_]+$'),
+    how         text NOT NULL CHECK (how IN ('functions', 'own trigger', 'staging', 'catalogue', 'derived', 'trail')),
+    recorded_as text NOT NULL
+);
+GRANT SELECT ON healthhub.audit_exemptions TO PUBLIC;
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.hub
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('hub', '', 'hub identity');
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.regions', 'catalogue', 'shipped division codes');
+
+-- Every table of the extension, and how its changes reach the trail.
+CREATE VIEW healthhub.audit_coverage AS
+SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS relation,
+       coalesce(CASE WHEN t.kind IS NOT NULL THEN 'each row' END, e.how) AS how,
+       coalesce(t.kind || '.insert/update/delete', e.recorded_as) AS recorded_as
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                             AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+  JOIN pg_catalog.pg_extension x ON x.oid OPERATOR(pg_catalog.=) d.refobjid
+                                AND x.extname OPERATOR(pg_catalog.=) 'healthhub'
+  LEFT JOIN LATERAL (
+      SELECT pg_catalog.split_part(pg_catalog.encode(tg.tgargs, 'escape'), '\000', 1) AS kind
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) tg.tgfoid
+       WHERE tg.tgrelid OPERATOR(pg_catalog.=) c.oid
+         AND p.proname OPERATOR(pg_catalog.=) 'audit_changes'
+         AND p.pronamespace OPERATOR(pg_catalog.=) n.oid) t ON true
+  LEFT JOIN healthhub.audit_exemptions e
+         ON e.relation OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', n.nspname, c.relname)
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition;
+COMMENT ON VIEW healthhub.audit_coverage IS
+    'Every table of healthhub and how its changes are recorded: each row (the audit_changes trigger) or the exemption''s reason; how is NULL for a table in neither (a defect)';
+GRANT SELECT ON healthhub.audit_coverage TO PUBLIC;
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.role_profiles
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('profile', 'role_name,profile', 'access control');
+
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.profiles', 'catalogue', 'shipped profiles'),
+    ('healthhub.profile_privileges', 'catalogue', 'written by each area''s install script');
+
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.masking_policy
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('masking_policy', 'profile,data_kind,origin', 'masking');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.hub_secrets
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('hub_secret', '', 'pseudonymisation');
+
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.audit_settings
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('audit_settings', '', 'audit settings');
+
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.audit_entries', 'trail', 'the trail'),
+    ('healthhub.audit_queue', 'trail', 'entries waiting to be sealed'),
+    ('healthhub.audit_blocks', 'trail', 'sealed blocks'),
+    ('healthhub.audit_archives', 'trail', 'archive'),
+    ('healthhub.audit_signing_key', 'trail', 'checkpoint key, made at install'),
+    ('healthhub.audit_exemptions', 'catalogue', 'written by each area''s install script');
+
+
+DROP TRIGGER registry_audit ON healthhub.blacklist;
+DROP TRIGGER registry_audit ON healthhub.practice_privileges;
+DROP FUNCTION healthhub.registry_audit_trigger();
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.institutions
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('institution', 'institution_key', 'registry maintenance');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.insurance_designations
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('insurance_designation', 'designation_key', 'registry maintenance');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.consortia
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('consortium', 'consortium_key', 'registry maintenance');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.consortium_members
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('consortium_member', 'consortium_key,institution_key', 'registry maintenance');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.practitioners
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('practitioner', 'practitioner_key', 'registry maintenance', 'rights_version');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.licences
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('licence', 'licence_no', 'registry maintenance', 'status,status_effective');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.registrations
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('registration', 'registration_key', 'registry maintenance');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.practice_privileges
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('privilege', 'grant_key', 'registry maintenance');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.blacklist
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('blacklist', 'entry_key', 'registry maintenance');
+
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.licence_status_history', 'own trigger', 'licence.<status> (history_after_insert)'),
+    ('healthhub.practice_rights', 'derived', 'recomputed from licences, registrations, privileges and the blacklist');
+
+
+INSERT INTO healthhub.audit_exemptions
+SELECT 'healthhub.' || t, 'staging', 'registry.load.<mode> of the load that reads it'
+  FROM unnest(ARRAY['stage_institutions', 'stage_practitioners', 'stage_licences', 'stage_registrations',
+                    'stage_blacklist']) t
+;
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.loads
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('load', 'load_id', 'registry maintenance');
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.load_errors
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('load_error', 'load_id,entity,line_no', 'registry maintenance');
+
+
+CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.survivorship_rules
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('survivorship_rule', 'field', 'patient identity management');
+
+
+INSERT INTO healthhub.audit_exemptions
+SELECT 'healthhub.' || t, 'functions', 'link.<action> and link.batch'
+  FROM unnest(ARRAY['persons', 'person_identifiers', 'source_records', 'link_decisions', 'person_separations',
+                    'link_events', 'record_block_keys', 'link_locks']) t
+UNION ALL
+SELECT 'healthhub.stage_person_records', 'staging', 'link.batch of the batch that reads it'
+UNION ALL
+SELECT 'healthhub.' || t, 'functions', 'linkage.train'
+  FROM unnest(ARRAY['linkage_models', 'linkage_weights', 'surname_frequencies']) t
+UNION ALL
+SELECT 'healthhub.name_keys_made_with', 'functions', 'linkage.rebuild_name_keys';
+
+
+
+-- role_profiles is keyed by role OID (a regrole) and the name at grant time;
+-- rows of roles dropped before the upgrade are removed.
+ALTER TABLE healthhub.role_profiles ADD COLUMN role regrole;
+UPDATE healthhub.role_profiles rp SET role = r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = rp.role_name;
+DO $$
+DECLARE
+    n bigint;
+BEGIN
+    DELETE FROM healthhub.role_profiles WHERE role IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        RAISE NOTICE 'healthhub: removed % profile rows of roles that no longer exist', n;
+    END IF;
+END
+$$;
+ALTER TABLE healthhub.role_profiles ALTER COLUMN role SET NOT NULL;
+ALTER TABLE healthhub.role_profiles DROP CONSTRAINT role_profiles_pkey;
+ALTER TABLE healthhub.role_profiles ADD PRIMARY KEY (role, profile);
+DROP POLICY role_profiles_own ON healthhub.role_profiles;
+
+CREATE POLICY role_profiles_own ON healthhub.role_profiles FOR SELECT
+    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.oid OPERATOR(pg_catalog.=) role::pg_catalog.oid
+                      AND r.rolname OPERATOR(pg_catalog.=) role_name
+                      AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER')));
+
+
+CREATE OR REPLACE FUNCTION healthhub.effective_profiles(role_name name)
+    RETURNS TABLE (profile text, institution_key bigint)
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT rp.profile, rp.institution_key
+      FROM healthhub.role_profiles rp
+      JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) rp.role::pg_catalog.oid
+                                 AND r.rolname OPERATOR(pg_catalog.=) rp.role_name
+     WHERE pg_catalog.pg_has_role(effective_profiles.role_name, r.oid, 'MEMBER')
+       -- a superuser is a "member" of every role; it holds no profile
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s
+                        WHERE s.rolname OPERATOR(pg_catalog.=) effective_profiles.role_name AND s.rolsuper);
+END;
+
+CREATE OR REPLACE FUNCTION healthhub.grant_profile(role regrole, profile text, institution bigint DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    def healthhub.profiles%ROWTYPE;
+    rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+BEGIN
+    SELECT * INTO def FROM healthhub.profiles p WHERE p.profile = grant_profile.profile;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown profile "%"', profile
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The profiles are listed in healthhub.profiles.';
+    END IF;
+    IF def.needs_institution AND institution IS NULL THEN
+        RAISE EXCEPTION 'profile "%" acts for an institution', profile
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the institution key: healthhub.grant_profile(role, profile, institution).';
+    END IF;
+    IF NOT def.needs_institution AND institution IS NOT NULL THEN
+        RAISE EXCEPTION 'profile "%" does not act for an institution', profile
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM healthhub.role_profiles rp
+                WHERE rp.role = grant_profile.role AND rp.role_name = rname AND rp.institution_key IS DISTINCT FROM institution
+                  AND rp.institution_key IS NOT NULL AND institution IS NOT NULL) THEN
+        RAISE EXCEPTION 'role % already acts for another institution', role
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A role acts for one institution; create one role per institution.';
+    END IF;
+    IF (SELECT rolsuper FROM pg_roles WHERE oid = role) THEN
+        RAISE EXCEPTION 'role % is a superuser', role
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Superusers bypass row level security; profiles are for ordinary roles.';
+    END IF;
+    -- (a row of the role's earlier name is replaced: it was not in force)
+    INSERT INTO healthhub.role_profiles (role, role_name, profile, institution_key)
+    VALUES (role, rname, profile, institution)
+    ON CONFLICT ON CONSTRAINT role_profiles_pkey
+    DO UPDATE SET institution_key = EXCLUDED.institution_key, role_name = EXCLUDED.role_name,
+                  granted_at = now(), granted_by = SESSION_USER;
+    PERFORM healthhub.apply_profile_privileges(rname, profile, true);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.revoke_profile(role regrole, profile text)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+    other text;
+BEGIN
+    IF role IS NULL OR profile IS NULL THEN
+        RAISE EXCEPTION 'revoke_profile needs a role and a profile'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = CASE WHEN role IS NULL THEN 'The role is NULL.' ELSE 'The profile is NULL.' END;
+    END IF;
+    DELETE FROM healthhub.role_profiles rp WHERE rp.role = revoke_profile.role AND rp.profile = revoke_profile.profile;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'role % does not hold profile "%"', role, profile
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM healthhub.apply_profile_privileges(rname, profile, false);
+    -- what another profile of the role also grants must stay
+    FOR other IN SELECT rp.profile FROM healthhub.role_profiles rp
+                  WHERE rp.role = revoke_profile.role AND rp.role_name = rname LOOP
+        PERFORM healthhub.apply_profile_privileges(rname, other, true);
+    END LOOP;
+END
+$$;
+

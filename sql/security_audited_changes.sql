@@ -1,0 +1,88 @@
+-- Every change to personal data, rights and settings is recorded, by one
+-- mechanism every area inherits (the audit_changes trigger), and the list of
+-- what is recorded is the catalog's: healthhub.audit_coverage.  Attack on
+-- 0.4: hub_admin changed practitioners, licences, registrations and the
+-- audit settings, and a superuser granted and revoked profiles, without an
+-- entry.  Also: role_profiles is keyed by role OID, so a new role that
+-- reuses a dropped login's name inherits nothing.
+SET search_path = healthhub, public;
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SELECT coalesce(hub_id(), init_hub('440300', 1)) IS NOT NULL AS hub_ready;
+
+-- every table of the extension, and how its changes reach the trail
+-- (docs/security.md, "What is recorded", is this list)
+SELECT relation, how, recorded_as FROM audit_coverage ORDER BY relation;
+-- none is in neither list
+SELECT relation AS unrecorded FROM audit_coverage WHERE how IS NULL;
+-- no exemption lists a table that does not exist
+SELECT e.relation AS stale_exemption FROM audit_exemptions e
+ WHERE NOT EXISTS (SELECT 1 FROM audit_coverage c WHERE c.relation = e.relation);
+-- a table whose changes are left to the extension's functions (or that is a
+-- catalogue, derived, or the trail) cannot be written by any profile or PUBLIC
+-- (a staging table is input; a table with its own trigger records each row)
+SELECT pp.profile, pp.object_name, pp.privileges
+  FROM profile_privileges pp JOIN audit_exemptions e ON e.relation = pp.object_name
+ WHERE e.how NOT IN ('staging', 'own trigger') AND pp.privileges ~ '(INSERT|UPDATE|DELETE)';
+SELECT c.relation, a.privilege_type
+  FROM audit_coverage c
+  JOIN pg_class k ON k.oid = c.relation::regclass
+  CROSS JOIN LATERAL aclexplode(k.relacl) a
+ WHERE c.how NOT IN ('each row', 'staging', 'own trigger') AND a.grantee = 0
+   AND a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE');
+
+-- hub_admin's changes
+INSERT INTO institutions (name, kind, level, grade, region, valid)
+VALUES ('Audited changes hospital', 'hospital', '3', '甲', '440304', '[2020-01-01,)');
+SELECT institution_key AS inst FROM institutions WHERE name = 'Audited changes hospital' \gset
+CREATE ROLE ac_admin;
+SELECT grant_profile('ac_admin', 'hub_admin');
+SELECT coalesce(max(entry_id), 0) AS before FROM audit_entries \gset
+SET SESSION AUTHORIZATION ac_admin;
+INSERT INTO healthhub.practitioners (resident_id, name) VALUES ('440524188001010014', '李时珍');
+SELECT practitioner_key AS pr FROM healthhub.practitioners WHERE resident_id = '440524188001010014' \gset
+UPDATE healthhub.practitioners SET name = '李东璧' WHERE practitioner_key = :pr;
+INSERT INTO healthhub.licences (licence_no, practitioner_key, kind, validity)
+VALUES ('AC-0001', :pr, 'physician', '[2020-01-01,)');
+INSERT INTO healthhub.registrations (licence_key, institution_key, period)
+SELECT licence_key, :inst, '[2020-01-01,)' FROM healthhub.licences WHERE licence_no = 'AC-0001';
+DELETE FROM healthhub.registrations WHERE institution_key = :inst;
+SELECT healthhub.configure_audit(seal_interval => '3 seconds') IS NOT NULL AS configured;
+SELECT healthhub.configure_audit(seal_interval => '1 second') IS NOT NULL AS configured;
+RESET SESSION AUTHORIZATION;
+-- a superuser's grant and revoke
+CREATE ROLE ac_clin;
+SELECT grant_profile('ac_clin', 'clinician', :inst);
+SELECT revoke_profile('ac_clin', 'clinician');
+SELECT role_name, action, object_kind,
+       CASE WHEN object_kind IN ('practitioner', 'registration') THEN '(key)' ELSE object_id END AS object_id,
+       practitioner_key = :pr AS names_practitioner, purpose
+  FROM audit_entries WHERE entry_id > :before ORDER BY entry_id;
+
+-- a dropped login's name reused by a new role: the new role inherits nothing
+CREATE ROLE ac_reused;
+SELECT grant_profile('ac_reused', 'clinician', :inst);
+SELECT profile, institution_key = :inst AS old_institution FROM effective_profiles('ac_reused');
+DROP OWNED BY ac_reused;
+DROP ROLE ac_reused;
+CREATE ROLE ac_reused;
+SELECT count(*) AS profiles_in_force FROM effective_profiles('ac_reused');
+SELECT institution_of('ac_reused') AS institution;
+SET SESSION AUTHORIZATION ac_reused;
+SELECT count(*) AS rows_it_sees FROM healthhub.role_profiles;
+SELECT has_profile('clinician') AS is_clinician;
+RESET SESSION AUTHORIZATION;
+-- the old row stays, in force for nobody; granting the new role anew works
+SELECT count(*) AS stale_rows FROM role_profiles WHERE role_name = 'ac_reused';
+INSERT INTO institutions (name, kind, level, grade, region, valid)
+VALUES ('Audited changes clinic', 'primary_care', NULL, NULL, '440305', '[2020-01-01,)');
+SELECT grant_profile('ac_reused', 'clinician', institution_key) FROM institutions
+ WHERE name = 'Audited changes clinic';
+SELECT institution_of('ac_reused') = institution_key AS new_institution FROM institutions
+ WHERE name = 'Audited changes clinic';
+-- renaming a role ends its profiles until they are granted again
+ALTER ROLE ac_reused RENAME TO ac_renamed;
+SELECT count(*) AS profiles_after_rename FROM effective_profiles('ac_renamed');
+
+DROP OWNED BY ac_admin, ac_clin, ac_renamed;
+DROP ROLE ac_admin, ac_clin, ac_renamed;
