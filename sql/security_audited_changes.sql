@@ -37,10 +37,11 @@ VALUES ('Audited changes hospital', 'hospital', '3', '甲', '440304', '[2020-01-
 SELECT institution_key AS inst FROM institutions WHERE name = 'Audited changes hospital' \gset
 CREATE ROLE ac_admin;
 SELECT grant_profile('ac_admin', 'hub_admin');
+SELECT configure_audit(seal_interval => '1 second') IS NOT NULL AS settings_known;
 SELECT coalesce(max(entry_id), 0) AS before FROM audit_entries \gset
 SET SESSION AUTHORIZATION ac_admin;
-INSERT INTO healthhub.practitioners (resident_id, name) VALUES ('440524188001010014', '李时珍');
-SELECT practitioner_key AS pr FROM healthhub.practitioners WHERE resident_id = '440524188001010014' \gset
+INSERT INTO healthhub.practitioners (resident_id, name) VALUES ('110101199003070038', '李时珍');
+SELECT practitioner_key AS pr FROM healthhub.practitioners WHERE resident_id = '110101199003070038' \gset
 UPDATE healthhub.practitioners SET name = '李东璧' WHERE practitioner_key = :pr;
 INSERT INTO healthhub.licences (licence_no, practitioner_key, kind, validity)
 VALUES ('AC-0001', :pr, 'physician', '[2020-01-01,)');
