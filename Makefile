@@ -40,6 +40,7 @@ SQL_PARTS  += src/registry/audit_changes.sql \
               src/linkage/resolve.sql \
               src/linkage/batch.sql \
               src/linkage/training.sql \
+              src/linkage/reads.sql \
               src/linkage/privileges.sql
 
 # Released install scripts and the upgrades between them are frozen in

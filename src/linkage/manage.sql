@@ -365,17 +365,15 @@ CREATE FUNCTION healthhub.record_history(source text, local_id text) RETURNS SET
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT has_table_privilege(healthhub.acting_role(), 'healthhub.link_events', 'SELECT') THEN
-        RAISE EXCEPTION 'role % may not read the link history', healthhub.acting_role()
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'The link history is for hub_admin and auditor profiles.';
-    END IF;
-    PERFORM healthhub.audit_append('read', 'person_link_history', source || '/' || local_id, NULL,
+    -- (by profile: no profile may SELECT link_events itself)
+    PERFORM healthhub.require_record_key('record_history', source, local_id);
+    PERFORM healthhub.linkage_authorise_history();
+    PERFORM healthhub.audit_append('read', 'person_link_history', btrim(source) || '/' || btrim(local_id), NULL,
                                    'patient identity management', 'ok');
     RETURN QUERY
     SELECT e.* FROM healthhub.link_events e
      WHERE e.record_id = (SELECT s.record_id FROM healthhub.source_records s
-                           WHERE s.source = record_history.source AND s.local_id = record_history.local_id)
+                           WHERE s.source = btrim(record_history.source) AND s.local_id = btrim(record_history.local_id))
      ORDER BY e.event_id;
 END
 $$;

@@ -35,7 +35,17 @@ BEGIN
         'healthhub.replan_when_grown()', 'healthhub.link_clusters(double precision)', 'healthhub.block_pairs(integer)',
         'healthhub.batch_match_score(record, record, integer)', 'healthhub.batch_comparison_levels(record, record)', 'healthhub.forget_block_keys(healthhub.source_records)',
         'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
-        'healthhub.golden_records(bigint[])']
+        'healthhub.golden_records(bigint[])',
+        -- the audited reads (reads.sql)
+        'healthhub.linkage_may_read_history()', 'healthhub.linkage_authorise_reader(text)',
+        'healthhub.linkage_authorise_history()', 'healthhub.require_argument(boolean, text, text)',
+        'healthhub.require_page_size(integer)', 'healthhub.require_record_key(text, text, text)',
+        'healthhub.source_record(text, text)',
+        'healthhub.source_records_of(text, text, integer)', 'healthhub.person_details(bigint)',
+        'healthhub.person_records(bigint)', 'healthhub.person_identifiers_of(bigint)',
+        'healthhub.record_links(text, text)', 'healthhub.pending_reviews(timestamptz, integer)',
+        'healthhub.find_persons_with_two_numbers()', 'healthhub.person_history(bigint)',
+        'healthhub.link_history(timestamptz, timestamptz, bigint, integer)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
@@ -64,27 +74,38 @@ SELECT 'hub_admin', 'function', f, 'EXECUTE'
                     'healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean)',
                     'healthhub.rebuild_block_keys()', 'healthhub.rebuild_name_keys()']) f
 UNION ALL
+-- Tables of the model and of the name keys: no personal data.  The person
+-- index itself (persons, person_identifiers, source_records, link_decisions,
+-- links, link_events, person_separations, review_queue,
+-- persons_with_two_numbers, the staged extract) no profile reads directly: a
+-- plain SELECT leaves no trace.  The audited functions of reads.sql read it.
 SELECT 'hub_admin', 'table', t, 'SELECT'
-  FROM unnest(ARRAY['healthhub.persons', 'healthhub.person_identifiers', 'healthhub.links', 'healthhub.link_decisions',
-                    'healthhub.link_events', 'healthhub.person_separations', 'healthhub.review_queue',
-                    'healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies',
-                    'healthhub.name_keys_made_with', 'healthhub.persons_with_two_numbers']) t
+  FROM unnest(ARRAY['healthhub.linkage_models', 'healthhub.linkage_weights', 'healthhub.surname_frequencies',
+                    'healthhub.name_keys_made_with']) t
 UNION ALL
-SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE, DELETE'
-  FROM unnest(ARRAY['healthhub.survivorship_rules', 'healthhub.stage_person_records']) t
+SELECT 'hub_admin', 'table', 'healthhub.survivorship_rules', 'SELECT, INSERT, UPDATE, DELETE'
 UNION ALL
-SELECT 'hub_admin', 'table', 'healthhub.source_records', 'SELECT'
+-- hub_admin stages an extract (COPY) and may empty the staging table; it
+-- does not read it back (link_batch does)
+SELECT 'hub_admin', 'table', 'healthhub.stage_person_records', 'INSERT, DELETE'
 UNION ALL
--- an application reads its own records (row security), but not the score
--- its link decision had against another institution's record
-SELECT 'institution_app', 'table', 'healthhub.source_records',
-       'SELECT (source, local_id, record_id, institution_key, name, sex, birth_date, identifier_text, phone, region, '
-       'other_identifiers, resident_id, id_conflict, name_hanzi, name_pinyin, name_initials, surname, name_given_pinyin, '
-       'person_key, link_origin, link_model, linked_at, linked_by, received_at, updated_at, withdrawn_at)'
+SELECT 'hub_admin', 'function', f, 'EXECUTE'
+  FROM unnest(ARRAY['healthhub.person_details(bigint)', 'healthhub.person_records(bigint)',
+                    'healthhub.person_identifiers_of(bigint)', 'healthhub.record_links(text, text)',
+                    'healthhub.pending_reviews(timestamptz, integer)',
+                    'healthhub.find_persons_with_two_numbers()']) f
 UNION ALL
-SELECT 'auditor', 'table', 'healthhub.link_events', 'SELECT'
+-- an application reads its own records (source_record, source_records_of:
+-- its own institution's, without the score its link decision had against
+-- another institution's record)
+SELECT pr, 'function', f, 'EXECUTE'
+  FROM unnest(ARRAY['hub_admin', 'institution_app']) pr,
+       unnest(ARRAY['healthhub.source_record(text, text)', 'healthhub.source_records_of(text, text, integer)']) f
 UNION ALL
-SELECT pr, 'function', 'healthhub.record_history(text, text)', 'EXECUTE' FROM unnest(ARRAY['hub_admin', 'auditor']) pr;
+SELECT pr, 'function', f, 'EXECUTE'
+  FROM unnest(ARRAY['hub_admin', 'auditor']) pr,
+       unnest(ARRAY['healthhub.record_history(text, text)', 'healthhub.person_history(bigint)',
+                    'healthhub.link_history(timestamptz, timestamptz, bigint, integer)']) f;
 
 -- The person index changes only through its functions, each recorded
 -- (link.<action>, link.batch, linkage.train, linkage.rebuild_name_keys;
