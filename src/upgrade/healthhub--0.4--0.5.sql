@@ -936,6 +936,10 @@ BEGIN
     FOR other IN SELECT rp.profile FROM healthhub.role_profiles rp
                   WHERE rp.role = revoke_profile.role AND rp.role_name = rname LOOP
         PERFORM healthhub.apply_profile_privileges(rname, other, true);
+    END LOOP;
+END
+$$;
+
 -- ============================================================================
 -- Direct reads of personal data leave a trace (issue 10, branch h2): no
 -- profile SELECTs the person index's personal data (persons,
