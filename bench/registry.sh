@@ -7,6 +7,10 @@
 #   - an audited insert (the row plus healthhub.audit_append) vs a plain
 #     insert, pgbench (prepared statements) over the Unix socket, 1 client (target at most 1.5x the
 #     latency) and 8 clients (target at least 0.6x the throughput);
+#   - an audited read of one row and of 500 rows (the read plus one 'read'
+#     entry, which the audit writer commits before the rows are returned) vs
+#     the same read unaudited, durable commits, 1 and 8 clients (targets at 8
+#     clients: at least 0.5x and 0.8x the throughput);
 #   - verify_audit() over BENCH_SCALE x 10M entries (entries per second).
 #   BENCH_SCALE 1 = 10M audit entries, 20k practitioners; BENCH_SECONDS per
 #   pgbench run (default 10); medians of BENCH_REPS runs (default 5).
@@ -60,10 +64,10 @@ run_tps() {   # script clients -> tps of one pgbench run
 }
 # Plain and audited runs alternate, so a slow minute of this shared machine
 # hits both; the ratio reported is the median of the per-pair ratios.
-pairs() {     # clients name -> $work/name: "plain audited" per pair
+pairs() {     # clients name [plain audited] -> $work/name: "plain audited" per pair
   local i
   for i in $(seq "$reps"); do
-    echo "$(run_tps plain "$1") $(run_tps audited "$1")"
+    echo "$(run_tps "${3:-plain}" "$1") $(run_tps "${4:-audited}" "$1")"
   done >"$work/$2"
 }
 col_median() { awk -v c="$1" '{ print $c }' "$2" | median; }
@@ -79,6 +83,39 @@ durability() {
 durability on
 say "durable commits: audited vs plain insert, 1 and 8 clients ($reps x ${secs}s each)"
 pairs 1 pairs1; pairs 8 pairs8
+
+# Reads: 100k rows of 1,000 persons' records; an audited read is the same
+# query plus one read entry, the way every audited function records a read.
+psql_db bench_registry <<'SQL'
+CREATE TABLE bench.records AS
+SELECT g AS record_id, g % 1000 AS person_key, md5(g::text) || md5((g + 1)::text) AS payload
+  FROM generate_series(1, 100000) g;
+ALTER TABLE bench.records ADD PRIMARY KEY (record_id);
+VACUUM ANALYZE bench.records;
+SQL
+cat >"$work/plain_read1.sql" <<'SQL'
+\set r random(1, 100000)
+SELECT r.person_key, r.payload FROM bench.records r WHERE r.record_id = :r;
+SQL
+cat >"$work/audited_read1.sql" <<'SQL'
+\set r random(1, 100000)
+SELECT r.person_key, r.payload, healthhub.audit_append('read', 'record', r.record_id::text, r.person_key, 'treatment')
+  FROM bench.records r WHERE r.record_id = :r;
+SQL
+cat >"$work/plain_read500.sql" <<'SQL'
+\set r random(1, 99500)
+SELECT r.person_key, r.payload FROM bench.records r WHERE r.record_id BETWEEN :r AND :r + 499;
+SQL
+cat >"$work/audited_read500.sql" <<'SQL'
+\set r random(1, 99500)
+SELECT r.person_key, r.payload
+  FROM (SELECT healthhub.audit_append('read', 'records', :r || '-' || :r + 499, NULL, 'treatment')) a(entry),
+       bench.records r
+ WHERE r.record_id BETWEEN :r AND :r + 499;
+SQL
+say "durable commits: audited vs plain read of 1 and of 500 rows, 1 and 8 clients ($reps x ${secs}s each)"
+pairs 1 reads1 plain_read1 audited_read1; pairs 8 reads8 plain_read1 audited_read1
+pairs 1 reads500_1 plain_read500 audited_read500; pairs 8 reads500_8 plain_read500 audited_read500
 durability off
 say "no flush (fsync off): audited vs plain insert, 1 and 8 clients ($reps x ${secs}s each)"
 pairs 1 pairs1f; pairs 8 pairs8f
@@ -121,6 +158,10 @@ mkdir -p "$top/bench/out"
       -v p8="$(col_median 1 "$work/pairs8")" -v a8="$(col_median 2 "$work/pairs8")" -v r8="$(ratio_median "$work/pairs8")" \
       -v p1f="$(col_median 1 "$work/pairs1f")" -v a1f="$(col_median 2 "$work/pairs1f")" -v r1f="$(ratio_median "$work/pairs1f")" \
       -v p8f="$(col_median 1 "$work/pairs8f")" -v a8f="$(col_median 2 "$work/pairs8f")" -v r8f="$(ratio_median "$work/pairs8f")" \
+      -v q1p="$(col_median 1 "$work/reads1")" -v q1a="$(col_median 2 "$work/reads1")" -v q1r="$(ratio_median "$work/reads1")" \
+      -v q8p="$(col_median 1 "$work/reads8")" -v q8a="$(col_median 2 "$work/reads8")" -v q8r="$(ratio_median "$work/reads8")" \
+      -v m1p="$(col_median 1 "$work/reads500_1")" -v m1a="$(col_median 2 "$work/reads500_1")" -v m1r="$(ratio_median "$work/reads500_1")" \
+      -v m8p="$(col_median 1 "$work/reads500_8")" -v m8a="$(col_median 2 "$work/reads500_8")" -v m8r="$(ratio_median "$work/reads500_8")" \
       -v total="$total" -v vms="$verify_ms" -v sms="$seal_ms" 'BEGIN {
     fmt = "%-44s | %12s | %12s | %6s | %-12s | %s\n"
     printf fmt, "figure", "healthhub", "baseline", "ratio", "target", "met?"
@@ -134,6 +175,14 @@ mkdir -p "$top/bench/out"
       sprintf("%.2fx", r1f), "report", "-"
     printf fmt, "  same, no flush: throughput 8 clients", sprintf("%.0f", a8f), sprintf("%.0f", p8f),
       sprintf("%.2fx", 1 / r8f), "report", "-"
+    printf fmt, "audited read of 1 row, 1 client, tps", sprintf("%.0f", q1a), sprintf("%.0f", q1p),
+      sprintf("%.2fx", 1 / q1r), "report", "-"
+    printf fmt, "audited read of 1 row, 8 clients, tps", sprintf("%.0f", q8a), sprintf("%.0f", q8p),
+      sprintf("%.2fx", 1 / q8r), ">= 0.50x", (1 / q8r >= 0.5) ? "yes" : "NO"
+    printf fmt, "audited read of 500 rows, 1 client, tps", sprintf("%.0f", m1a), sprintf("%.0f", m1p),
+      sprintf("%.2fx", 1 / m1r), "report", "-"
+    printf fmt, "audited read of 500 rows, 8 clients, tps", sprintf("%.0f", m8a), sprintf("%.0f", m8p),
+      sprintf("%.2fx", 1 / m8r), ">= 0.80x", (1 / m8r >= 0.8) ? "yes" : "NO"
     printf fmt, "seal " total " entries, entries/s", sprintf("%.0f", total / (sms / 1000)), "-", "-", "report", "-"
     printf fmt, "verify_audit " total " entries, entries/s", sprintf("%.0f", total / (vms / 1000)), "-", "-", "report", "-"
   }'
