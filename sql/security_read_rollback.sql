@@ -12,23 +12,23 @@ VALUES ('Rollback test hospital', 'hospital', '3', '甲', '440304', 'rollback-te
 SELECT institution_key AS inst FROM institutions WHERE name = 'Rollback test hospital' \gset
 CREATE ROLE rb_clin;
 SELECT grant_profile('rb_clin', 'clinician', :inst);
-SELECT decision FROM link_record('RB', 'R1', '王秀英', '2', '1949-12-31', '11010519491231002X');
+SELECT decision FROM link_record('RB', 'R1', '王秀英', '2', '1956-03-12', '110102195603120041');
 SELECT max(entry_id) AS before FROM audit_entries \gset
 
 -- resolve(), then ROLLBACK
 SET SESSION AUTHORIZATION rb_clin;
 BEGIN;
-SELECT resolve('11010519491231002X') IS NOT NULL AS found;
+SELECT resolve('110102195603120041') IS NOT NULL AS found;
 ROLLBACK;
 -- resolve() inside a subtransaction that is rolled back
 BEGIN;
 SAVEPOINT s;
-SELECT healthhub.resolve('11010519491231002X') IS NOT NULL AS found_again;
+SELECT healthhub.resolve('110102195603120041') IS NOT NULL AS found_again;
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
 -- a read in a READ ONLY transaction is recorded too
 BEGIN READ ONLY;
-SELECT healthhub.resolve('11010519491231002X') IS NOT NULL AS found_read_only;
+SELECT healthhub.resolve('110102195603120041') IS NOT NULL AS found_read_only;
 ROLLBACK;
 -- an application's own read entry, then an error aborts the transaction
 BEGIN;

@@ -47,6 +47,8 @@
 #define READER_CHECK_MS 100
 /* ... and asks for a new one no more often than this. */
 #define WRITER_START_USECS (500 * 1000)
+/* ... and gives up after this many (every writer place taken, say). */
+#define WRITER_MAX_STARTS 20
 #define MAX_WRITERS 32
 
 typedef enum SlotState
@@ -172,6 +174,22 @@ start_writer(Oid owner)
 				 errhint("Raise max_worker_processes.")));
 }
 
+/* The writer did not come (every writer place is taken): free the slot, refuse the read. */
+static void
+no_writer(ReadSlot *slot)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (slot->state == SLOT_PENDING)
+		slot->state = SLOT_FREE;
+	LWLockRelease(shared->lock);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			 errmsg("no healthhub audit writer runs for this database"),
+			 errdetail("A read is returned only after its audit entry is committed; %d writers were asked for and none started.",
+					   WRITER_MAX_STARTS),
+			 errhint("Audit writers serve at most %d databases at once.", MAX_WRITERS)));
+}
+
 /* Start a writer for the reader of "slot"; if none can start, free the slot. */
 static void
 start_writer_for(ReadSlot *slot, Oid owner)
@@ -192,22 +210,33 @@ start_writer_for(ReadSlot *slot, Oid owner)
 	PG_END_TRY();
 }
 
-/* Wait until this backend's slot holds no entry that a writer may still take. */
+/*
+ * Put the entry in this backend's slot, as soon as no writer is writing what
+ * the slot held.  What a slot may still hold: the entry of an earlier read
+ * of this backend that was cancelled while it waited, or of a backend that
+ * had this slot before and is gone.  Neither returned data, so a pending one
+ * is dropped (else a slot of a dropped database or of a writer that could not
+ * start would wait forever); one a writer has taken is waited for.
+ */
 static ReadSlot *
-wait_for_own_slot(void)
+claim_own_slot(const AuditEntry *entry, Oid owner)
 {
 	ReadSlot   *slot = &shared->slots[MyBackendId - 1];
 
 	for (;;)
 	{
-		SlotState	state;
-
-		LWLockAcquire(shared->lock, LW_SHARED);
-		state = slot->state;
-		LWLockRelease(shared->lock);
-		if (state != SLOT_PENDING && state != SLOT_TAKEN)
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+		if (slot->state != SLOT_TAKEN)
+		{
+			slot->entry = *entry;
+			slot->database = MyDatabaseId;
+			slot->owner = owner;
+			slot->reader_procno = MyProc->pgprocno;
+			slot->state = SLOT_PENDING;
+			LWLockRelease(shared->lock);
 			return slot;
-		/* an entry of an earlier, cancelled read: it is still written */
+		}
+		LWLockRelease(shared->lock);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, READER_CHECK_MS,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -220,6 +249,7 @@ write_read_entry_durably(const AuditEntry *entry, Oid owner)
 {
 	ReadSlot   *slot;
 	TimestampTz last_start = 0;
+	int			starts = 0;
 
 	if (shared == NULL)
 		ereport(ERROR,
@@ -233,14 +263,7 @@ write_read_entry_durably(const AuditEntry *entry, Oid owner)
 				 errmsg("healthhub cannot record reads on a standby"),
 				 errdetail("Every read of personal data needs an audit entry, and a standby cannot write one.")));
 
-	slot = wait_for_own_slot();
-	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	slot->entry = *entry;
-	slot->database = MyDatabaseId;
-	slot->owner = owner;
-	slot->reader_procno = MyProc->pgprocno;
-	slot->state = SLOT_PENDING;
-	LWLockRelease(shared->lock);
+	slot = claim_own_slot(entry, owner);
 
 	for (;;)
 	{
@@ -275,6 +298,8 @@ write_read_entry_durably(const AuditEntry *entry, Oid owner)
 			set_latch_of(writer_procno);
 		else if (GetCurrentTimestamp() - last_start >= WRITER_START_USECS)
 		{
+			if (++starts > WRITER_MAX_STARTS)
+				no_writer(slot);
 			last_start = GetCurrentTimestamp();
 			start_writer_for(slot, owner);
 		}
