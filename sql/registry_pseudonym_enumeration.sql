@@ -13,9 +13,8 @@ SELECT init_hub('440300', 1) AS hub;
 CREATE ROLE hh_enum_stat LOGIN;  SELECT grant_profile('hh_enum_stat', 'statistician');
 CREATE ROLE hh_enum_admin LOGIN; SELECT grant_profile('hh_enum_admin', 'hub_admin');
 CREATE ROLE hh_enum_audit LOGIN; SELECT grant_profile('hh_enum_audit', 'auditor');
-INSERT INTO persons (resident_id) VALUES ('11010519491231002X'), (NULL);
-SELECT min(person_key) AS someone, max(person_key) AS no_number FROM persons
- WHERE resident_id = '11010519491231002X' OR resident_id IS NULL \gset
+INSERT INTO persons (resident_id) VALUES ('11010519491231002X') RETURNING person_key AS someone \gset
+INSERT INTO persons (resident_id) VALUES (NULL) RETURNING person_key AS no_number \gset
 
 SET SESSION AUTHORIZATION hh_enum_stat;
 -- the attack: a pseudonym of any number the statistician types
