@@ -26,14 +26,12 @@ SELECT '11010519491231002X'::resident_id AS id, '张三丰'::text AS name, '1381
        '广东省深圳市福田区华强北路1号'::text AS address;
 GRANT SELECT ON person TO hh_stat, hh_audit, hh_clin, hh_none;
 SET ROLE hh_stat;
--- (a pseudonym depends on this hub's random secret: shown by its properties)
-SELECT 'statistician' AS who, present_resident_id(id) = pseudonym(id) AS id_is_pseudonym,
-       present_resident_id(id) ~ '^[0-9a-f]{32}$' AS hex32,
+-- a number it passes is shown as nothing: a pseudonym of a number of its
+-- choosing would let it recompute pseudonyms (registry_pseudonym_enumeration)
+SELECT 'statistician' AS who, present_resident_id(id) IS NULL AS id_hidden,
        present_name(name), present_phone(phone), present_address(address) FROM person;
--- pseudonyms are stable and never the number
-SELECT pseudonym(id) = pseudonym('110105491231002') AS stable, length(pseudonym(id)) AS len,
-       pseudonym(id) <> pseudonym('440524188001010014') AS distinct_persons FROM person;
--- but the secret is out of reach
+SELECT pseudonym(id) FROM person;
+-- and the secret is out of reach
 SELECT * FROM hub_secrets;
 RESET ROLE;
 SET ROLE hh_audit;

@@ -79,28 +79,39 @@ SELECT granted_by, recorded_at > now() - interval '1 hour' AS stamped_recently F
 SET SESSION AUTHORIZATION atk_stat;
 SELECT resident_id, name FROM practitioners;
 SELECT * FROM hub_secrets;
-SELECT present_resident_id('11010519491231002X') ~ '^[0-9a-f]{32}$' AS gets_a_pseudonym,
+-- a statistician sees no number, and no pseudonym of a number it typed
+-- (it could enumerate the ID space against its pseudonyms)
+SELECT present_resident_id('11010519491231002X') IS NULL AS no_pseudonym_of_input,
        present_name('张三丰') IS NULL AS name_hidden;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION atk_nobody;
 SELECT pseudonym('11010519491231002X');
 RESET SESSION AUTHORIZATION;
 
--- attack: search_path hijack of a SECURITY DEFINER function.  The attacker
--- plants look-alikes of what pseudonym() uses, in its own schema and in
--- pg_temp, and puts them first on its search_path.
-CREATE SCHEMA atk AUTHORIZATION atk_nobody;
-SET SESSION AUTHORIZATION atk_nobody;
+-- attack: search_path hijack of a SECURITY DEFINER function.  The
+-- statistician plants look-alikes of what person_pseudonym() uses, in its
+-- own schema and in pg_temp, and puts them first on its search_path; the
+-- pseudonym it gets is still the hub's.
+INSERT INTO institutions (name, kind, level, grade, region, source, source_ref, valid)
+VALUES ('Attack test hospital C', 'hospital', '3', '甲', '440304', 'attack-test', 'ATK', '[2000-01-01,)');
+SELECT person_key AS atk_person FROM link_record('ATK', 'a-1', '王秀英', '2', '1949-12-31', '11010519491231002X') \gset
+SET SESSION AUTHORIZATION atk_stat;
+SELECT person_pseudonym(:atk_person) AS true_pseudonym \gset
+RESET SESSION AUTHORIZATION;
+CREATE SCHEMA atk AUTHORIZATION atk_stat;
+SET SESSION AUTHORIZATION atk_stat;
 CREATE FUNCTION atk.presentation_for(role_name name, data_kind text) RETURNS text
     LANGUAGE sql AS $$ SELECT 'full'::text $$;
 CREATE FUNCTION atk.calling_role() RETURNS name LANGUAGE sql AS $$ SELECT 'postgres'::name $$;
+CREATE FUNCTION atk.hmac(bytea, bytea, text) RETURNS bytea LANGUAGE sql AS $$ SELECT '\x00'::bytea $$;
 CREATE TEMP TABLE hub_secrets (only_row boolean, pseudonym_key bytea);
 INSERT INTO hub_secrets VALUES (true, '\x00');
 CREATE TEMP TABLE role_profiles (role_name name, profile text, institution_key bigint);
-INSERT INTO role_profiles VALUES ('atk_nobody', 'hub_admin', NULL);
+INSERT INTO role_profiles VALUES ('atk_stat', 'hub_admin', NULL);
 SET search_path = atk, pg_temp, healthhub, public;
-SELECT healthhub.pseudonym('11010519491231002X');
-SELECT healthhub.present_resident_id('11010519491231002X') AS still_masked;
+SELECT healthhub.person_pseudonym(:atk_person) = :'true_pseudonym' AS same_pseudonym,
+       :'true_pseudonym' ~ '^[0-9a-f]{32}$' AS is_a_pseudonym;
+SELECT healthhub.present_resident_id('11010519491231002X') IS NULL AS still_nothing;
 DISCARD TEMP;
 RESET SESSION AUTHORIZATION;
 SET search_path = healthhub, public;

@@ -69,8 +69,27 @@ my $checkpoint = $node->safe_psql('src', 'SELECT healthhub.audit_checkpoint()');
 my $dump = $node->basedir . '/src.dump';
 command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('src') ], 'pg_dump succeeds');
 $node->safe_psql('postgres', 'CREATE DATABASE dst');
-command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('dst'), $dump ],
-    'pg_restore succeeds without errors');
+{
+    # the restore says it is one (docs/install.md): superuser-only setting
+    local $ENV{PGOPTIONS} = '-c healthhub.restoring=on';
+    command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('dst'), $dump ],
+        'pg_restore succeeds without errors');
+}
+
+# restore mode is that setting, not "a superuser": a non-superuser cannot
+# claim it, even by setting the placeholder before the library is loaded
+$node->safe_psql('postgres', 'CREATE ROLE not_a_restore LOGIN');
+{
+    local $ENV{PGOPTIONS} = '-c healthhub.restoring=on';
+    my ($rc, $stdout, $stderr) = $node->psql('dst', 'SELECT healthhub.is_restoring()',
+        extra_params => [ '-U', 'not_a_restore' ]);
+    # preloaded, the setting exists at connection time and the connection
+    # is refused; loaded later, the placeholder's value is refused
+    ok($stdout eq 'f' || $stderr =~ /permission denied to set parameter "healthhub.restoring"/,
+        'a non-superuser cannot switch restore mode on');
+}
+is($node->safe_psql('dst', 'SELECT healthhub.is_restoring()'), 'f',
+    'a superuser session is not a restore unless it says so');
 
 my $people = q{SELECT id, org, place, card FROM people ORDER BY id};
 is($node->safe_psql('dst', $people), $node->safe_psql('src', $people),

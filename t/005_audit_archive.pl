@@ -15,7 +15,8 @@ $node->init;
 $node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
 $node->start;
 
-# Entries 1-7 in blocks of five (sealed), then, if $age is given, the trail
+# Entries 1-9 (init_hub, configure_audit, doc-1..7) in blocks of five
+# (sealed), then, if $age is given, the trail
 # is moved that far into the past (entries, block times and the chain
 # recomputed, as if the hub had run then); then entries 10000000-10000001 in
 # the next partition, sealed, and a checkpoint.
@@ -87,7 +88,7 @@ is(verify('aged', $cp), 't||3|', 'the aged trail verifies');
 is($node->safe_psql('aged', q{
         SELECT partition_name, first_entry_id, end_entry_id, entries, last_block_no
           FROM healthhub.archive_audit_partition('healthhub.audit_entries_p00000')}),
-   'healthhub.audit_entries_p00000|0|10000000|7|2', '(1) the old partition is archived');
+   'healthhub.audit_entries_p00000|0|10000000|9|2', '(1) the old partition is archived');
 $node->safe_psql('aged', 'DROP TABLE healthhub.audit_entries_p00000');
 $cp = $node->safe_psql('aged', 'SELECT healthhub.audit_checkpoint()');
 is(verify('aged', $cp), 't||4|', '(1) the trail still verifies without the archived entries');

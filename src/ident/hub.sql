@@ -76,8 +76,12 @@ CREATE FUNCTION healthhub.hub_id() RETURNS bigint
     RETURN (SELECT h.hub_id FROM healthhub.hub h);
 
 -- A globally unique bigint: hub id (8 digits) then a 10-digit serial.
+-- It runs as its owner, so no profile needs the sequence itself (a role with
+-- USAGE on key_seq could burn the hub's 10^10 keys in about 90 minutes);
+-- rows that a profile inserts get keys from a column default (hub_admin may
+-- execute this) or from healthhub.mint_row_key(), a trigger.
 CREATE FUNCTION healthhub.mint_key() RETURNS bigint
-    LANGUAGE plpgsql VOLATILE
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -22,7 +22,7 @@ DECLARE
     r jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
     object_id text;
 BEGIN
-    IF TG_OP = 'INSERT' AND healthhub.registry_restoring()
+    IF TG_OP = 'INSERT' AND healthhub.is_restoring()
        AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
         RETURN NULL;                        -- a row a restore replays changes nothing
     END IF;

@@ -77,6 +77,8 @@ DECLARE
     detail text;
     known boolean := true;
 BEGIN
+    -- (a NULL value converts to NULL: no problem)
+    PERFORM healthhub.require_arguments('healthhub.load_problem', ARRAY['type'], ARRAY[type IS NULL]);
     BEGIN
         CASE type
             WHEN 'timestamptz' THEN PERFORM value::timestamptz;
@@ -91,7 +93,7 @@ BEGIN
     END;
     -- (raised outside the block: 22023 is a data_exception too)
     IF NOT known THEN
-        RAISE EXCEPTION 'load_problem does not know type %', coalesce('"' || type || '"', 'NULL')
+        RAISE EXCEPTION 'load_problem does not know type "%"', type
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'The types are timestamptz, uscc, region_code and resident_id.';
     END IF;
@@ -142,17 +144,19 @@ DECLARE
     result jsonb := '{}';
     msg text; col text;
 BEGIN
-    IF src IS NULL OR src !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
+    PERFORM healthhub.require_arguments('healthhub.load_registry', ARRAY['source', 'file_digest', 'mode'],
+                                        ARRAY[source IS NULL, file_digest IS NULL, mode IS NULL]);
+    IF src !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
         RAISE EXCEPTION 'invalid load source "%"', source
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A source is 1 to 64 letters, digits, "_", ".", ":" or "-".';
     END IF;
-    IF digest IS NULL OR digest !~ '^([a-z0-9]+:)?[0-9a-f]{32,128}$' THEN
+    IF digest !~ '^([a-z0-9]+:)?[0-9a-f]{32,128}$' THEN
         RAISE EXCEPTION 'invalid file digest "%"', file_digest
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Give the file''s hexadecimal digest, e.g. the output of sha256sum, optionally prefixed "sha256:".';
     END IF;
-    IF mode IS NULL OR mode NOT IN ('snapshot', 'delta') THEN
+    IF mode NOT IN ('snapshot', 'delta') THEN
         RAISE EXCEPTION 'invalid load mode "%"', mode
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A load is a "snapshot" (rows of the source absent from the file are ended) or a "delta".';

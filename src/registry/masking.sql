@@ -108,35 +108,68 @@ CREATE FUNCTION healthhub.calling_role() RETURNS name
     RETURN COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'), SESSION_USER)::name;
 
 -- The same person always gets the same 32-hex-digit pseudonym in this hub;
--- without the secret it can be neither reversed nor recomputed.  Only roles
--- whose presentation of ID numbers is 'pseudonym' or 'full' may ask.
+-- without the secret it can be neither reversed nor recomputed.  But a role
+-- that could ask for the pseudonym of any number it types could recompute
+-- it: birth year and region leave about 10^5 candidate numbers, found in
+-- seconds (issue 10; 0.4 let a statistician call this).  So no profile may
+-- execute this: pseudonyms appear only in what the hub computes from the
+-- numbers it holds (person_pseudonym(), and the views of later areas).
 CREATE FUNCTION healthhub.pseudonym(id healthhub.resident_id) RETURNS text
-    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    caller name := healthhub.calling_role();
 BEGIN
-    IF healthhub.presentation_for(caller, 'resident_id') NOT IN ('pseudonym', 'full') THEN
-        RAISE EXCEPTION 'permission denied for pseudonyms'
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = format('Role %s may not see ID numbers or their pseudonyms.', caller);
-    END IF;
     IF NOT EXISTS (SELECT 1 FROM healthhub.hub_secrets) THEN
         INSERT INTO healthhub.hub_secrets DEFAULT VALUES ON CONFLICT DO NOTHING;
     END IF;
     RETURN (SELECT healthhub.pseudonym_of(s.pseudonym_key, id) FROM healthhub.hub_secrets s);
 END
 $$;
+REVOKE ALL ON FUNCTION healthhub.pseudonym(healthhub.resident_id) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.pseudonym_of(bytea, healthhub.resident_id) FROM PUBLIC;
 
--- VOLATILE: the pseudonym branch may make the hub secret on first use.
+-- The pseudonym of a person of the master person index (the survivor's, for
+-- a merged person): computed from the number the hub holds, never from one
+-- the caller gives.  NULL for a person without a resident ID number or an
+-- unknown key; 42501 for roles that may see neither numbers nor pseudonyms.
+CREATE FUNCTION healthhub.person_pseudonym(person bigint) RETURNS text
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller name := healthhub.calling_role();
+    p record;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_pseudonym', ARRAY['person'], ARRAY[person IS NULL]);
+    IF healthhub.presentation_for(caller, 'resident_id') NOT IN ('pseudonym', 'full') THEN
+        RAISE EXCEPTION 'permission denied for pseudonyms'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %s may not see ID numbers or their pseudonyms.', caller);
+    END IF;
+    SELECT x.resident_id, x.redirected_to INTO p FROM healthhub.persons x WHERE x.person_key = person;
+    FOR hop IN 1 .. 100 LOOP                 -- a merged person: its survivor
+        EXIT WHEN p.redirected_to IS NULL;
+        SELECT x.resident_id, x.redirected_to INTO p FROM healthhub.persons x WHERE x.person_key = p.redirected_to;
+    END LOOP;
+    IF p.resident_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN healthhub.pseudonym(p.resident_id);
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.person_pseudonym(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION healthhub.person_pseudonym(bigint) IS
+    'The keyed pseudonym of a person''s resident ID number (for roles shown pseudonyms or full numbers)';
+
+-- A number the caller passes is shown in full or masked; a role shown
+-- pseudonyms gets NULL here (a pseudonym of a number it chose would let it
+-- recompute pseudonyms): it reads person_pseudonym(person_key) instead.
 CREATE FUNCTION healthhub.present_resident_id(id healthhub.resident_id) RETURNS text
-    LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     SELECT CASE healthhub.presentation('resident_id')
         WHEN 'full' THEN id::text
         WHEN 'masked' THEN healthhub.mask(id)
-        WHEN 'pseudonym' THEN healthhub.pseudonym(id)
     END;
 END;
 CREATE FUNCTION healthhub.present_name(name text) RETURNS text
@@ -159,4 +192,6 @@ BEGIN ATOMIC
 END;
 
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges) VALUES
-    ('hub_admin', 'table', 'healthhub.hub_secrets', 'SELECT');
+    ('hub_admin', 'table', 'healthhub.hub_secrets', 'SELECT'),
+    ('hub_admin', 'function', 'healthhub.person_pseudonym(bigint)', 'EXECUTE'),
+    ('statistician', 'function', 'healthhub.person_pseudonym(bigint)', 'EXECUTE');

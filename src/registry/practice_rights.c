@@ -22,6 +22,8 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "registry/practice_rights.h"
+
 static const char *const acts[] = {"physician", "pharmacist", "nurse", NULL};
 static const char *const privileges[] = {"narcotic", "psychotropic_1", "antimicrobial_restricted",
 	"antimicrobial_special", NULL};
@@ -53,28 +55,24 @@ probe_cache(FunctionCallInfo fcinfo)
 
 	if (cache == NULL)
 	{
-		Oid			nsp = get_namespace_oid("healthhub", false);
-
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ProbeCache));
-		cache->relid = get_relname_relid("practice_rights", nsp);
-		cache->indexid = get_relname_relid("practice_rights_pkey", nsp);
-		if (!OidIsValid(cache->relid) || !OidIsValid(cache->indexid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("healthhub.practice_rights or its primary key is missing")));
+		hh_rights_relation(&cache->relid, &cache->indexid);
 		fmgr_info_cxt(F_MULTIRANGE_CONTAINS_ELEM, &cache->contains, fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	return cache;
 }
 
-PG_FUNCTION_INFO_V1(hh_may_practise);
-Datum
-hh_may_practise(PG_FUNCTION_ARGS)
+/*
+ * Does the row of practice_rights that the snapshot sees allow the act at
+ * "at"?  One probe of the primary key (practitioner, institution, act,
+ * privilege; '' for none) and a containment test.
+ */
+bool
+hh_rights_allow(Oid relid, Oid indexid, FmgrInfo *contains, Snapshot snapshot,
+				Datum practitioner, Datum institution, text *act, text *privilege,
+				Datum at)
 {
-	ProbeCache *cache;
-	text	   *act;
-	text	   *privilege;
 	Relation	rel;
 	Relation	idx;
 	ScanKeyData keys[4];
@@ -82,11 +80,39 @@ hh_may_practise(PG_FUNCTION_ARGS)
 	TupleTableSlot *slot;
 	bool		result = false;
 
-	/* a question with a missing part has the answer no, as the SQL did */
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		PG_RETURN_BOOL(false);
-	act = PG_GETARG_TEXT_PP(1);
-	privilege = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
+	rel = table_open(relid, AccessShareLock);
+	idx = index_open(indexid, AccessShareLock);
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, practitioner);
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, institution);
+	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(act));
+	ScanKeyInit(&keys[3], 4, BTEqualStrategyNumber, F_TEXTEQ,
+				privilege ? PointerGetDatum(privilege) : CStringGetTextDatum(""));
+	keys[2].sk_collation = idx->rd_indcollation[2];
+	keys[3].sk_collation = idx->rd_indcollation[3];
+
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx, snapshot, 4, 0);
+	index_rescan(scan, keys, 4, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		valid = slot_getattr(slot, 5, &isnull);
+
+		if (!isnull)
+			result = DatumGetBool(FunctionCall2Coll(contains, InvalidOid, valid, at));
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/* 22023 unless the act (and the privilege, if given) is one we know */
+void
+hh_check_act(text *act, text *privilege)
+{
 	if (!is_one_of(act, acts))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -97,34 +123,40 @@ hh_may_practise(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown privilege \"%s\"", text_to_cstring(privilege)),
 				 errdetail("The privileges are narcotic, psychotropic_1, antimicrobial_restricted and antimicrobial_special.")));
+}
+
+/* The relation and index of practice_rights (42P01 if missing). */
+void
+hh_rights_relation(Oid *relid, Oid *indexid)
+{
+	Oid			nsp = get_namespace_oid("healthhub", false);
+
+	*relid = get_relname_relid("practice_rights", nsp);
+	*indexid = get_relname_relid("practice_rights_pkey", nsp);
+	if (!OidIsValid(*relid) || !OidIsValid(*indexid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("healthhub.practice_rights or its primary key is missing")));
+}
+
+PG_FUNCTION_INFO_V1(hh_may_practise);
+Datum
+hh_may_practise(PG_FUNCTION_ARGS)
+{
+	ProbeCache *cache;
+	text	   *act;
+	text	   *privilege;
+
+	/* a question with a missing part has the answer no, as the SQL did */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_BOOL(false);
+	act = PG_GETARG_TEXT_PP(1);
+	privilege = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
+	hh_check_act(act, privilege);
 
 	cache = probe_cache(fcinfo);
-	rel = table_open(cache->relid, AccessShareLock);
-	idx = index_open(cache->indexid, AccessShareLock);
-
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, PG_GETARG_DATUM(0));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, PG_GETARG_DATUM(2));
-	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(act));
-	ScanKeyInit(&keys[3], 4, BTEqualStrategyNumber, F_TEXTEQ,
-				privilege ? PointerGetDatum(privilege) : CStringGetTextDatum(""));
-	keys[2].sk_collation = idx->rd_indcollation[2];
-	keys[3].sk_collation = idx->rd_indcollation[3];
-
-	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 4, 0);
-	index_rescan(scan, keys, 4, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		valid = slot_getattr(slot, 5, &isnull);
-
-		if (!isnull)
-			result = DatumGetBool(FunctionCall2Coll(&cache->contains, InvalidOid,
-													valid, PG_GETARG_DATUM(3)));
-	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
-	PG_RETURN_BOOL(result);
+	PG_RETURN_BOOL(hh_rights_allow(cache->relid, cache->indexid, &cache->contains,
+								   GetActiveSnapshot(), PG_GETARG_DATUM(0),
+								   PG_GETARG_DATUM(2), act, privilege,
+								   PG_GETARG_DATUM(3)));
 }

@@ -101,7 +101,7 @@ CREATE TABLE healthhub.practitioners (
 );
 COMMENT ON TABLE healthhub.practitioners IS 'Physicians, pharmacists and nurses; resident_id and name are personal data';
 COMMENT ON COLUMN healthhub.practitioners.rights_version IS
-    'bumped whenever the practitioner''s practice rights are recomputed; assert_may_practise locks this row';
+    'bumped whenever the practitioner''s practice rights are recomputed (serialises recomputations)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.practitioners', '');
 
 CREATE TABLE healthhub.licences (
@@ -163,7 +163,7 @@ CREATE FUNCTION healthhub.privilege_rank(privilege text) RETURNS integer
                           WHEN 'antimicrobial_restricted' THEN 3 WHEN 'antimicrobial_special' THEN 4 END;
 
 CREATE TABLE healthhub.practice_privileges (
-    grant_key       bigint PRIMARY KEY DEFAULT healthhub.mint_key(),
+    grant_key       bigint PRIMARY KEY,     -- minted by the trigger practice_privileges_key
     practitioner_key bigint NOT NULL REFERENCES healthhub.practitioners,
     institution_key bigint NOT NULL REFERENCES healthhub.institutions,
     privilege       text NOT NULL CHECK (privilege IN ('narcotic', 'psychotropic_1',
@@ -177,6 +177,29 @@ CREATE TABLE healthhub.practice_privileges (
          period WITH &&)
 );
 CREATE INDEX practice_privileges_institution_idx ON healthhub.practice_privileges (institution_key);
+
+-- Keys of rows an institution's application inserts: the application may not
+-- mint keys itself (it could burn the key space, or claim keys the sequence
+-- has yet to reach), so a trigger that runs as its owner mints the key of
+-- every new row and keeps it on update.  A restore keeps the dumped key.
+CREATE FUNCTION healthhub.mint_row_key() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key_column text := TG_ARGV[0];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object(key_column, to_jsonb(OLD)->key_column));
+    ELSIF NOT (healthhub.is_restoring() AND to_jsonb(NEW)->>key_column IS NOT NULL) THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object(key_column, healthhub.mint_key()));
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.mint_row_key() FROM PUBLIC;
+CREATE TRIGGER practice_privileges_key BEFORE INSERT OR UPDATE OF grant_key ON healthhub.practice_privileges
+    FOR EACH ROW EXECUTE FUNCTION healthhub.mint_row_key('grant_key');
 COMMENT ON TABLE healthhub.practice_privileges IS
     'Prescribing privileges an institution grants (narcotic, class I psychotropic, restricted and special antimicrobials)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.practice_privileges', '');
@@ -236,8 +259,11 @@ BEGIN ATOMIC
 END;
 
 -- Recompute the practice rights of one practitioner.  The UPDATE of the
--- practitioner row serialises recomputations of the same practitioner and
--- conflicts with the FOR SHARE lock of assert_may_practise.
+-- practitioner row serialises recomputations of the same practitioner;
+-- note_rights_change() makes this transaction's commit exclude the commits
+-- of actions that claimed the old rights (assert_may_practise).
+CREATE FUNCTION healthhub.note_rights_change(practitioner bigint) RETURNS void
+    AS 'MODULE_PATHNAME', 'hh_note_rights_change' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 CREATE FUNCTION healthhub.recompute_practice_rights(practitioner bigint) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -245,8 +271,11 @@ AS $$
 DECLARE
     n integer;
 BEGIN
+    PERFORM healthhub.require_arguments('healthhub.recompute_practice_rights', ARRAY['practitioner'],
+                                        ARRAY[practitioner IS NULL]);
     UPDATE healthhub.practitioners p SET rights_version = p.rights_version + 1
      WHERE p.practitioner_key = practitioner;
+    PERFORM healthhub.note_rights_change(practitioner);
     DELETE FROM healthhub.practice_rights r WHERE r.practitioner_key = practitioner;
     IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM healthhub.practitioners p WHERE p.practitioner_key = practitioner) THEN
         RETURN 0;
@@ -365,10 +394,12 @@ CREATE TRIGGER zz_practice_rights AFTER INSERT OR DELETE OR UPDATE
 CREATE TRIGGER zz_practice_rights AFTER UPDATE OF valid
     ON healthhub.institutions FOR EACH ROW EXECUTE FUNCTION healthhub.practice_rights_trigger();
 
--- Is the current role a superuser (pg_restore reloading dumped rows)?
-CREATE FUNCTION healthhub.registry_restoring() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER);
+-- Is a restore running in this session (healthhub.restoring, which only a
+-- superuser may set: src/healthhub.c)?  Then rows pg_restore reloads keep
+-- their stamps and are not audited again.  Not "is the caller a superuser":
+-- a superuser's own inserts are stamped and audited like anyone's.
+CREATE FUNCTION healthhub.is_restoring() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_is_restoring' LANGUAGE C STABLE PARALLEL SAFE;
 
 -- A licence's status is changed through its history only.
 CREATE FUNCTION healthhub.licences_guard() RETURNS trigger
@@ -380,7 +411,7 @@ DECLARE
     last_effective timestamptz;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        IF NEW.status <> 'active' AND NOT healthhub.registry_restoring() THEN
+        IF NEW.status <> 'active' AND NOT healthhub.is_restoring() THEN
             RAISE EXCEPTION 'a new licence starts active'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       DETAIL = format('Licence %s was inserted with status %s.', NEW.licence_no, NEW.status),
@@ -433,7 +464,7 @@ DECLARE
     revoked_at timestamptz;
     lic text;
 BEGIN
-    IF NOT healthhub.registry_restoring() THEN
+    IF NOT healthhub.is_restoring() THEN
         NEW.recorded_at := now();
         NEW.recorded_by := CURRENT_USER;
     END IF;
@@ -493,7 +524,7 @@ BEGIN
     IF TG_OP = 'UPDATE' THEN
         NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', to_jsonb(OLD)->'recorded_at',
                                                              by_column, to_jsonb(OLD)->by_column));
-    ELSIF NOT (healthhub.registry_restoring() AND (j->>'recorded_at')::timestamptz IS DISTINCT FROM now()) THEN
+    ELSIF NOT (healthhub.is_restoring() AND (j->>'recorded_at')::timestamptz IS DISTINCT FROM now()) THEN
         NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', now(), by_column, CURRENT_USER));
     END IF;
     RETURN NEW;
@@ -551,6 +582,8 @@ DECLARE
     caller name := healthhub.calling_role();
     own bigint := healthhub.institution_of(caller);
 BEGIN
+    PERFORM healthhub.require_arguments('healthhub.check_own_institution', ARRAY['institution'],
+                                        ARRAY[institution IS NULL]);
     -- (fails closed: a role in two institutions' groups acts for neither,
     -- and may ask about none; roles of no institution, an insurer, any)
     IF own IS DISTINCT FROM institution
@@ -585,10 +618,9 @@ DECLARE
                         OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.calling_role()) ep
                                     WHERE ep.profile = 'hub_admin');
 BEGIN
-    IF practitioner IS NULL OR act IS NULL OR institution IS NULL OR "at" IS NULL THEN
-        RAISE EXCEPTION 'practitioner, act, institution and time must not be null'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM healthhub.require_arguments('healthhub.why_not_practise',
+                                        ARRAY['practitioner', 'act', 'institution', 'at'],
+                                        ARRAY[practitioner IS NULL, act IS NULL, institution IS NULL, "at" IS NULL]);
     PERFORM healthhub.check_own_institution(institution);
     IF healthhub.may_practise(practitioner, act, institution, "at", privilege) THEN
         RETURN NULL;
@@ -667,12 +699,16 @@ $$;
 COMMENT ON FUNCTION healthhub.why_not_practise(bigint, text, bigint, timestamptz, text) IS
     'Why may_practise() refuses (NULL when it allows), in words';
 
--- For write paths: lock what the answer relies on, re-check, refuse with 42501.
--- The licence rows and the practitioner row are locked FOR SHARE (in that
--- order, the order a status change takes them): a concurrent status change,
--- registration, privilege or blacklist change either waits for this
--- transaction or, having committed first, is seen by the re-check, which runs
--- in a new statement and at clock time.
+-- For write paths: check, refuse with 42501, and check again at commit.
+-- claim_practice() reads the latest committed rights at clock time and takes
+-- no lock; the transaction's commit checks the claim again, in a window no
+-- user code runs in, that excludes the commit of any change of the same
+-- practitioner's rights (practice_claims.c).  So a revocation never waits
+-- for an open action, and an action whose transaction commits after a
+-- revocation commits is refused.
+CREATE FUNCTION healthhub.claim_practice(practitioner bigint, act text, institution bigint, privilege text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_claim_practice' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 CREATE FUNCTION healthhub.assert_may_practise(practitioner bigint, act text, institution bigint,
                                               privilege text DEFAULT NULL)
     RETURNS void
@@ -680,31 +716,26 @@ CREATE FUNCTION healthhub.assert_may_practise(practitioner bigint, act text, ins
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    checked_at timestamptz;
     why text;
 BEGIN
-    IF practitioner IS NULL OR act IS NULL OR institution IS NULL THEN
-        RAISE EXCEPTION 'practitioner, act and institution must not be null'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM healthhub.require_arguments('healthhub.assert_may_practise',
+                                        ARRAY['practitioner', 'act', 'institution'],
+                                        ARRAY[practitioner IS NULL, act IS NULL, institution IS NULL]);
     PERFORM healthhub.check_own_institution(institution);
-    PERFORM 1 FROM healthhub.licences l
-      WHERE l.practitioner_key = practitioner AND l.kind = act
-      ORDER BY l.licence_key FOR SHARE;
-    PERFORM 1 FROM healthhub.practitioners p WHERE p.practitioner_key = practitioner FOR SHARE;
-    checked_at := clock_timestamp();
-    IF NOT healthhub.may_practise(practitioner, act, institution, checked_at, privilege) THEN
-        why := healthhub.why_not_practise(practitioner, act, institution, checked_at, privilege);
+    IF NOT healthhub.claim_practice(practitioner, act, institution, privilege) THEN
+        -- (under REPEATABLE READ the snapshot may predate what refused it)
+        why := healthhub.why_not_practise(practitioner, act, institution, clock_timestamp(), privilege);
         RAISE EXCEPTION USING
             ERRCODE = 'insufficient_privilege',
             MESSAGE = format('practitioner may not act as %s%s here', act,
                              CASE WHEN privilege IS NULL THEN '' ELSE ' with privilege ' || privilege END),
-            DETAIL = upper(left(why, 1)) || substr(why, 2) || '.';
+            DETAIL = COALESCE(upper(left(why, 1)) || substr(why, 2) || '.',
+                              'Its practice rights changed after this transaction''s snapshot was taken.');
     END IF;
 END
 $$;
 COMMENT ON FUNCTION healthhub.assert_may_practise(bigint, text, bigint, text) IS
-    'Raise 42501 unless the practitioner may act now; locks what it relied on against a concurrent revocation';
+    'Raise 42501 unless the practitioner may act now; checked again when the transaction commits';
 
 -- Status changes ----------------------------------------------------------------
 
@@ -718,17 +749,20 @@ DECLARE
     lic healthhub.licences%ROWTYPE;
     current_status text;
 BEGIN
-    IF status IS NULL OR status NOT IN ('active', 'suspended', 'revoked') THEN
+    PERFORM healthhub.require_arguments('healthhub.change_licence_status',
+                                        ARRAY['licence_no', 'status', 'reason', 'effective'],
+                                        ARRAY[licence_no IS NULL, status IS NULL, reason IS NULL, effective IS NULL]);
+    IF status NOT IN ('active', 'suspended', 'revoked') THEN
         RAISE EXCEPTION 'invalid licence status "%"', status
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A licence is active, suspended or revoked.';
     END IF;
-    IF reason IS NULL OR btrim(reason) = '' THEN
+    IF btrim(reason) = '' THEN
         RAISE EXCEPTION 'a licence status change needs a reason'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF effective IS NULL OR NOT isfinite(effective) THEN
-        RAISE EXCEPTION 'invalid effective time %', coalesce(effective::text, 'NULL')
+    IF NOT isfinite(effective) THEN
+        RAISE EXCEPTION 'invalid effective time %', effective
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A status change takes effect at a finite time.';
     END IF;
@@ -761,12 +795,14 @@ AS $$
 DECLARE
     k bigint;
 BEGIN
-    IF subject IS NULL OR reason IS NULL OR btrim(reason) = '' OR source IS NULL OR btrim(source) = '' THEN
+    PERFORM healthhub.require_arguments('healthhub.blacklist_' || kind, ARRAY[kind, 'reason', 'source', 'period'],
+                                        ARRAY[subject IS NULL, reason IS NULL, source IS NULL, period IS NULL]);
+    IF btrim(reason) = '' OR btrim(source) = '' THEN
         RAISE EXCEPTION 'a blacklist entry needs its subject, a reason and a source'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF period IS NULL OR isempty(period) OR lower_inf(period) THEN
-        RAISE EXCEPTION 'invalid blacklist period %', coalesce(period::text, 'NULL')
+    IF isempty(period) OR lower_inf(period) THEN
+        RAISE EXCEPTION 'invalid blacklist period %', period
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'The period must have a start; leave the end open for an indefinite listing.';
     END IF;
@@ -805,12 +841,14 @@ AS $$
 DECLARE
     e healthhub.blacklist%ROWTYPE;
 BEGIN
+    PERFORM healthhub.require_arguments('healthhub.lift_blacklist', ARRAY['entry', 'at'],
+                                        ARRAY[entry IS NULL, "at" IS NULL]);
     SELECT * INTO e FROM healthhub.blacklist b WHERE b.entry_key = entry FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'blacklist entry % does not exist', entry USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF "at" IS NULL OR NOT e.period @> "at" OR "at" = lower(e.period) THEN
-        RAISE EXCEPTION 'blacklist entry % is not in force at %', entry, coalesce("at"::text, 'NULL')
+    IF NOT e.period @> "at" OR "at" = lower(e.period) THEN
+        RAISE EXCEPTION 'blacklist entry % is not in force at %', entry, "at"
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('The entry covers %s.', e.period);
     END IF;
@@ -891,6 +929,8 @@ REVOKE ALL ON FUNCTION healthhub.recompute_practice_rights() FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.practice_rights_trigger() FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.why_not_practise(bigint, text, bigint, timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.assert_may_practise(bigint, text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.claim_practice(bigint, text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.note_rights_change(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.may_practise(bigint, text, bigint, timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.change_licence_status(text, text, text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.blacklist_practitioner(bigint, text, text, tstzrange) FROM PUBLIC;
@@ -942,10 +982,9 @@ SELECT pr, 'function', f, 'EXECUTE'
                     'healthhub.why_not_practise(bigint, text, bigint, timestamptz, text)',
                     'healthhub.assert_may_practise(bigint, text, bigint, text)']) f
 UNION ALL
-SELECT 'institution_app', 'function', 'healthhub.mint_key()', 'EXECUTE'
-UNION ALL
-SELECT pr, 'sequence', 'healthhub.key_seq', 'USAGE' FROM unnest(ARRAY['hub_admin', 'institution_app']) pr
-UNION ALL
+-- (no profile uses healthhub.key_seq itself: keys are minted by mint_key(),
+-- which runs as its owner, and rows the application inserts get theirs from a
+-- trigger)
 -- Clinicians and pharmacists read the public registry, names without ID numbers.
 SELECT pr, 'table', t, 'SELECT'
   FROM unnest(ARRAY['clinician', 'pharmacist']) pr,

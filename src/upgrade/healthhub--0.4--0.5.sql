@@ -1372,3 +1372,1000 @@ SELECT pr, 'function', f, 'EXECUTE'
 SELECT healthhub.apply_profile_privileges(rp.role_name, rp.profile, true) FROM healthhub.role_profiles rp
  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles x WHERE x.rolname = rp.role_name);
 -- (end of the section of branch h2)
+
+-- ===========================================================================
+-- Section h1 (issue 10): revocation waits for no open action, no profile
+-- mints keys itself, restore mode is a superuser-only setting, NULL arguments
+-- give 22004, pseudonyms only of numbers the hub holds.
+-- ===========================================================================
+
+-- 22004 naming the NULL argument (src/registry/arguments.sql)
+CREATE FUNCTION healthhub.require_arguments(function_name text, argument_names text[], is_null boolean[])
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    FOR i IN 1 .. cardinality(argument_names) LOOP
+        IF is_null[i] THEN
+            RAISE EXCEPTION 'null value not allowed for argument "%" of %()', argument_names[i], function_name
+                USING ERRCODE = 'null_value_not_allowed',
+                      DETAIL = CASE WHEN cardinality(argument_names) = 1
+                                    THEN format('Argument "%s" is null; it is required.', argument_names[i])
+                                    ELSE format('Argument "%s" is null; the required arguments are %s.', argument_names[i],
+                                                array_to_string(argument_names, ', ')) END;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION healthhub.require_arguments(text, text[], boolean[]) IS
+    'Raise 22004 naming the first required argument that is NULL';
+
+-- Restore mode is healthhub.restoring (superuser-only, src/healthhub.c), not
+-- "the current user is a superuser" (code review S7).
+CREATE FUNCTION healthhub.is_restoring() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_is_restoring' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION healthhub.licences_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    last_status text;
+    last_effective timestamptz;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'active' AND NOT healthhub.is_restoring() THEN
+            RAISE EXCEPTION 'a new licence starts active'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('Licence %s was inserted with status %s.', NEW.licence_no, NEW.status),
+                      HINT = 'Insert it, then call healthhub.change_licence_status().';
+        END IF;
+        IF NEW.status_effective IS NULL THEN
+            NEW.status_effective := lower(NEW.validity);
+        END IF;
+    ELSIF NEW.status IS DISTINCT FROM OLD.status OR NEW.status_effective IS DISTINCT FROM OLD.status_effective THEN
+        -- The status is the last of its history, whoever writes it: checked
+        -- against the history, not against who calls (a trigger of any
+        -- depth can be anyone's).
+        SELECT h.status, h.effective INTO last_status, last_effective FROM healthhub.licence_status_history h
+         WHERE h.licence_key = NEW.licence_key ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
+        IF (NEW.status, NEW.status_effective) IS DISTINCT FROM (last_status, last_effective) THEN
+            RAISE EXCEPTION 'the status of licence % is changed through its history', OLD.licence_no
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('Its history says %s.', coalesce(last_status, 'nothing: it is active')),
+                      HINT = 'Call healthhub.change_licence_status(licence_no, status, reason, effective).';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.history_before_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    revoked_at timestamptz;
+    lic text;
+BEGIN
+    IF NOT healthhub.is_restoring() THEN
+        NEW.recorded_at := now();
+        NEW.recorded_by := CURRENT_USER;
+    END IF;
+    SELECT min(h.effective) INTO revoked_at FROM healthhub.licence_status_history h
+     WHERE h.licence_key = NEW.licence_key AND h.status = 'revoked';
+    IF revoked_at <= NEW.effective THEN
+        SELECT l.licence_no INTO lic FROM healthhub.licences l WHERE l.licence_key = NEW.licence_key;
+        RAISE EXCEPTION 'licence % is revoked', lic
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('It was revoked with effect from %s; a revocation is final.', revoked_at),
+                  HINT = 'A revoked practitioner needs a new licence.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.registry_stamp() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    by_column text := CASE TG_TABLE_NAME WHEN 'blacklist' THEN 'recorded_by' ELSE 'granted_by' END;
+    j jsonb := to_jsonb(NEW);
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', to_jsonb(OLD)->'recorded_at',
+                                                             by_column, to_jsonb(OLD)->by_column));
+    ELSIF NOT (healthhub.is_restoring() AND (j->>'recorded_at')::timestamptz IS DISTINCT FROM now()) THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', now(), by_column, CURRENT_USER));
+    END IF;
+    RETURN NEW;
+END
+$$;
+DROP FUNCTION healthhub.registry_restoring();
+
+-- No profile uses key_seq; mint_key() runs as its owner; the rows an
+-- application inserts get their keys from a trigger.
+CREATE OR REPLACE FUNCTION healthhub.mint_key() RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    SELECT h.hub_id INTO id FROM healthhub.hub h;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'this hub has no identity yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Call healthhub.init_hub(region, instance) first.';
+    END IF;
+    RETURN id * 10000000000 + nextval('healthhub.key_seq');
+END
+$$;
+DELETE FROM healthhub.profile_privileges
+ WHERE (object_kind, object_name) IN (('sequence', 'healthhub.key_seq'))
+    OR (profile, object_kind, object_name) = ('institution_app', 'function', 'healthhub.mint_key()');
+DO $$
+DECLARE
+    r name;
+BEGIN
+    -- roles that hold the profiles lose what the profiles no longer grant
+    FOR r IN SELECT DISTINCT rp.role_name FROM healthhub.role_profiles rp
+              JOIN pg_catalog.pg_roles x ON x.rolname = rp.role_name
+             WHERE rp.profile IN ('hub_admin', 'institution_app') LOOP
+        EXECUTE format('REVOKE ALL ON SEQUENCE healthhub.key_seq FROM %I', r);
+    END LOOP;
+    FOR r IN SELECT DISTINCT rp.role_name FROM healthhub.role_profiles rp
+              JOIN pg_catalog.pg_roles x ON x.rolname = rp.role_name
+             WHERE rp.profile = 'institution_app'
+               AND NOT EXISTS (SELECT 1 FROM healthhub.role_profiles o
+                                WHERE o.role_name = rp.role_name AND o.profile = 'hub_admin') LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION healthhub.mint_key() FROM %I', r);
+    END LOOP;
+END
+$$;
+ALTER TABLE healthhub.practice_privileges ALTER COLUMN grant_key DROP DEFAULT;
+CREATE FUNCTION healthhub.mint_row_key() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key_column text := TG_ARGV[0];
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object(key_column, to_jsonb(OLD)->key_column));
+    ELSIF NOT (healthhub.is_restoring() AND to_jsonb(NEW)->>key_column IS NOT NULL) THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object(key_column, healthhub.mint_key()));
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.mint_row_key() FROM PUBLIC;
+CREATE TRIGGER practice_privileges_key BEFORE INSERT OR UPDATE OF grant_key ON healthhub.practice_privileges
+    FOR EACH ROW EXECUTE FUNCTION healthhub.mint_row_key('grant_key');
+
+-- assert_may_practise takes no lock an idle transaction could hold: it
+-- claims, and the commit checks again (src/registry/practice_claims.c).
+CREATE FUNCTION healthhub.note_rights_change(practitioner bigint) RETURNS void
+    AS 'MODULE_PATHNAME', 'hh_note_rights_change' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+CREATE FUNCTION healthhub.claim_practice(practitioner bigint, act text, institution bigint, privilege text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_claim_practice' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION healthhub.claim_practice(bigint, text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.note_rights_change(bigint) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION healthhub.recompute_practice_rights(practitioner bigint) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.recompute_practice_rights', ARRAY['practitioner'],
+                                        ARRAY[practitioner IS NULL]);
+    UPDATE healthhub.practitioners p SET rights_version = p.rights_version + 1
+     WHERE p.practitioner_key = practitioner;
+    PERFORM healthhub.note_rights_change(practitioner);
+    DELETE FROM healthhub.practice_rights r WHERE r.practitioner_key = practitioner;
+    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM healthhub.practitioners p WHERE p.practitioner_key = practitioner) THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO healthhub.practice_rights (practitioner_key, institution_key, act, privilege, valid)
+    WITH usable AS (            -- each licence: validity * active periods
+        SELECT l.licence_key, l.kind,
+               pg_catalog.tstzmultirange(l.validity) OPERATOR(pg_catalog.*) healthhub.licence_active_periods(l.licence_key) AS m
+          FROM healthhub.licences l
+         WHERE l.practitioner_key = practitioner
+    ), sited AS (               -- * registration period * institution operating period
+        SELECT u.kind, r.institution_key,
+               u.m OPERATOR(pg_catalog.*) pg_catalog.tstzmultirange(r.period OPERATOR(pg_catalog.*) i.valid) AS m
+          FROM usable u
+          JOIN healthhub.registrations r ON r.licence_key = u.licence_key
+          JOIN healthhub.institutions i ON i.institution_key = r.institution_key
+    ), base AS (
+        SELECT s.kind, s.institution_key, pg_catalog.range_agg(s.m) AS m
+          FROM sited s GROUP BY s.kind, s.institution_key
+    ), barred AS (              -- minus the blacklist of the practitioner and of the institution
+        SELECT b.kind, b.institution_key,
+               b.m OPERATOR(pg_catalog.-) COALESCE(
+                   (SELECT pg_catalog.range_agg(x.period) FROM healthhub.blacklist x
+                     WHERE x.practitioner_key = practitioner
+                        OR x.institution_key = b.institution_key),
+                   '{}'::pg_catalog.tstzmultirange) AS m
+          FROM base b
+    ), privs AS (               -- special antimicrobial privilege includes the restricted tier
+        SELECT g.institution_key, v.privilege, pg_catalog.range_agg(g.period) AS m
+          FROM healthhub.practice_privileges g
+         CROSS JOIN LATERAL (VALUES (g.privilege), (CASE WHEN g.privilege = 'antimicrobial_special'
+                                                    THEN 'antimicrobial_restricted' END)) v(privilege)
+         WHERE g.practitioner_key = practitioner AND v.privilege IS NOT NULL
+         GROUP BY g.institution_key, v.privilege
+    )
+    SELECT practitioner, b.institution_key, b.kind, '', b.m
+      FROM barred b WHERE NOT pg_catalog.isempty(b.m)
+    UNION ALL
+    SELECT practitioner, b.institution_key, b.kind, p.privilege, b.m OPERATOR(pg_catalog.*) p.m
+      FROM barred b JOIN privs p ON p.institution_key = b.institution_key
+     WHERE NOT pg_catalog.isempty(b.m OPERATOR(pg_catalog.*) p.m);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.recompute_practice_rights() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p bigint;
+    n bigint := 0;
+BEGIN
+    DELETE FROM healthhub.practice_rights r
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.practitioners x WHERE x.practitioner_key = r.practitioner_key);
+    FOR p IN SELECT x.practitioner_key FROM healthhub.practitioners x ORDER BY 1 LOOP
+        n := n + healthhub.recompute_practice_rights(p);
+    END LOOP;
+    RETURN n;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.check_own_institution(institution bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller name := healthhub.calling_role();
+    own bigint := healthhub.institution_of(caller);
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.check_own_institution', ARRAY['institution'],
+                                        ARRAY[institution IS NULL]);
+    -- (fails closed: a role in two institutions' groups acts for neither,
+    -- and may ask about none; roles of no institution, an insurer, any)
+    IF own IS DISTINCT FROM institution
+       AND EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.institution_key IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.profile = 'hub_admin') THEN
+        RAISE EXCEPTION 'role % acts for another institution', caller
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = CASE WHEN own IS NULL
+                                THEN 'It holds profiles of several institutions, so it acts for none.'
+                                ELSE 'A role that acts for an institution may ask about that institution only.' END;
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.why_not_practise(practitioner bigint, act text, institution bigint,
+                                           "at" timestamptz DEFAULT pg_catalog.now(), privilege text DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    inst healthhub.institutions%ROWTYPE;
+    l record;
+    st record;
+    b record;
+    reasons text[] := '{}';
+    some_licence_ok boolean := false;
+    -- Licence numbers and the reasons of suspensions are the licensing
+    -- authority's, not every institution's: hub_admin reads them, others
+    -- read what stands in the way.
+    detailed boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.calling_role())
+                        OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.calling_role()) ep
+                                    WHERE ep.profile = 'hub_admin');
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.why_not_practise',
+                                        ARRAY['practitioner', 'act', 'institution', 'at'],
+                                        ARRAY[practitioner IS NULL, act IS NULL, institution IS NULL, "at" IS NULL]);
+    PERFORM healthhub.check_own_institution(institution);
+    IF healthhub.may_practise(practitioner, act, institution, "at", privilege) THEN
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM healthhub.practitioners p WHERE p.practitioner_key = practitioner) THEN
+        RETURN 'unknown practitioner';
+    END IF;
+    SELECT * INTO inst FROM healthhub.institutions i WHERE i.institution_key = institution;
+    IF NOT FOUND THEN
+        RETURN 'unknown institution';
+    END IF;
+
+    FOR l IN SELECT * FROM healthhub.licences x
+              WHERE x.practitioner_key = practitioner AND x.kind = act
+              ORDER BY lower(x.validity) DESC, x.licence_key LOOP
+        IF NOT l.validity @> "at" THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not valid at %s (valid %s)', act, l.licence_no, "at", l.validity)
+                ELSE format('%s licence is not valid at %s', act, "at") END;
+            CONTINUE;
+        END IF;
+        SELECT h.status, h.effective, h.reason INTO st FROM healthhub.licence_status_history h
+         WHERE h.licence_key = l.licence_key AND h.effective <= "at"
+         ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
+        IF FOUND AND st.status <> 'active' THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is %s since %s: %s', act, l.licence_no, st.status, st.effective, st.reason)
+                ELSE format('%s licence is %s since %s', act, st.status, st.effective) END;
+            CONTINUE;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM healthhub.registrations r
+                        WHERE r.licence_key = l.licence_key AND r.institution_key = institution
+                          AND r.period @> "at") THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not registered at %s at %s', act, l.licence_no, inst.name, "at")
+                ELSE format('%s licence is not registered at %s at %s', act, inst.name, "at") END;
+            CONTINUE;
+        END IF;
+        some_licence_ok := true;
+    END LOOP;
+    IF NOT FOUND AND cardinality(reasons) = 0 THEN
+        RETURN format('no %s licence', act);
+    END IF;
+    IF NOT some_licence_ok THEN
+        RETURN array_to_string(reasons, '; ');
+    END IF;
+
+    IF NOT inst.valid @> "at" THEN
+        reasons := reasons || format('%s is not operating at %s', inst.name, "at");
+    END IF;
+    FOR b IN SELECT x.subject_kind, x.reason, x.source, x.period FROM healthhub.blacklist x
+              WHERE (x.practitioner_key = practitioner OR x.institution_key = institution)
+                AND x.period @> "at"
+              ORDER BY x.subject_kind DESC, lower(x.period), x.entry_key LOOP
+        reasons := reasons || format('%s blacklisted %s (%s: %s)',
+                                     CASE b.subject_kind WHEN 'practitioner' THEN 'practitioner' ELSE 'institution ' || inst.name END,
+                                     CASE WHEN upper_inf(b.period) THEN 'since ' || lower(b.period)
+                                          ELSE 'during ' || b.period::text END,
+                                     b.source, b.reason);
+    END LOOP;
+    IF cardinality(reasons) = 0 AND privilege IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM healthhub.practice_privileges g
+                        WHERE g.practitioner_key = practitioner AND g.institution_key = institution
+                          AND (g.privilege = why_not_practise.privilege
+                               OR (why_not_practise.privilege = 'antimicrobial_restricted'
+                                   AND g.privilege = 'antimicrobial_special'))
+                          AND g.period @> "at") THEN
+        reasons := reasons || format('privilege %s is not granted at %s at %s', privilege, inst.name, "at");
+    END IF;
+    IF cardinality(reasons) = 0 THEN
+        RETURN 'the derived practice rights are out of date; run healthhub.recompute_practice_rights()';
+    END IF;
+    RETURN array_to_string(reasons, '; ');
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.assert_may_practise(practitioner bigint, act text, institution bigint,
+                                              privilege text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    why text;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.assert_may_practise',
+                                        ARRAY['practitioner', 'act', 'institution'],
+                                        ARRAY[practitioner IS NULL, act IS NULL, institution IS NULL]);
+    PERFORM healthhub.check_own_institution(institution);
+    IF NOT healthhub.claim_practice(practitioner, act, institution, privilege) THEN
+        -- (under REPEATABLE READ the snapshot may predate what refused it)
+        why := healthhub.why_not_practise(practitioner, act, institution, clock_timestamp(), privilege);
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('practitioner may not act as %s%s here', act,
+                             CASE WHEN privilege IS NULL THEN '' ELSE ' with privilege ' || privilege END),
+            DETAIL = COALESCE(upper(left(why, 1)) || substr(why, 2) || '.',
+                              'Its practice rights changed after this transaction''s snapshot was taken.');
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.change_licence_status(licence_no text, status text, reason text,
+                                                effective timestamptz DEFAULT pg_catalog.now())
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lic healthhub.licences%ROWTYPE;
+    current_status text;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.change_licence_status',
+                                        ARRAY['licence_no', 'status', 'reason', 'effective'],
+                                        ARRAY[licence_no IS NULL, status IS NULL, reason IS NULL, effective IS NULL]);
+    IF status NOT IN ('active', 'suspended', 'revoked') THEN
+        RAISE EXCEPTION 'invalid licence status "%"', status
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A licence is active, suspended or revoked.';
+    END IF;
+    IF btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a licence status change needs a reason'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT isfinite(effective) THEN
+        RAISE EXCEPTION 'invalid effective time %', effective
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A status change takes effect at a finite time.';
+    END IF;
+    SELECT * INTO lic FROM healthhub.licences l WHERE l.licence_no = change_licence_status.licence_no FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'licence "%" does not exist', licence_no
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT h.status INTO current_status FROM healthhub.licence_status_history h
+     WHERE h.licence_key = lic.licence_key AND h.effective <= change_licence_status.effective
+     ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
+    IF COALESCE(current_status, 'active') = status
+       AND NOT EXISTS (SELECT 1 FROM healthhub.licence_status_history h
+                        WHERE h.licence_key = lic.licence_key AND h.effective > change_licence_status.effective) THEN
+        RAISE NOTICE 'licence % is already %', licence_no, status;
+        RETURN;
+    END IF;
+    INSERT INTO healthhub.licence_status_history (licence_key, status, effective, reason)
+    VALUES (lic.licence_key, status, effective, reason);
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.blacklist_subject(kind text, subject bigint, reason text, source text, period tstzrange)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k bigint;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.blacklist_' || kind, ARRAY[kind, 'reason', 'source', 'period'],
+                                        ARRAY[subject IS NULL, reason IS NULL, source IS NULL, period IS NULL]);
+    IF btrim(reason) = '' OR btrim(source) = '' THEN
+        RAISE EXCEPTION 'a blacklist entry needs its subject, a reason and a source'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF isempty(period) OR lower_inf(period) THEN
+        RAISE EXCEPTION 'invalid blacklist period %', period
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The period must have a start; leave the end open for an indefinite listing.';
+    END IF;
+    IF kind = 'practitioner' AND NOT EXISTS (SELECT 1 FROM healthhub.practitioners p WHERE p.practitioner_key = subject)
+       OR kind = 'institution' AND NOT EXISTS (SELECT 1 FROM healthhub.institutions i WHERE i.institution_key = subject) THEN
+        RAISE EXCEPTION 'unknown % %', kind, subject
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO healthhub.blacklist (subject_kind, practitioner_key, institution_key, reason, source, period)
+    VALUES (kind, CASE WHEN kind = 'practitioner' THEN subject END,
+            CASE WHEN kind = 'institution' THEN subject END, reason, source, period)
+    RETURNING entry_key INTO k;
+    RETURN k;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.lift_blacklist(entry bigint, "at" timestamptz DEFAULT pg_catalog.now())
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e healthhub.blacklist%ROWTYPE;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.lift_blacklist', ARRAY['entry', 'at'],
+                                        ARRAY[entry IS NULL, "at" IS NULL]);
+    SELECT * INTO e FROM healthhub.blacklist b WHERE b.entry_key = entry FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'blacklist entry % does not exist', entry USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT e.period @> "at" OR "at" = lower(e.period) THEN
+        RAISE EXCEPTION 'blacklist entry % is not in force at %', entry, "at"
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The entry covers %s.', e.period);
+    END IF;
+    UPDATE healthhub.blacklist b SET period = tstzrange(lower(b.period), "at") WHERE b.entry_key = entry;
+END
+$$;
+COMMENT ON FUNCTION healthhub.assert_may_practise(bigint, text, bigint, text) IS
+    'Raise 42501 unless the practitioner may act now; checked again when the transaction commits';
+COMMENT ON COLUMN healthhub.practitioners.rights_version IS
+    'bumped whenever the practitioner''s practice rights are recomputed (serialises recomputations)';
+
+-- NULL arguments of the loading functions
+CREATE OR REPLACE FUNCTION healthhub.load_problem(value text, type text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    msg text;
+    detail text;
+    known boolean := true;
+BEGIN
+    -- (a NULL value converts to NULL: no problem)
+    PERFORM healthhub.require_arguments('healthhub.load_problem', ARRAY['type'], ARRAY[type IS NULL]);
+    BEGIN
+        CASE type
+            WHEN 'timestamptz' THEN PERFORM value::timestamptz;
+            WHEN 'uscc' THEN PERFORM value::healthhub.uscc;
+            WHEN 'region_code' THEN PERFORM value::healthhub.region_code;
+            WHEN 'resident_id' THEN PERFORM healthhub.resident_id(value);
+            ELSE known := false;
+        END CASE;
+    EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+        RETURN msg || CASE WHEN detail <> '' THEN ': ' || detail ELSE '' END;
+    END;
+    -- (raised outside the block: 22023 is a data_exception too)
+    IF NOT known THEN
+        RAISE EXCEPTION 'load_problem does not know type "%"', type
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The types are timestamptz, uscc, region_code and resident_id.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.load_registry(source text, file_digest text, mode text)
+    RETURNS TABLE (load_id bigint, entity text, staged integer, loaded integer, ended integer,
+                   rejected integer, already_loaded boolean)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lid bigint;
+    digest text := lower(btrim(file_digest));
+    src text := btrim(source);
+    t timestamptz := now();
+    r record;
+    errs text[][];
+    e text[];
+    problem text;
+    vfrom timestamptz;
+    vto timestamptz;
+    k bigint;
+    k2 bigint;
+    n_staged integer; n_loaded integer; n_ended integer; n_rejected integer;
+    result jsonb := '{}';
+    msg text; col text;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.load_registry', ARRAY['source', 'file_digest', 'mode'],
+                                        ARRAY[source IS NULL, file_digest IS NULL, mode IS NULL]);
+    IF src !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
+        RAISE EXCEPTION 'invalid load source "%"', source
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A source is 1 to 64 letters, digits, "_", ".", ":" or "-".';
+    END IF;
+    IF digest !~ '^([a-z0-9]+:)?[0-9a-f]{32,128}$' THEN
+        RAISE EXCEPTION 'invalid file digest "%"', file_digest
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Give the file''s hexadecimal digest, e.g. the output of sha256sum, optionally prefixed "sha256:".';
+    END IF;
+    IF mode NOT IN ('snapshot', 'delta') THEN
+        RAISE EXCEPTION 'invalid load mode "%"', mode
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A load is a "snapshot" (rows of the source absent from the file are ended) or a "delta".';
+    END IF;
+
+    -- one load at a time: the staging tables are shared
+    LOCK TABLE healthhub.loads IN SHARE ROW EXCLUSIVE MODE;
+    SELECT l.load_id, l.outcome INTO lid, result FROM healthhub.loads l
+     WHERE l.source = src AND l.file_digest = digest;
+    IF FOUND THEN
+        RAISE NOTICE 'file % of source % was already loaded; nothing changed', digest, src;
+        PERFORM healthhub.clear_staging();
+        RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                            (o.value->>'ended')::int, (o.value->>'rejected')::int, true
+                       FROM jsonb_each(result) o ORDER BY (o.value->>'order')::int;
+        RETURN;
+    END IF;
+    INSERT INTO healthhub.loads (source, file_digest, mode) VALUES (src, digest, mode) RETURNING loads.load_id INTO lid;
+    result := '{}';
+
+    ---------------------------------------------------------------- institutions
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_institutions s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_institutions d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        IF coalesce(btrim(r.name), '') = '' THEN errs := errs || ARRAY[['name', 'is required']]; END IF;
+        IF r.kind IS NULL OR btrim(r.kind) NOT IN ('hospital', 'primary_care', 'village_clinic', 'internet_hospital',
+                                   'retail_pharmacy', 'lab', 'cdc', 'insurer') THEN
+            errs := errs || ARRAY[['kind', 'is not one of hospital, primary_care, village_clinic, internet_hospital, retail_pharmacy, lab, cdc, insurer']];
+        END IF;
+        IF nullif(btrim(r.level), '') NOT IN ('1', '2', '3') THEN errs := errs || ARRAY[['level', 'is not 1, 2 or 3']]; END IF;
+        IF nullif(btrim(r.grade), '') NOT IN ('甲', '乙', '丙', '特') THEN errs := errs || ARRAY[['grade', 'is not 甲, 乙, 丙 or 特']]; END IF;
+        problem := healthhub.load_problem(btrim(r.region), 'region_code');
+        IF r.region IS NULL OR problem IS NOT NULL THEN
+            errs := errs || ARRAY[['region', coalesce(problem, 'is required')]];
+        ELSIF NOT EXISTS (SELECT 1 FROM healthhub.regions g WHERE g.code OPERATOR(healthhub.=) btrim(r.region)::healthhub.region_code) THEN
+            errs := errs || ARRAY[['region', 'is not in healthhub.regions']];
+        END IF;
+        IF nullif(btrim(r.uscc), '') IS NOT NULL THEN
+            problem := healthhub.load_problem(btrim(r.uscc), 'uscc');
+            IF problem IS NOT NULL THEN errs := errs || ARRAY[['uscc', problem]]; END IF;
+        END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.institutions AS i (source, source_ref, name, kind, level, grade, region, uscc,
+                                                         practice_licence_no, insurance_code, valid)
+                VALUES (src, r.ref, btrim(r.name), btrim(r.kind), nullif(btrim(r.level), ''), nullif(btrim(r.grade), ''),
+                        btrim(r.region)::healthhub.region_code, nullif(btrim(r.uscc), '')::healthhub.uscc,
+                        nullif(btrim(r.practice_licence_no), ''), nullif(btrim(r.insurance_code), ''), tstzrange(vfrom, vto))
+                ON CONFLICT ON CONSTRAINT institutions_source_ref DO UPDATE
+                   SET name = EXCLUDED.name, kind = EXCLUDED.kind, level = EXCLUDED.level, grade = EXCLUDED.grade,
+                       region = EXCLUDED.region, uscc = EXCLUDED.uscc, practice_licence_no = EXCLUDED.practice_licence_no,
+                       insurance_code = EXCLUDED.insurance_code, valid = EXCLUDED.valid
+                 WHERE (i.name, i.kind, i.level, i.grade, i.region::text, i.uscc::text, i.practice_licence_no,
+                        i.insurance_code, i.valid)
+                       IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.level, EXCLUDED.grade, EXCLUDED.region::text,
+                        EXCLUDED.uscc::text, EXCLUDED.practice_licence_no, EXCLUDED.insurance_code, EXCLUDED.valid);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'institutions', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'name' THEN r.name WHEN 'kind' THEN r.kind
+                              WHEN 'level' THEN r.level WHEN 'grade' THEN r.grade WHEN 'region' THEN r.region
+                              WHEN 'uscc' THEN r.uscc WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END,
+                    e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.institutions i SET valid = tstzrange(lower(i.valid), t)
+         WHERE i.source = src AND upper_inf(i.valid) AND lower(i.valid) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_institutions s WHERE btrim(s.source_ref) = i.source_ref);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('institutions', jsonb_build_object('order', 1, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- practitioners
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_practitioners s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_practitioners d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        IF coalesce(btrim(r.name), '') = '' THEN errs := errs || ARRAY[['name', 'is required']]; END IF;
+        IF nullif(btrim(r.resident_id), '') IS NOT NULL THEN
+            problem := healthhub.resident_id_problem(btrim(r.resident_id));   -- never repeats the number
+            IF problem IS NOT NULL THEN errs := errs || ARRAY[['resident_id', problem]]; END IF;
+        END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                INSERT INTO healthhub.practitioners AS p (source, source_ref, resident_id, name)
+                VALUES (src, r.ref, healthhub.resident_id(nullif(btrim(r.resident_id), '')), btrim(r.name))
+                ON CONFLICT ON CONSTRAINT practitioners_source_ref DO UPDATE
+                   SET resident_id = EXCLUDED.resident_id, name = EXCLUDED.name
+                 WHERE (p.resident_id::text, p.name) IS DISTINCT FROM (EXCLUDED.resident_id::text, EXCLUDED.name);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                -- identity numbers are personal data: the error keeps only the masked form
+                INSERT INTO healthhub.load_errors VALUES (lid, 'practitioners', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'name' THEN NULL
+                              WHEN 'resident_id' THEN left(r.resident_id, 6) || '********' END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    result := result || jsonb_build_object('practitioners', jsonb_build_object('order', 2, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', 0, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- licences
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.licence_no) AS ref FROM healthhub.stage_licences s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        k := NULL;
+        IF r.ref IS NULL OR r.ref !~ '^[0-9A-Za-z-]{4,40}$' THEN
+            errs := errs || ARRAY[['licence_no', 'is not 4 to 40 letters, digits or "-"']];
+        ELSIF EXISTS (SELECT 1 FROM healthhub.stage_licences d WHERE btrim(d.licence_no) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['licence_no', 'repeats an earlier record']];
+        ELSIF EXISTS (SELECT 1 FROM healthhub.licences l WHERE l.licence_no = r.ref AND l.source IS DISTINCT FROM src) THEN
+            errs := errs || ARRAY[['licence_no', 'belongs to another source']];
+        END IF;
+        SELECT p.practitioner_key INTO k FROM healthhub.practitioners p
+         WHERE p.source = src AND p.source_ref = btrim(r.practitioner_ref);
+        IF k IS NULL THEN errs := errs || ARRAY[['practitioner_ref', 'names no practitioner of this source']]; END IF;
+        IF r.kind IS NULL OR btrim(r.kind) NOT IN ('physician', 'pharmacist', 'nurse') THEN
+            errs := errs || ARRAY[['kind', 'is not physician, pharmacist or nurse']];
+        END IF;
+        IF nullif(btrim(r.status), '') NOT IN ('active', 'suspended', 'revoked') THEN
+            errs := errs || ARRAY[['status', 'is not active, suspended or revoked']];
+        END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.licences AS l (licence_no, practitioner_key, kind, scope, validity, source)
+                VALUES (r.ref, k, btrim(r.kind), nullif(btrim(r.scope), ''), tstzrange(vfrom, vto), src)
+                ON CONFLICT (licence_no) DO UPDATE
+                   SET practitioner_key = EXCLUDED.practitioner_key, kind = EXCLUDED.kind, scope = EXCLUDED.scope,
+                       validity = EXCLUDED.validity
+                 WHERE (l.practitioner_key, l.kind, l.scope, l.validity)
+                       IS DISTINCT FROM (EXCLUDED.practitioner_key, EXCLUDED.kind, EXCLUDED.scope, EXCLUDED.validity);
+                IF coalesce(nullif(btrim(r.status), ''), 'active')
+                   IS DISTINCT FROM (SELECT l.status FROM healthhub.licences l WHERE l.licence_no = r.ref) THEN
+                    PERFORM healthhub.change_licence_status(r.ref, btrim(r.status), 'load ' || src || ' ' || digest, t);
+                END IF;
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception OR object_not_in_prerequisite_state THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || ARRAY[[coalesce(nullif(col, ''), 'status'), msg]];
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'licences', r.line_no, e[1],
+                    CASE e[1] WHEN 'licence_no' THEN r.licence_no WHEN 'practitioner_ref' THEN r.practitioner_ref
+                              WHEN 'kind' THEN r.kind WHEN 'status' THEN r.status
+                              WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.licences l SET validity = tstzrange(lower(l.validity), t)
+         WHERE l.source = src AND upper_inf(l.validity) AND lower(l.validity) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_licences s WHERE btrim(s.licence_no) = l.licence_no);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('licences', jsonb_build_object('order', 3, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- registrations
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_registrations s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_registrations d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        SELECT l.licence_key INTO k FROM healthhub.licences l WHERE l.licence_no = btrim(r.licence_no);
+        IF NOT FOUND THEN k := NULL; errs := errs || ARRAY[['licence_no', 'names no licence']]; END IF;
+        SELECT i.institution_key INTO k2 FROM healthhub.institutions i
+         WHERE i.source = src AND i.source_ref = btrim(r.institution_ref);
+        IF NOT FOUND THEN k2 := NULL; errs := errs || ARRAY[['institution_ref', 'names no institution of this source']]; END IF;
+        IF coalesce(nullif(btrim(r.role), ''), 'primary') NOT IN ('primary', 'additional') THEN
+            errs := errs || ARRAY[['role', 'is not primary or additional']];
+        END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.registrations AS g (source, source_ref, licence_key, institution_key, role, period)
+                VALUES (src, r.ref, k, k2, coalesce(nullif(btrim(r.role), ''), 'primary'), tstzrange(vfrom, vto))
+                ON CONFLICT ON CONSTRAINT registrations_source_ref DO UPDATE
+                   SET licence_key = EXCLUDED.licence_key, institution_key = EXCLUDED.institution_key,
+                       role = EXCLUDED.role, period = EXCLUDED.period
+                 WHERE (g.licence_key, g.institution_key, g.role, g.period)
+                       IS DISTINCT FROM (EXCLUDED.licence_key, EXCLUDED.institution_key, EXCLUDED.role, EXCLUDED.period);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'registrations', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'licence_no' THEN r.licence_no
+                              WHEN 'institution_ref' THEN r.institution_ref WHEN 'role' THEN r.role
+                              WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.registrations g SET period = tstzrange(lower(g.period), t)
+         WHERE g.source = src AND upper_inf(g.period) AND lower(g.period) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_registrations s WHERE btrim(s.source_ref) = g.source_ref);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('registrations', jsonb_build_object('order', 4, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- blacklist
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_blacklist s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        k := NULL;
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_blacklist d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        IF btrim(r.subject_kind) = 'practitioner' THEN
+            SELECT p.practitioner_key INTO k FROM healthhub.practitioners p WHERE p.source = src AND p.source_ref = btrim(r.subject_ref);
+            IF k IS NULL THEN errs := errs || ARRAY[['subject_ref', 'names no practitioner of this source']]; END IF;
+        ELSIF btrim(r.subject_kind) = 'institution' THEN
+            SELECT i.institution_key INTO k FROM healthhub.institutions i WHERE i.source = src AND i.source_ref = btrim(r.subject_ref);
+            IF k IS NULL THEN errs := errs || ARRAY[['subject_ref', 'names no institution of this source']]; END IF;
+        ELSE
+            errs := errs || ARRAY[['subject_kind', 'is not institution or practitioner']];
+        END IF;
+        IF coalesce(btrim(r.reason), '') = '' THEN errs := errs || ARRAY[['reason', 'is required']]; END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.blacklist AS b (source, source_ref, subject_kind, practitioner_key, institution_key, reason, period)
+                VALUES (src, r.ref, btrim(r.subject_kind),
+                        CASE WHEN btrim(r.subject_kind) = 'practitioner' THEN k END,
+                        CASE WHEN btrim(r.subject_kind) = 'institution' THEN k END,
+                        btrim(r.reason), tstzrange(vfrom, vto))
+                ON CONFLICT ON CONSTRAINT blacklist_source_ref DO UPDATE
+                   SET subject_kind = EXCLUDED.subject_kind, practitioner_key = EXCLUDED.practitioner_key,
+                       institution_key = EXCLUDED.institution_key, reason = EXCLUDED.reason, period = EXCLUDED.period
+                 WHERE (b.subject_kind, b.practitioner_key, b.institution_key, b.reason, b.period)
+                       IS DISTINCT FROM (EXCLUDED.subject_kind, EXCLUDED.practitioner_key, EXCLUDED.institution_key,
+                                         EXCLUDED.reason, EXCLUDED.period);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'blacklist', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'subject_kind' THEN r.subject_kind
+                              WHEN 'subject_ref' THEN r.subject_ref WHEN 'reason' THEN r.reason
+                              WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.blacklist b SET period = tstzrange(lower(b.period), t)
+         WHERE b.source = src AND b.source_ref IS NOT NULL AND upper_inf(b.period) AND lower(b.period) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_blacklist s WHERE btrim(s.source_ref) = b.source_ref);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('blacklist', jsonb_build_object('order', 5, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    UPDATE healthhub.loads l SET outcome = result WHERE l.load_id = lid;
+    PERFORM healthhub.audit_append('registry.load.' || mode, 'load', lid::text, NULL, 'registry maintenance',
+        CASE WHEN EXISTS (SELECT 1 FROM healthhub.load_errors x WHERE x.load_id = lid) THEN 'partial' ELSE 'ok' END);
+    PERFORM healthhub.clear_staging();
+    RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                        (o.value->>'ended')::int, (o.value->>'rejected')::int, false
+                   FROM jsonb_each(result) o ORDER BY (o.value->>'order')::int;
+END
+$$;
+
+-- No profile gets the pseudonym of a number it passes (issue 10).
+CREATE OR REPLACE FUNCTION healthhub.pseudonym(id healthhub.resident_id) RETURNS text
+    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM healthhub.hub_secrets) THEN
+        INSERT INTO healthhub.hub_secrets DEFAULT VALUES ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN (SELECT healthhub.pseudonym_of(s.pseudonym_key, id) FROM healthhub.hub_secrets s);
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.pseudonym(healthhub.resident_id) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.pseudonym_of(bytea, healthhub.resident_id) FROM PUBLIC;
+ALTER FUNCTION healthhub.pseudonym(healthhub.resident_id) SECURITY INVOKER;
+CREATE FUNCTION healthhub.person_pseudonym(person bigint) RETURNS text
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller name := healthhub.calling_role();
+    p record;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_pseudonym', ARRAY['person'], ARRAY[person IS NULL]);
+    IF healthhub.presentation_for(caller, 'resident_id') NOT IN ('pseudonym', 'full') THEN
+        RAISE EXCEPTION 'permission denied for pseudonyms'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %s may not see ID numbers or their pseudonyms.', caller);
+    END IF;
+    SELECT x.resident_id, x.redirected_to INTO p FROM healthhub.persons x WHERE x.person_key = person;
+    FOR hop IN 1 .. 100 LOOP                 -- a merged person: its survivor
+        EXIT WHEN p.redirected_to IS NULL;
+        SELECT x.resident_id, x.redirected_to INTO p FROM healthhub.persons x WHERE x.person_key = p.redirected_to;
+    END LOOP;
+    IF p.resident_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN healthhub.pseudonym(p.resident_id);
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.person_pseudonym(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION healthhub.person_pseudonym(bigint) IS
+    'The keyed pseudonym of a person''s resident ID number (for roles shown pseudonyms or full numbers)';
+CREATE OR REPLACE FUNCTION healthhub.present_resident_id(id healthhub.resident_id) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE healthhub.presentation('resident_id')
+        WHEN 'full' THEN id::text
+        WHEN 'masked' THEN healthhub.mask(id)
+    END;
+END;
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges) VALUES
+    ('hub_admin', 'function', 'healthhub.person_pseudonym(bigint)', 'EXECUTE'),
+    ('statistician', 'function', 'healthhub.person_pseudonym(bigint)', 'EXECUTE');
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT DISTINCT rp.role_name FROM healthhub.role_profiles rp
+              JOIN pg_catalog.pg_roles x ON x.rolname = rp.role_name
+             WHERE rp.profile IN ('hub_admin', 'statistician') LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION healthhub.person_pseudonym(bigint) TO %I', r.role_name);
+    END LOOP;
+END
+$$;
+-- ============================== end of section h1 ==============================
+
+-- audit_changes reads the restore setting (after section h1)
+CREATE OR REPLACE FUNCTION healthhub.audit_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    object_id text;
+BEGIN
+    IF TG_OP = 'INSERT' AND healthhub.is_restoring()
+       AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
+        RETURN NULL;                        -- a row a restore replays changes nothing
+    END IF;
+    IF TG_OP = 'UPDATE' AND to_jsonb(OLD) - string_to_array(coalesce(TG_ARGV[3], ''), ',')
+                          = r - string_to_array(coalesce(TG_ARGV[3], ''), ',') THEN
+        RETURN NULL;                        -- only bookkeeping columns changed
+    END IF;
+    SELECT string_agg(r ->> c, '/' ORDER BY n) INTO object_id
+      FROM unnest(string_to_array(nullif(TG_ARGV[1], ''), ',')) WITH ORDINALITY AS k(c, n);
+    PERFORM healthhub.audit_append(TG_ARGV[0] || '.' || lower(TG_OP), TG_ARGV[0], object_id,
+                                   (r ->> 'person_key')::bigint, TG_ARGV[2], 'ok',
+                                   (r ->> 'practitioner_key')::bigint);
+    RETURN NULL;
+END
+$$;
+
