@@ -468,6 +468,9 @@ BEGIN
         NEW.recorded_at := now();
         NEW.recorded_by := CURRENT_USER;
     END IF;
+    -- one change of a licence's status at a time, whoever appends: a
+    -- concurrent revocation is committed (and seen below) before this goes on
+    PERFORM FROM healthhub.licences l WHERE l.licence_key = NEW.licence_key FOR UPDATE;
     SELECT min(h.effective) INTO revoked_at FROM healthhub.licence_status_history h
      WHERE h.licence_key = NEW.licence_key AND h.status = 'revoked';
     IF revoked_at <= NEW.effective THEN

@@ -2369,3 +2369,33 @@ BEGIN
 END
 $$;
 
+
+-- A revocation is final against a concurrent reactivation: the history's BEFORE trigger locks the licence (code review S5)
+CREATE OR REPLACE FUNCTION healthhub.history_before_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    revoked_at timestamptz;
+    lic text;
+BEGIN
+    IF NOT healthhub.is_restoring() THEN
+        NEW.recorded_at := now();
+        NEW.recorded_by := CURRENT_USER;
+    END IF;
+    -- one change of a licence's status at a time, whoever appends: a
+    -- concurrent revocation is committed (and seen below) before this goes on
+    PERFORM FROM healthhub.licences l WHERE l.licence_key = NEW.licence_key FOR UPDATE;
+    SELECT min(h.effective) INTO revoked_at FROM healthhub.licence_status_history h
+     WHERE h.licence_key = NEW.licence_key AND h.status = 'revoked';
+    IF revoked_at <= NEW.effective THEN
+        SELECT l.licence_no INTO lic FROM healthhub.licences l WHERE l.licence_key = NEW.licence_key;
+        RAISE EXCEPTION 'licence % is revoked', lic
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('It was revoked with effect from %s; a revocation is final.', revoked_at),
+                  HINT = 'A revoked practitioner needs a new licence.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
