@@ -47,6 +47,10 @@ SELECT call, pg_temp.outcome('SELECT ' || call) AS outcome FROM (VALUES
     ('load_problem(''x'', NULL)'),
     ('load_problem(''x'', ''text'')'),
     ('person_pseudonym(NULL)'),
+    ('grant_profile(NULL, ''auditor'')'),
+    ('grant_profile(''pg_monitor'', NULL)'),
+    ('revoke_profile(NULL, ''auditor'')'),
+    ('archive_audit_partition(NULL)'),
     ('audit_append(NULL, ''document'', ''d-1'')'),
     ('verify_audit(NULL)')) c(call);
 -- and the arguments that may be NULL

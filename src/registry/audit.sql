@@ -576,6 +576,8 @@ DECLARE
     lastb   healthhub.audit_blocks;
     rec     healthhub.audit_archives;
 BEGIN
+    PERFORM healthhub.require_arguments('healthhub.archive_audit_partition', ARRAY['partition'],
+                                        ARRAY[partition IS NULL]);
     SELECT regexp_match(pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \(''?(\d+)''?\) TO \(''?(\d+)''?\)$')
       INTO bounds
       FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid

@@ -144,6 +144,8 @@ DECLARE
     def healthhub.profiles%ROWTYPE;
     rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
 BEGIN
+    PERFORM healthhub.require_arguments('healthhub.grant_profile', ARRAY['role', 'profile'],
+                                        ARRAY[role IS NULL, profile IS NULL]);
     SELECT * INTO def FROM healthhub.profiles p WHERE p.profile = grant_profile.profile;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown profile "%"', profile
@@ -190,11 +192,8 @@ DECLARE
     rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
     other text;
 BEGIN
-    IF role IS NULL OR profile IS NULL THEN
-        RAISE EXCEPTION 'revoke_profile needs a role and a profile'
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = CASE WHEN role IS NULL THEN 'The role is NULL.' ELSE 'The profile is NULL.' END;
-    END IF;
+    PERFORM healthhub.require_arguments('healthhub.revoke_profile', ARRAY['role', 'profile'],
+                                        ARRAY[role IS NULL, profile IS NULL]);
     DELETE FROM healthhub.role_profiles rp WHERE rp.role = revoke_profile.role AND rp.profile = revoke_profile.profile;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role % does not hold profile "%"', role, profile

@@ -2399,3 +2399,151 @@ BEGIN
 END
 $$;
 
+
+-- grant_profile, revoke_profile and archive_audit_partition: 22004 for a NULL argument
+CREATE OR REPLACE FUNCTION healthhub.grant_profile(role regrole, profile text, institution bigint DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    def healthhub.profiles%ROWTYPE;
+    rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.grant_profile', ARRAY['role', 'profile'],
+                                        ARRAY[role IS NULL, profile IS NULL]);
+    SELECT * INTO def FROM healthhub.profiles p WHERE p.profile = grant_profile.profile;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown profile "%"', profile
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The profiles are listed in healthhub.profiles.';
+    END IF;
+    IF def.needs_institution AND institution IS NULL THEN
+        RAISE EXCEPTION 'profile "%" acts for an institution', profile
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the institution key: healthhub.grant_profile(role, profile, institution).';
+    END IF;
+    IF NOT def.needs_institution AND institution IS NOT NULL THEN
+        RAISE EXCEPTION 'profile "%" does not act for an institution', profile
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT 1 FROM healthhub.role_profiles rp
+                WHERE rp.role = grant_profile.role AND rp.role_name = rname AND rp.institution_key IS DISTINCT FROM institution
+                  AND rp.institution_key IS NOT NULL AND institution IS NOT NULL) THEN
+        RAISE EXCEPTION 'role % already acts for another institution', role
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A role acts for one institution; create one role per institution.';
+    END IF;
+    IF (SELECT rolsuper FROM pg_roles WHERE oid = role) THEN
+        RAISE EXCEPTION 'role % is a superuser', role
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Superusers bypass row level security; profiles are for ordinary roles.';
+    END IF;
+    -- (a row of the role's earlier name is replaced: it was not in force)
+    INSERT INTO healthhub.role_profiles (role, role_name, profile, institution_key)
+    VALUES (role, rname, profile, institution)
+    ON CONFLICT ON CONSTRAINT role_profiles_pkey
+    DO UPDATE SET institution_key = EXCLUDED.institution_key, role_name = EXCLUDED.role_name,
+                  granted_at = now(), granted_by = SESSION_USER;
+    PERFORM healthhub.apply_profile_privileges(rname, profile, true);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.revoke_profile(role regrole, profile text)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rname name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = role);
+    other text;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.revoke_profile', ARRAY['role', 'profile'],
+                                        ARRAY[role IS NULL, profile IS NULL]);
+    DELETE FROM healthhub.role_profiles rp WHERE rp.role = revoke_profile.role AND rp.profile = revoke_profile.profile;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'role % does not hold profile "%"', role, profile
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM healthhub.apply_profile_privileges(rname, profile, false);
+    -- what another profile of the role also grants must stay
+    FOR other IN SELECT rp.profile FROM healthhub.role_profiles rp
+                  WHERE rp.role = revoke_profile.role AND rp.role_name = rname LOOP
+        PERFORM healthhub.apply_profile_privileges(rname, other, true);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.archive_audit_partition(partition regclass)
+    RETURNS healthhub.audit_archives
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    retention constant interval := '6 months';  -- Cybersecurity Law art. 21
+    bounds  text[];
+    lo      bigint;
+    hi      bigint;
+    newest  timestamptz;
+    cnt     bigint;
+    lastb   healthhub.audit_blocks;
+    rec     healthhub.audit_archives;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.archive_audit_partition', ARRAY['partition'],
+                                        ARRAY[partition IS NULL]);
+    SELECT regexp_match(pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \(''?(\d+)''?\) TO \(''?(\d+)''?\)$')
+      INTO bounds
+      FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
+     WHERE c.oid = partition AND i.inhparent = 'healthhub.audit_entries'::regclass;
+    IF bounds IS NULL THEN
+        RAISE EXCEPTION '% is not a range partition of healthhub.audit_entries', partition
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The partitions are listed by: SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = ''healthhub.audit_entries''::regclass;';
+    END IF;
+    lo := bounds[1]::bigint;
+    hi := bounds[2]::bigint;
+    IF hi > (SELECT s.last_value + 1 FROM healthhub.audit_entry_seq s) THEN
+        RAISE EXCEPTION 'partition % is still being filled', partition
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('It takes entry ids %s to %s; new entries still get ids in that range.', lo, hi - 1);
+    END IF;
+    IF EXISTS (SELECT FROM healthhub.audit_queue q WHERE q.entry_id >= lo AND q.entry_id < hi) THEN
+        RAISE EXCEPTION 'partition % holds entries not yet sealed', partition
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run healthhub.seal_audit() first.';
+    END IF;
+    EXECUTE format('SELECT max(at), count(*) FROM %s', partition) INTO newest, cnt;
+    IF newest > now() - retention THEN
+        RAISE EXCEPTION 'partition % holds entries younger than six months', partition
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its newest entry is from %s.', newest),
+                  HINT = 'Logs are kept online at least six months (Cybersecurity Law, article 21).';
+    END IF;
+    SELECT * INTO lastb FROM healthhub.audit_blocks b
+     WHERE b.entry_ids[1] < hi AND b.entry_ids[b.entry_count] >= lo
+     ORDER BY b.block_no DESC LIMIT 1;
+    -- verify_audit() accepts the absence only of entries sealed six months
+    -- before the archiving: the block times are on the chain, entry times
+    -- are only as honest as the clock that wrote them
+    IF lastb.sealed_at > now() - retention THEN
+        RAISE EXCEPTION 'partition % holds entries sealed less than six months ago', partition
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Block %s, which lists some of them, was sealed at %s.', lastb.block_no, lastb.sealed_at),
+                  HINT = 'Logs are kept online at least six months (Cybersecurity Law, article 21).';
+    END IF;
+    EXECUTE format('ALTER TABLE healthhub.audit_entries DETACH PARTITION %s', partition);
+    -- the first partitions are made by CREATE EXTENSION: release them, so the
+    -- DBA can dump and drop the detached table
+    IF EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = partition
+                                         AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e') THEN
+        EXECUTE format('ALTER EXTENSION healthhub DROP TABLE %s', partition);
+    END IF;
+    INSERT INTO healthhub.audit_archives (partition_name, first_entry_id, end_entry_id, entries,
+                                          newest_entry_at, last_block_no, last_block_hash, archive_entry_id)
+    VALUES (partition::text, lo, hi, cnt, newest, lastb.block_no, lastb.block_hash,
+            healthhub.audit_append('archive', 'audit_entries', lo || '-' || hi, NULL, 'retention'))
+    RETURNING * INTO rec;
+    RETURN rec;
+END
+$$;
+
