@@ -243,7 +243,7 @@ audit_action_is_read(const char *action)
  * Is sealing due?  Looked at no more than ten times a second per backend,
  * as the owner (the caller may not read the queue).  The sealer is a
  * background worker; if none can start, seal here (audit_seal_if_due turns
- * a failure into a warning).  Connected to SPI.
+ * a failure into a warning).
  */
 static void
 start_sealing_if_due(Oid owner, TimestampTz now)
@@ -254,12 +254,15 @@ start_sealing_if_due(Oid owner, TimestampTz now)
 	if (now - last_seal_check < SEAL_CHECK_USECS && now >= last_seal_check)
 		return;
 	last_seal_check = now;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT healthhub.audit_seal_due()", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not check whether audit sealing is due");
 	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) &&
 		!start_audit_sealer(owner) &&
 		SPI_execute("SELECT healthhub.audit_seal_if_due()", false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not seal the audit trail");
+	SPI_finish();
 }
 
 int64
@@ -307,10 +310,7 @@ write_audit_entry(const AuditEntry *e, Oid owner)
 		}
 		table_close(entries, NoLock);
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
 		start_sealing_if_due(owner, e->at);
-		SPI_finish();
 	}
 	PG_FINALLY();
 	{
@@ -350,11 +350,8 @@ fill_entry(FunctionCallInfo fcinfo, AuditEntry *e, Oid owner)
 						   SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
 		e->has_institution = cached_institution_of(caller, NameGetDatum(&e->role_name),
 												   &e->institution_key);
-		SPI_finish();
 	}
 	PG_FINALLY();
 	{

@@ -76,8 +76,8 @@ register_callbacks_once(void)
 
 /*
  * The institution of role "roleid" (named "rolname"), as
- * healthhub.institution_of() answers; the caller must be connected to SPI
- * and have the privileges to run it.
+ * healthhub.institution_of() answers; the caller must have the privileges
+ * to run it.  It connects to SPI only on a miss.
  */
 bool
 cached_institution_of(Oid roleid, Datum rolname, int64 *institution_key)
@@ -102,6 +102,9 @@ cached_institution_of(Oid roleid, Datum rolname, int64 *institution_key)
 		bool		isnull;
 		bool		relid_isnull;
 		int64		key;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
 
 		if (institution_plan == NULL)
 		{
@@ -128,6 +131,7 @@ cached_institution_of(Oid roleid, Datum rolname, int64 *institution_key)
 		key = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		role_profiles_relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 															 SPI_tuptable->tupdesc, 2, &relid_isnull));
+		SPI_finish();
 
 		/* the query may have processed an invalidation that emptied the cache */
 		if (institution_by_role == NULL)
