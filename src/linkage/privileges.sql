@@ -38,7 +38,7 @@ BEGIN
         'healthhub.golden_records(bigint[])',
         -- the audited reads (reads.sql)
         'healthhub.linkage_may_read_history()', 'healthhub.linkage_authorise_reader(text)',
-        'healthhub.linkage_authorise_history()', 'healthhub.require_argument(boolean, text, text)',
+        'healthhub.linkage_authorise_history()',
         'healthhub.require_page_size(integer)', 'healthhub.require_record_key(text, text, text)',
         'healthhub.source_record(text, text)',
         'healthhub.source_records_of(text, text, integer)', 'healthhub.person_details(bigint)',

@@ -41,20 +41,6 @@ BEGIN
 END
 $$;
 
--- 22004 when a required argument is NULL.
-CREATE FUNCTION healthhub.require_argument(present boolean, function_name text, argument text) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT present THEN
-        RAISE EXCEPTION '% needs %', function_name, argument
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = format('The argument %s is NULL.', argument);
-    END IF;
-END
-$$;
-
 -- A page of at most max_rows rows: 1 to 10,000.
 CREATE FUNCTION healthhub.require_page_size(max_rows integer) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
@@ -81,8 +67,8 @@ AS $$
 DECLARE
     problem text := healthhub.record_key_problem(source, local_id);
 BEGIN
-    PERFORM healthhub.require_argument(source IS NOT NULL, function_name, 'source'),
-            healthhub.require_argument(local_id IS NOT NULL, function_name, 'local_id');
+    PERFORM healthhub.require_arguments('healthhub.' || function_name, ARRAY['source', 'local_id'],
+                                        ARRAY[source IS NULL, local_id IS NULL]);
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION 'invalid record key: %', problem
             USING ERRCODE = 'invalid_parameter_value',
@@ -163,7 +149,7 @@ AS $$
 DECLARE
     p healthhub.persons;
 BEGIN
-    PERFORM healthhub.require_argument(person IS NOT NULL, 'person_details', 'person');
+    PERFORM healthhub.require_arguments('healthhub.person_details', ARRAY['person'], ARRAY[person IS NULL]);
     PERFORM healthhub.linkage_authorise_reader('Reading persons is for hub_admin.');
     SELECT * INTO p FROM healthhub.persons x WHERE x.person_key = person;
     PERFORM healthhub.audit_append('read', 'person', person::text, p.person_key, 'patient identity management',
@@ -185,7 +171,7 @@ AS $$
 DECLARE
     page healthhub.source_records[];
 BEGIN
-    PERFORM healthhub.require_argument(person IS NOT NULL, 'person_records', 'person');
+    PERFORM healthhub.require_arguments('healthhub.person_records', ARRAY['person'], ARRAY[person IS NULL]);
     PERFORM healthhub.linkage_authorise_reader('Reading a person''s records is for hub_admin.');
     SELECT array_agg(s ORDER BY s.source, s.local_id) INTO page
       FROM healthhub.source_records s WHERE s.person_key = person;
@@ -205,7 +191,7 @@ AS $$
 DECLARE
     found_ids healthhub.person_identifiers[];
 BEGIN
-    PERFORM healthhub.require_argument(person IS NOT NULL, 'person_identifiers_of', 'person');
+    PERFORM healthhub.require_arguments('healthhub.person_identifiers_of', ARRAY['person'], ARRAY[person IS NULL]);
     PERFORM healthhub.linkage_authorise_reader('Reading a person''s identifiers is for hub_admin.');
     SELECT array_agg(pi ORDER BY pi.resident_id IS NULL, pi.resident_id, pi.identifier) INTO found_ids
       FROM healthhub.person_identifiers pi WHERE pi.person_key = person;
@@ -297,7 +283,7 @@ AS $$
 DECLARE
     events healthhub.link_events[];
 BEGIN
-    PERFORM healthhub.require_argument(person IS NOT NULL, 'person_history', 'person');
+    PERFORM healthhub.require_arguments('healthhub.person_history', ARRAY['person'], ARRAY[person IS NULL]);
     PERFORM healthhub.linkage_authorise_history();
     SELECT array_agg(e ORDER BY e.event_id) INTO events
       FROM healthhub.link_events e WHERE e.person_key = person OR e.other_person = person;
@@ -321,8 +307,8 @@ DECLARE
     events healthhub.link_events[];
     n integer;
 BEGIN
-    PERFORM healthhub.require_argument(from_at IS NOT NULL, 'link_history', 'from_at'),
-            healthhub.require_argument(to_at IS NOT NULL, 'link_history', 'to_at'),
+    PERFORM healthhub.require_arguments('healthhub.link_history', ARRAY['from_at', 'to_at'],
+                                        ARRAY[from_at IS NULL, to_at IS NULL]),
             healthhub.require_page_size(max_rows);
     PERFORM healthhub.linkage_authorise_history();
     SELECT array_agg(x.r ORDER BY (x.r).event_id) INTO events

@@ -2547,3 +2547,123 @@ BEGIN
 END
 $$;
 
+
+-- one 22004 check (require_arguments) for the audited reads too
+CREATE OR REPLACE FUNCTION healthhub.require_record_key(function_name text, source text, local_id text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    problem text := healthhub.record_key_problem(source, local_id);
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.' || function_name, ARRAY['source', 'local_id'],
+                                        ARRAY[source IS NULL, local_id IS NULL]);
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid record key: %', problem
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The source has %s bytes, the local id %s.', octet_length(source), octet_length(local_id));
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.person_details(person bigint)
+    RETURNS SETOF healthhub.persons
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p healthhub.persons;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_details', ARRAY['person'], ARRAY[person IS NULL]);
+    PERFORM healthhub.linkage_authorise_reader('Reading persons is for hub_admin.');
+    SELECT * INTO p FROM healthhub.persons x WHERE x.person_key = person;
+    PERFORM healthhub.audit_append('read', 'person', person::text, p.person_key, 'patient identity management',
+                                   CASE WHEN p.person_key IS NULL THEN 'not_found' ELSE 'found' END);
+    IF p.person_key IS NOT NULL THEN
+        RETURN NEXT p;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.person_records(person bigint)
+    RETURNS SETOF healthhub.source_records
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    page healthhub.source_records[];
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_records', ARRAY['person'], ARRAY[person IS NULL]);
+    PERFORM healthhub.linkage_authorise_reader('Reading a person''s records is for hub_admin.');
+    SELECT array_agg(s ORDER BY s.source, s.local_id) INTO page
+      FROM healthhub.source_records s WHERE s.person_key = person;
+    PERFORM healthhub.audit_append('read', 'person_records', person::text, person, 'patient identity management',
+                                   coalesce(cardinality(page), 0) || ' records');
+    RETURN QUERY SELECT * FROM unnest(page);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.person_identifiers_of(person bigint)
+    RETURNS TABLE (resident_id healthhub.resident_id, identifier healthhub.health_identifier, linked_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_ids healthhub.person_identifiers[];
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_identifiers_of', ARRAY['person'], ARRAY[person IS NULL]);
+    PERFORM healthhub.linkage_authorise_reader('Reading a person''s identifiers is for hub_admin.');
+    SELECT array_agg(pi ORDER BY pi.resident_id IS NULL, pi.resident_id, pi.identifier) INTO found_ids
+      FROM healthhub.person_identifiers pi WHERE pi.person_key = person;
+    PERFORM healthhub.audit_append('read', 'person_identifiers', person::text, person, 'patient identity management',
+                                   coalesce(cardinality(found_ids), 0) || ' identifiers');
+    RETURN QUERY SELECT x.resident_id, x.identifier, x.linked_at FROM unnest(found_ids) x;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.person_history(person bigint)
+    RETURNS SETOF healthhub.link_events
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    events healthhub.link_events[];
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_history', ARRAY['person'], ARRAY[person IS NULL]);
+    PERFORM healthhub.linkage_authorise_history();
+    SELECT array_agg(e ORDER BY e.event_id) INTO events
+      FROM healthhub.link_events e WHERE e.person_key = person OR e.other_person = person;
+    PERFORM healthhub.audit_append('read', 'person_link_history', 'person ' || person, person,
+                                   'patient identity management', coalesce(cardinality(events), 0) || ' events');
+    RETURN QUERY SELECT * FROM unnest(events);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.link_history(from_at timestamptz, to_at timestamptz, after_event bigint DEFAULT NULL,
+                                       max_rows integer DEFAULT 1000)
+    RETURNS SETOF healthhub.link_events
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    events healthhub.link_events[];
+    n integer;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.link_history', ARRAY['from_at', 'to_at'],
+                                        ARRAY[from_at IS NULL, to_at IS NULL]),
+            healthhub.require_page_size(max_rows);
+    PERFORM healthhub.linkage_authorise_history();
+    SELECT array_agg(x.r ORDER BY (x.r).event_id) INTO events
+      FROM (SELECT e AS r FROM healthhub.link_events e
+             WHERE e.at >= from_at AND e.at < to_at AND (after_event IS NULL OR e.event_id > after_event)
+             ORDER BY e.event_id LIMIT max_rows) x;
+    n := coalesce(cardinality(events), 0);
+    PERFORM healthhub.audit_append('read', 'person_link_history',
+                                   format('[%s, %s) events %s', from_at, to_at,
+                                          CASE WHEN n = 0 THEN 'none' ELSE (events[1]).event_id || ' .. ' || (events[n]).event_id END),
+                                   NULL, 'patient identity management', n || ' events');
+    RETURN QUERY SELECT * FROM unnest(events);
+END
+$$;
+
+DROP FUNCTION healthhub.require_argument(boolean, text, text);
