@@ -41,7 +41,7 @@ SELECT configure_audit(seal_interval => '1 second') IS NOT NULL AS settings_know
 SELECT coalesce(max(entry_id), 0) AS before FROM audit_entries \gset
 SET SESSION AUTHORIZATION ac_admin;
 INSERT INTO healthhub.practitioners (resident_id, name) VALUES ('110101199003070038', '李时珍');
-SELECT practitioner_key AS pr FROM healthhub.practitioners WHERE resident_id = '110101199003070038' \gset
+SELECT healthhub.find_practitioner('110101199003070038') AS pr \gset
 UPDATE healthhub.practitioners SET name = '李东璧' WHERE practitioner_key = :pr;
 INSERT INTO healthhub.licences (licence_no, practitioner_key, kind, validity)
 VALUES ('AC-0001', :pr, 'physician', '[2020-01-01,)');
@@ -56,7 +56,7 @@ CREATE ROLE ac_clin;
 SELECT grant_profile('ac_clin', 'clinician', :inst);
 SELECT revoke_profile('ac_clin', 'clinician');
 SELECT role_name, action, object_kind,
-       CASE WHEN object_kind IN ('practitioner', 'registration') THEN '(key)' ELSE object_id END AS object_id,
+       CASE WHEN object_kind IN ('practitioner', 'registration', 'practitioner_identity') THEN '(key)' ELSE object_id END AS object_id,
        practitioner_key = :pr AS names_practitioner, purpose
   FROM audit_entries WHERE entry_id > :before ORDER BY entry_id;
 

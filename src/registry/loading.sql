@@ -121,10 +121,13 @@ END
 $$;
 COMMENT ON FUNCTION healthhub.clear_staging() IS 'Empty the staging tables; record numbers start again at 1';
 
+-- It runs as its owner: it reads and compares the practitioners' resident ID
+-- numbers, which its caller (hub_admin) may not read directly; who loaded is
+-- the acting role, in loads.loaded_by and in the trail.
 CREATE FUNCTION healthhub.load_registry(source text, file_digest text, mode text)
     RETURNS TABLE (load_id bigint, entity text, staged integer, loaded integer, ended integer,
                    rejected integer, already_loaded boolean)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -174,7 +177,8 @@ BEGIN
                        FROM jsonb_each(result) o ORDER BY (o.value->>'order')::int;
         RETURN;
     END IF;
-    INSERT INTO healthhub.loads (source, file_digest, mode) VALUES (src, digest, mode) RETURNING loads.load_id INTO lid;
+    INSERT INTO healthhub.loads (source, file_digest, mode, loaded_by)
+    VALUES (src, digest, mode, healthhub.acting_role()) RETURNING loads.load_id INTO lid;
     result := '{}';
 
     ---------------------------------------------------------------- institutions
@@ -499,8 +503,11 @@ REVOKE ALL ON FUNCTION healthhub.load_problem(text, text) FROM PUBLIC;
 
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE, DELETE'
-  FROM unnest(ARRAY['healthhub.stage_institutions', 'healthhub.stage_practitioners', 'healthhub.stage_licences',
+  FROM unnest(ARRAY['healthhub.stage_institutions', 'healthhub.stage_licences',
                     'healthhub.stage_registrations', 'healthhub.stage_blacklist']) t
+UNION ALL
+-- staged practitioners carry resident ID numbers: written, never read back
+SELECT 'hub_admin', 'table', 'healthhub.stage_practitioners', 'INSERT, DELETE'
 UNION ALL
 SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE'
   FROM unnest(ARRAY['healthhub.loads', 'healthhub.load_errors']) t

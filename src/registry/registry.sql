@@ -466,7 +466,7 @@ DECLARE
 BEGIN
     IF NOT healthhub.is_restoring() THEN
         NEW.recorded_at := now();
-        NEW.recorded_by := CURRENT_USER;
+        NEW.recorded_by := healthhub.acting_role();
     END IF;
     -- one change of a licence's status at a time, whoever appends: a
     -- concurrent revocation is committed (and seen below) before this goes on
@@ -528,7 +528,7 @@ BEGIN
         NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', to_jsonb(OLD)->'recorded_at',
                                                              by_column, to_jsonb(OLD)->by_column));
     ELSIF NOT (healthhub.is_restoring() AND (j->>'recorded_at')::timestamptz IS DISTINCT FROM now()) THEN
-        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', now(), by_column, CURRENT_USER));
+        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', now(), by_column, healthhub.acting_role()));
     END IF;
     RETURN NEW;
 END
@@ -790,6 +790,72 @@ $$;
 COMMENT ON FUNCTION healthhub.change_licence_status(text, text, text, timestamptz) IS
     'Suspend, reinstate or revoke a licence (revocation is final); appends to the history and the audit trail';
 
+-- The registry's personal data beyond the public register (a practitioner's
+-- resident ID number; the reasons of a licence's status changes) is read
+-- only through these, each leaving one read entry before it returns.
+CREATE FUNCTION healthhub.practitioner_identity(practitioner bigint)
+    RETURNS TABLE (practitioner_key bigint, resident_id healthhub.resident_id, name text)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.practitioner_identity', ARRAY['practitioner'],
+                                        ARRAY[practitioner IS NULL]);
+    PERFORM healthhub.audit_append('read', 'practitioner_identity', practitioner::text, NULL,
+                                   'registry maintenance', 'ok', practitioner);
+    RETURN QUERY SELECT p.practitioner_key, p.resident_id, p.name FROM healthhub.practitioners p
+                  WHERE p.practitioner_key = practitioner;
+END
+$$;
+COMMENT ON FUNCTION healthhub.practitioner_identity(bigint) IS
+    'A practitioner''s resident ID number and name, for hub_admin; audited';
+
+CREATE FUNCTION healthhub.find_practitioner(resident_id healthhub.resident_id) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_key bigint;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.find_practitioner', ARRAY['resident_id'],
+                                        ARRAY[resident_id IS NULL]);
+    SELECT p.practitioner_key INTO found_key FROM healthhub.practitioners p
+     WHERE p.resident_id OPERATOR(healthhub.=) find_practitioner.resident_id;
+    -- the entry names the practitioner found, never the number asked for
+    PERFORM healthhub.audit_append('read', 'practitioner_identity', found_key::text, NULL,
+                                   'registry maintenance', CASE WHEN found_key IS NULL THEN 'not_found' ELSE 'found' END,
+                                   found_key);
+    RETURN found_key;
+END
+$$;
+COMMENT ON FUNCTION healthhub.find_practitioner(healthhub.resident_id) IS
+    'The practitioner holding a resident ID number, for hub_admin; audited';
+
+CREATE FUNCTION healthhub.licence_history(licence_no text)
+    RETURNS TABLE (status text, effective timestamptz, reason text, recorded_at timestamptz, recorded_by name)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lic healthhub.licences;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.licence_history', ARRAY['licence_no'],
+                                        ARRAY[licence_no IS NULL]);
+    SELECT * INTO lic FROM healthhub.licences l WHERE l.licence_no = licence_history.licence_no;
+    PERFORM healthhub.audit_append('read', 'licence_history', licence_no, NULL, 'registry maintenance',
+                                   CASE WHEN lic.licence_key IS NULL THEN 'not_found' ELSE 'found' END,
+                                   lic.practitioner_key);
+    RETURN QUERY SELECT h.status, h.effective, h.reason, h.recorded_at, h.recorded_by
+                   FROM healthhub.licence_status_history h
+                  WHERE h.licence_key = lic.licence_key ORDER BY h.effective, h.entry_key;
+END
+$$;
+COMMENT ON FUNCTION healthhub.licence_history(text) IS
+    'A licence''s status history with the reasons, for hub_admin; audited';
+REVOKE ALL ON FUNCTION healthhub.practitioner_identity(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.find_practitioner(healthhub.resident_id) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.licence_history(text) FROM PUBLIC;
+
 CREATE FUNCTION healthhub.blacklist_subject(kind text, subject bigint, reason text, source text, period tstzrange)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -946,9 +1012,12 @@ SELECT 'hub_admin', 'table', t, p FROM (VALUES
     ('healthhub.insurance_designations', 'SELECT, INSERT, UPDATE, DELETE'),
     ('healthhub.consortia', 'SELECT, INSERT, UPDATE'),
     ('healthhub.consortium_members', 'SELECT, INSERT, UPDATE, DELETE'),
-    ('healthhub.practitioners', 'SELECT, INSERT, UPDATE'),
+    -- a practitioner's resident ID number and the reasons of status changes
+    -- are read through the audited practitioner_identity() and
+    -- licence_history(), never directly
+    ('healthhub.practitioners', 'SELECT (practitioner_key, hub_id, name, rights_version, source, source_ref), INSERT, UPDATE'),
     ('healthhub.licences', 'SELECT, INSERT, UPDATE'),
-    ('healthhub.licence_status_history', 'SELECT, INSERT'),
+    ('healthhub.licence_status_history', 'SELECT (entry_key, licence_key, status, effective, recorded_at, recorded_by), INSERT'),
     ('healthhub.registrations', 'SELECT, INSERT, UPDATE, DELETE'),
     ('healthhub.practice_privileges', 'SELECT, INSERT, UPDATE, DELETE'),
     ('healthhub.blacklist', 'SELECT, INSERT, UPDATE'),
@@ -968,6 +1037,9 @@ SELECT 'hub_admin', 'function', f, 'EXECUTE' FROM unnest(ARRAY[
     'healthhub.lift_blacklist(bigint, timestamptz)',
     'healthhub.recompute_practice_rights()',
     'healthhub.recompute_practice_rights(bigint)',
+    'healthhub.practitioner_identity(bigint)',
+    'healthhub.find_practitioner(healthhub.resident_id)',
+    'healthhub.licence_history(text)',
     'healthhub.mint_key()']) f
 UNION ALL
 -- An institution's application: its own rows (RLS), grants privileges there.

@@ -2667,3 +2667,521 @@ END
 $$;
 
 DROP FUNCTION healthhub.require_argument(boolean, text, text);
+
+-- ==== The practitioner registry's personal data is read through audited functions ====
+-- hub_admin keeps the public register (names, licences, statuses) and loses
+-- the resident ID numbers, the reasons of status changes and the staged
+-- practitioners; load_registry runs as its owner.
+CREATE FUNCTION healthhub.practitioner_identity(practitioner bigint)
+    RETURNS TABLE (practitioner_key bigint, resident_id healthhub.resident_id, name text)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.practitioner_identity', ARRAY['practitioner'],
+                                        ARRAY[practitioner IS NULL]);
+    PERFORM healthhub.audit_append('read', 'practitioner_identity', practitioner::text, NULL,
+                                   'registry maintenance', 'ok', practitioner);
+    RETURN QUERY SELECT p.practitioner_key, p.resident_id, p.name FROM healthhub.practitioners p
+                  WHERE p.practitioner_key = practitioner;
+END
+$$;
+
+COMMENT ON FUNCTION healthhub.practitioner_identity(bigint) IS
+    'A practitioner''s resident ID number and name, for hub_admin; audited';
+
+CREATE FUNCTION healthhub.find_practitioner(resident_id healthhub.resident_id) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_key bigint;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.find_practitioner', ARRAY['resident_id'],
+                                        ARRAY[resident_id IS NULL]);
+    SELECT p.practitioner_key INTO found_key FROM healthhub.practitioners p
+     WHERE p.resident_id OPERATOR(healthhub.=) find_practitioner.resident_id;
+    -- the entry names the practitioner found, never the number asked for
+    PERFORM healthhub.audit_append('read', 'practitioner_identity', found_key::text, NULL,
+                                   'registry maintenance', CASE WHEN found_key IS NULL THEN 'not_found' ELSE 'found' END,
+                                   found_key);
+    RETURN found_key;
+END
+$$;
+
+COMMENT ON FUNCTION healthhub.find_practitioner(healthhub.resident_id) IS
+    'The practitioner holding a resident ID number, for hub_admin; audited';
+
+CREATE FUNCTION healthhub.licence_history(licence_no text)
+    RETURNS TABLE (status text, effective timestamptz, reason text, recorded_at timestamptz, recorded_by name)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lic healthhub.licences;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.licence_history', ARRAY['licence_no'],
+                                        ARRAY[licence_no IS NULL]);
+    SELECT * INTO lic FROM healthhub.licences l WHERE l.licence_no = licence_history.licence_no;
+    PERFORM healthhub.audit_append('read', 'licence_history', licence_no, NULL, 'registry maintenance',
+                                   CASE WHEN lic.licence_key IS NULL THEN 'not_found' ELSE 'found' END,
+                                   lic.practitioner_key);
+    RETURN QUERY SELECT h.status, h.effective, h.reason, h.recorded_at, h.recorded_by
+                   FROM healthhub.licence_status_history h
+                  WHERE h.licence_key = lic.licence_key ORDER BY h.effective, h.entry_key;
+END
+$$;
+
+COMMENT ON FUNCTION healthhub.licence_history(text) IS
+    'A licence''s status history with the reasons, for hub_admin; audited';
+
+REVOKE ALL ON FUNCTION healthhub.practitioner_identity(bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION healthhub.find_practitioner(healthhub.resident_id) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION healthhub.licence_history(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION healthhub.history_before_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    revoked_at timestamptz;
+    lic text;
+BEGIN
+    IF NOT healthhub.is_restoring() THEN
+        NEW.recorded_at := now();
+        NEW.recorded_by := healthhub.acting_role();
+    END IF;
+    -- one change of a licence's status at a time, whoever appends: a
+    -- concurrent revocation is committed (and seen below) before this goes on
+    PERFORM FROM healthhub.licences l WHERE l.licence_key = NEW.licence_key FOR UPDATE;
+    SELECT min(h.effective) INTO revoked_at FROM healthhub.licence_status_history h
+     WHERE h.licence_key = NEW.licence_key AND h.status = 'revoked';
+    IF revoked_at <= NEW.effective THEN
+        SELECT l.licence_no INTO lic FROM healthhub.licences l WHERE l.licence_key = NEW.licence_key;
+        RAISE EXCEPTION 'licence % is revoked', lic
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('It was revoked with effect from %s; a revocation is final.', revoked_at),
+                  HINT = 'A revoked practitioner needs a new licence.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.registry_stamp() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    by_column text := CASE TG_TABLE_NAME WHEN 'blacklist' THEN 'recorded_by' ELSE 'granted_by' END;
+    j jsonb := to_jsonb(NEW);
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', to_jsonb(OLD)->'recorded_at',
+                                                             by_column, to_jsonb(OLD)->by_column));
+    ELSIF NOT (healthhub.is_restoring() AND (j->>'recorded_at')::timestamptz IS DISTINCT FROM now()) THEN
+        NEW := jsonb_populate_record(NEW, jsonb_build_object('recorded_at', now(), by_column, healthhub.acting_role()));
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.load_registry(source text, file_digest text, mode text)
+    RETURNS TABLE (load_id bigint, entity text, staged integer, loaded integer, ended integer,
+                   rejected integer, already_loaded boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lid bigint;
+    digest text := lower(btrim(file_digest));
+    src text := btrim(source);
+    t timestamptz := now();
+    r record;
+    errs text[][];
+    e text[];
+    problem text;
+    vfrom timestamptz;
+    vto timestamptz;
+    k bigint;
+    k2 bigint;
+    n_staged integer; n_loaded integer; n_ended integer; n_rejected integer;
+    result jsonb := '{}';
+    msg text; col text;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.load_registry', ARRAY['source', 'file_digest', 'mode'],
+                                        ARRAY[source IS NULL, file_digest IS NULL, mode IS NULL]);
+    IF src !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
+        RAISE EXCEPTION 'invalid load source "%"', source
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A source is 1 to 64 letters, digits, "_", ".", ":" or "-".';
+    END IF;
+    IF digest !~ '^([a-z0-9]+:)?[0-9a-f]{32,128}$' THEN
+        RAISE EXCEPTION 'invalid file digest "%"', file_digest
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Give the file''s hexadecimal digest, e.g. the output of sha256sum, optionally prefixed "sha256:".';
+    END IF;
+    IF mode NOT IN ('snapshot', 'delta') THEN
+        RAISE EXCEPTION 'invalid load mode "%"', mode
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A load is a "snapshot" (rows of the source absent from the file are ended) or a "delta".';
+    END IF;
+
+    -- one load at a time: the staging tables are shared
+    LOCK TABLE healthhub.loads IN SHARE ROW EXCLUSIVE MODE;
+    SELECT l.load_id, l.outcome INTO lid, result FROM healthhub.loads l
+     WHERE l.source = src AND l.file_digest = digest;
+    IF FOUND THEN
+        RAISE NOTICE 'file % of source % was already loaded; nothing changed', digest, src;
+        PERFORM healthhub.clear_staging();
+        RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                            (o.value->>'ended')::int, (o.value->>'rejected')::int, true
+                       FROM jsonb_each(result) o ORDER BY (o.value->>'order')::int;
+        RETURN;
+    END IF;
+    INSERT INTO healthhub.loads (source, file_digest, mode, loaded_by)
+    VALUES (src, digest, mode, healthhub.acting_role()) RETURNING loads.load_id INTO lid;
+    result := '{}';
+
+    ---------------------------------------------------------------- institutions
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_institutions s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_institutions d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        IF coalesce(btrim(r.name), '') = '' THEN errs := errs || ARRAY[['name', 'is required']]; END IF;
+        IF r.kind IS NULL OR btrim(r.kind) NOT IN ('hospital', 'primary_care', 'village_clinic', 'internet_hospital',
+                                   'retail_pharmacy', 'lab', 'cdc', 'insurer') THEN
+            errs := errs || ARRAY[['kind', 'is not one of hospital, primary_care, village_clinic, internet_hospital, retail_pharmacy, lab, cdc, insurer']];
+        END IF;
+        IF nullif(btrim(r.level), '') NOT IN ('1', '2', '3') THEN errs := errs || ARRAY[['level', 'is not 1, 2 or 3']]; END IF;
+        IF nullif(btrim(r.grade), '') NOT IN ('甲', '乙', '丙', '特') THEN errs := errs || ARRAY[['grade', 'is not 甲, 乙, 丙 or 特']]; END IF;
+        problem := healthhub.load_problem(btrim(r.region), 'region_code');
+        IF r.region IS NULL OR problem IS NOT NULL THEN
+            errs := errs || ARRAY[['region', coalesce(problem, 'is required')]];
+        ELSIF NOT EXISTS (SELECT 1 FROM healthhub.regions g WHERE g.code OPERATOR(healthhub.=) btrim(r.region)::healthhub.region_code) THEN
+            errs := errs || ARRAY[['region', 'is not in healthhub.regions']];
+        END IF;
+        IF nullif(btrim(r.uscc), '') IS NOT NULL THEN
+            problem := healthhub.load_problem(btrim(r.uscc), 'uscc');
+            IF problem IS NOT NULL THEN errs := errs || ARRAY[['uscc', problem]]; END IF;
+        END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.institutions AS i (source, source_ref, name, kind, level, grade, region, uscc,
+                                                         practice_licence_no, insurance_code, valid)
+                VALUES (src, r.ref, btrim(r.name), btrim(r.kind), nullif(btrim(r.level), ''), nullif(btrim(r.grade), ''),
+                        btrim(r.region)::healthhub.region_code, nullif(btrim(r.uscc), '')::healthhub.uscc,
+                        nullif(btrim(r.practice_licence_no), ''), nullif(btrim(r.insurance_code), ''), tstzrange(vfrom, vto))
+                ON CONFLICT ON CONSTRAINT institutions_source_ref DO UPDATE
+                   SET name = EXCLUDED.name, kind = EXCLUDED.kind, level = EXCLUDED.level, grade = EXCLUDED.grade,
+                       region = EXCLUDED.region, uscc = EXCLUDED.uscc, practice_licence_no = EXCLUDED.practice_licence_no,
+                       insurance_code = EXCLUDED.insurance_code, valid = EXCLUDED.valid
+                 WHERE (i.name, i.kind, i.level, i.grade, i.region::text, i.uscc::text, i.practice_licence_no,
+                        i.insurance_code, i.valid)
+                       IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.level, EXCLUDED.grade, EXCLUDED.region::text,
+                        EXCLUDED.uscc::text, EXCLUDED.practice_licence_no, EXCLUDED.insurance_code, EXCLUDED.valid);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'institutions', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'name' THEN r.name WHEN 'kind' THEN r.kind
+                              WHEN 'level' THEN r.level WHEN 'grade' THEN r.grade WHEN 'region' THEN r.region
+                              WHEN 'uscc' THEN r.uscc WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END,
+                    e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.institutions i SET valid = tstzrange(lower(i.valid), t)
+         WHERE i.source = src AND upper_inf(i.valid) AND lower(i.valid) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_institutions s WHERE btrim(s.source_ref) = i.source_ref);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('institutions', jsonb_build_object('order', 1, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- practitioners
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_practitioners s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_practitioners d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        IF coalesce(btrim(r.name), '') = '' THEN errs := errs || ARRAY[['name', 'is required']]; END IF;
+        IF nullif(btrim(r.resident_id), '') IS NOT NULL THEN
+            problem := healthhub.resident_id_problem(btrim(r.resident_id));   -- never repeats the number
+            IF problem IS NOT NULL THEN errs := errs || ARRAY[['resident_id', problem]]; END IF;
+        END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                INSERT INTO healthhub.practitioners AS p (source, source_ref, resident_id, name)
+                VALUES (src, r.ref, healthhub.resident_id(nullif(btrim(r.resident_id), '')), btrim(r.name))
+                ON CONFLICT ON CONSTRAINT practitioners_source_ref DO UPDATE
+                   SET resident_id = EXCLUDED.resident_id, name = EXCLUDED.name
+                 WHERE (p.resident_id::text, p.name) IS DISTINCT FROM (EXCLUDED.resident_id::text, EXCLUDED.name);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                -- identity numbers are personal data: the error keeps only the masked form
+                INSERT INTO healthhub.load_errors VALUES (lid, 'practitioners', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'name' THEN NULL
+                              WHEN 'resident_id' THEN left(r.resident_id, 6) || '********' END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    result := result || jsonb_build_object('practitioners', jsonb_build_object('order', 2, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', 0, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- licences
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.licence_no) AS ref FROM healthhub.stage_licences s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        k := NULL;
+        IF r.ref IS NULL OR r.ref !~ '^[0-9A-Za-z-]{4,40}$' THEN
+            errs := errs || ARRAY[['licence_no', 'is not 4 to 40 letters, digits or "-"']];
+        ELSIF EXISTS (SELECT 1 FROM healthhub.stage_licences d WHERE btrim(d.licence_no) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['licence_no', 'repeats an earlier record']];
+        ELSIF EXISTS (SELECT 1 FROM healthhub.licences l WHERE l.licence_no = r.ref AND l.source IS DISTINCT FROM src) THEN
+            errs := errs || ARRAY[['licence_no', 'belongs to another source']];
+        END IF;
+        SELECT p.practitioner_key INTO k FROM healthhub.practitioners p
+         WHERE p.source = src AND p.source_ref = btrim(r.practitioner_ref);
+        IF k IS NULL THEN errs := errs || ARRAY[['practitioner_ref', 'names no practitioner of this source']]; END IF;
+        IF r.kind IS NULL OR btrim(r.kind) NOT IN ('physician', 'pharmacist', 'nurse') THEN
+            errs := errs || ARRAY[['kind', 'is not physician, pharmacist or nurse']];
+        END IF;
+        IF nullif(btrim(r.status), '') NOT IN ('active', 'suspended', 'revoked') THEN
+            errs := errs || ARRAY[['status', 'is not active, suspended or revoked']];
+        END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.licences AS l (licence_no, practitioner_key, kind, scope, validity, source)
+                VALUES (r.ref, k, btrim(r.kind), nullif(btrim(r.scope), ''), tstzrange(vfrom, vto), src)
+                ON CONFLICT (licence_no) DO UPDATE
+                   SET practitioner_key = EXCLUDED.practitioner_key, kind = EXCLUDED.kind, scope = EXCLUDED.scope,
+                       validity = EXCLUDED.validity
+                 WHERE (l.practitioner_key, l.kind, l.scope, l.validity)
+                       IS DISTINCT FROM (EXCLUDED.practitioner_key, EXCLUDED.kind, EXCLUDED.scope, EXCLUDED.validity);
+                IF coalesce(nullif(btrim(r.status), ''), 'active')
+                   IS DISTINCT FROM (SELECT l.status FROM healthhub.licences l WHERE l.licence_no = r.ref) THEN
+                    PERFORM healthhub.change_licence_status(r.ref, btrim(r.status), 'load ' || src || ' ' || digest, t);
+                END IF;
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception OR object_not_in_prerequisite_state THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || ARRAY[[coalesce(nullif(col, ''), 'status'), msg]];
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'licences', r.line_no, e[1],
+                    CASE e[1] WHEN 'licence_no' THEN r.licence_no WHEN 'practitioner_ref' THEN r.practitioner_ref
+                              WHEN 'kind' THEN r.kind WHEN 'status' THEN r.status
+                              WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.licences l SET validity = tstzrange(lower(l.validity), t)
+         WHERE l.source = src AND upper_inf(l.validity) AND lower(l.validity) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_licences s WHERE btrim(s.licence_no) = l.licence_no);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('licences', jsonb_build_object('order', 3, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- registrations
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_registrations s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_registrations d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        SELECT l.licence_key INTO k FROM healthhub.licences l WHERE l.licence_no = btrim(r.licence_no);
+        IF NOT FOUND THEN k := NULL; errs := errs || ARRAY[['licence_no', 'names no licence']]; END IF;
+        SELECT i.institution_key INTO k2 FROM healthhub.institutions i
+         WHERE i.source = src AND i.source_ref = btrim(r.institution_ref);
+        IF NOT FOUND THEN k2 := NULL; errs := errs || ARRAY[['institution_ref', 'names no institution of this source']]; END IF;
+        IF coalesce(nullif(btrim(r.role), ''), 'primary') NOT IN ('primary', 'additional') THEN
+            errs := errs || ARRAY[['role', 'is not primary or additional']];
+        END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.registrations AS g (source, source_ref, licence_key, institution_key, role, period)
+                VALUES (src, r.ref, k, k2, coalesce(nullif(btrim(r.role), ''), 'primary'), tstzrange(vfrom, vto))
+                ON CONFLICT ON CONSTRAINT registrations_source_ref DO UPDATE
+                   SET licence_key = EXCLUDED.licence_key, institution_key = EXCLUDED.institution_key,
+                       role = EXCLUDED.role, period = EXCLUDED.period
+                 WHERE (g.licence_key, g.institution_key, g.role, g.period)
+                       IS DISTINCT FROM (EXCLUDED.licence_key, EXCLUDED.institution_key, EXCLUDED.role, EXCLUDED.period);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'registrations', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'licence_no' THEN r.licence_no
+                              WHEN 'institution_ref' THEN r.institution_ref WHEN 'role' THEN r.role
+                              WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.registrations g SET period = tstzrange(lower(g.period), t)
+         WHERE g.source = src AND upper_inf(g.period) AND lower(g.period) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_registrations s WHERE btrim(s.source_ref) = g.source_ref);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('registrations', jsonb_build_object('order', 4, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    ---------------------------------------------------------------- blacklist
+    n_staged := 0; n_loaded := 0; n_ended := 0; n_rejected := 0;
+    FOR r IN SELECT s.*, btrim(s.source_ref) AS ref FROM healthhub.stage_blacklist s ORDER BY s.line_no LOOP
+        n_staged := n_staged + 1;
+        errs := '{}';
+        k := NULL;
+        IF r.ref IS NULL OR r.ref = '' THEN errs := errs || ARRAY[['source_ref', 'is required']]; END IF;
+        IF EXISTS (SELECT 1 FROM healthhub.stage_blacklist d WHERE btrim(d.source_ref) = r.ref AND d.line_no < r.line_no) THEN
+            errs := errs || ARRAY[['source_ref', 'repeats an earlier record']];
+        END IF;
+        IF btrim(r.subject_kind) = 'practitioner' THEN
+            SELECT p.practitioner_key INTO k FROM healthhub.practitioners p WHERE p.source = src AND p.source_ref = btrim(r.subject_ref);
+            IF k IS NULL THEN errs := errs || ARRAY[['subject_ref', 'names no practitioner of this source']]; END IF;
+        ELSIF btrim(r.subject_kind) = 'institution' THEN
+            SELECT i.institution_key INTO k FROM healthhub.institutions i WHERE i.source = src AND i.source_ref = btrim(r.subject_ref);
+            IF k IS NULL THEN errs := errs || ARRAY[['subject_ref', 'names no institution of this source']]; END IF;
+        ELSE
+            errs := errs || ARRAY[['subject_kind', 'is not institution or practitioner']];
+        END IF;
+        IF coalesce(btrim(r.reason), '') = '' THEN errs := errs || ARRAY[['reason', 'is required']]; END IF;
+        problem := healthhub.load_problem(coalesce(nullif(btrim(r.valid_from), ''), 'x'), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_from', CASE WHEN nullif(btrim(r.valid_from), '') IS NULL THEN 'is required' ELSE problem END]]; END IF;
+        problem := healthhub.load_problem(nullif(btrim(r.valid_to), ''), 'timestamptz');
+        IF problem IS NOT NULL THEN errs := errs || ARRAY[['valid_to', problem]]; END IF;
+        IF cardinality(errs) = 0 THEN
+            BEGIN
+                vfrom := btrim(r.valid_from)::timestamptz;
+                vto := nullif(btrim(r.valid_to), '')::timestamptz;
+                INSERT INTO healthhub.blacklist AS b (source, source_ref, subject_kind, practitioner_key, institution_key, reason, period)
+                VALUES (src, r.ref, btrim(r.subject_kind),
+                        CASE WHEN btrim(r.subject_kind) = 'practitioner' THEN k END,
+                        CASE WHEN btrim(r.subject_kind) = 'institution' THEN k END,
+                        btrim(r.reason), tstzrange(vfrom, vto))
+                ON CONFLICT ON CONSTRAINT blacklist_source_ref DO UPDATE
+                   SET subject_kind = EXCLUDED.subject_kind, practitioner_key = EXCLUDED.practitioner_key,
+                       institution_key = EXCLUDED.institution_key, reason = EXCLUDED.reason, period = EXCLUDED.period
+                 WHERE (b.subject_kind, b.practitioner_key, b.institution_key, b.reason, b.period)
+                       IS DISTINCT FROM (EXCLUDED.subject_kind, EXCLUDED.practitioner_key, EXCLUDED.institution_key,
+                                         EXCLUDED.reason, EXCLUDED.period);
+                n_loaded := n_loaded + 1;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, col = CONSTRAINT_NAME;
+                errs := errs || CASE WHEN msg LIKE 'range lower bound%' THEN ARRAY[['valid_to', 'is before valid_from']]
+                                     ELSE ARRAY[[coalesce(nullif(col, ''), 'row'), msg]] END;
+            END;
+        END IF;
+        IF cardinality(errs) > 0 THEN
+            n_rejected := n_rejected + 1;
+            FOREACH e SLICE 1 IN ARRAY errs LOOP
+                INSERT INTO healthhub.load_errors VALUES (lid, 'blacklist', r.line_no, e[1],
+                    CASE e[1] WHEN 'source_ref' THEN r.source_ref WHEN 'subject_kind' THEN r.subject_kind
+                              WHEN 'subject_ref' THEN r.subject_ref WHEN 'reason' THEN r.reason
+                              WHEN 'valid_from' THEN r.valid_from WHEN 'valid_to' THEN r.valid_to END, e[2]);
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF mode = 'snapshot' AND n_staged > 0 THEN
+        UPDATE healthhub.blacklist b SET period = tstzrange(lower(b.period), t)
+         WHERE b.source = src AND b.source_ref IS NOT NULL AND upper_inf(b.period) AND lower(b.period) < t
+           AND NOT EXISTS (SELECT 1 FROM healthhub.stage_blacklist s WHERE btrim(s.source_ref) = b.source_ref);
+        GET DIAGNOSTICS n_ended = ROW_COUNT;
+    END IF;
+    result := result || jsonb_build_object('blacklist', jsonb_build_object('order', 5, 'staged', n_staged,
+                            'loaded', n_loaded, 'ended', n_ended, 'rejected', n_rejected));
+
+    UPDATE healthhub.loads l SET outcome = result WHERE l.load_id = lid;
+    PERFORM healthhub.audit_append('registry.load.' || mode, 'load', lid::text, NULL, 'registry maintenance',
+        CASE WHEN EXISTS (SELECT 1 FROM healthhub.load_errors x WHERE x.load_id = lid) THEN 'partial' ELSE 'ok' END);
+    PERFORM healthhub.clear_staging();
+    RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                        (o.value->>'ended')::int, (o.value->>'rejected')::int, false
+                   FROM jsonb_each(result) o ORDER BY (o.value->>'order')::int;
+END
+$$;
+
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT DISTINCT rp.role_name FROM healthhub.role_profiles rp
+              JOIN pg_catalog.pg_roles x ON x.oid = rp.role::oid AND x.rolname = rp.role_name
+             WHERE rp.profile = 'hub_admin' LOOP
+        EXECUTE format('REVOKE SELECT ON healthhub.practitioners, healthhub.licence_status_history, '
+                       'healthhub.stage_practitioners FROM %I', r.role_name);
+        EXECUTE format('REVOKE UPDATE ON healthhub.stage_practitioners FROM %I', r.role_name);
+    END LOOP;
+END
+$$;
+UPDATE healthhub.profile_privileges SET privileges = v.p
+  FROM (VALUES
+    ('healthhub.practitioners', 'SELECT (practitioner_key, hub_id, name, rights_version, source, source_ref), INSERT, UPDATE'),
+    ('healthhub.licence_status_history', 'SELECT (entry_key, licence_key, status, effective, recorded_at, recorded_by), INSERT'),
+    ('healthhub.stage_practitioners', 'INSERT, DELETE')) v(t, p)
+ WHERE profile = 'hub_admin' AND object_kind = 'table' AND object_name = v.t;
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
+SELECT 'hub_admin', 'function', f, 'EXECUTE'
+  FROM unnest(ARRAY['healthhub.practitioner_identity(bigint)', 'healthhub.find_practitioner(healthhub.resident_id)',
+                    'healthhub.licence_history(text)']) f;
+SELECT healthhub.apply_profile_privileges(rp.role_name, rp.profile, true)
+  FROM healthhub.role_profiles rp
+  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) rp.role::pg_catalog.oid
+                             AND r.rolname OPERATOR(pg_catalog.=) rp.role_name;
