@@ -604,7 +604,7 @@ $$;
 CREATE FUNCTION healthhub.why_not_practise(practitioner bigint, act text, institution bigint,
                                            "at" timestamptz DEFAULT pg_catalog.now(), privilege text DEFAULT NULL)
     RETURNS text
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -625,6 +625,11 @@ BEGIN
                                         ARRAY['practitioner', 'act', 'institution', 'at'],
                                         ARRAY[practitioner IS NULL, act IS NULL, institution IS NULL, "at" IS NULL]);
     PERFORM healthhub.check_own_institution(institution);
+    -- the detailed answer holds the reasons of suspensions: a read
+    IF detailed THEN
+        PERFORM healthhub.audit_append('read', 'practice_reasons', practitioner::text, NULL,
+                                       'registry maintenance', 'ok', practitioner);
+    END IF;
     IF healthhub.may_practise(practitioner, act, institution, "at", privilege) THEN
         RETURN NULL;
     END IF;
