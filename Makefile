@@ -2,7 +2,7 @@
 # lives beside each area's C code, in the fixed order of SQL_PARTS.
 
 EXTENSION   = healthhub
-EXTVERSION  = 0.5
+EXTVERSION  = 0.6
 MODULE_big  = healthhub
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
