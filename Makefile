@@ -21,7 +21,7 @@ SQL_PARTS   = src/core/prelude.sql \
               src/ident/resident_id.sql src/ident/resident_id_ops.sql \
               src/ident/uscc.sql src/ident/uscc_ops.sql \
               src/ident/health_identifier.sql src/ident/health_identifier_ops.sql \
-              src/ident/hub.sql \
+              src/ident/hub.sql src/ident/deprecated_names.sql \
               src/core/epilogue.sql
 # The current release is the sources as they are (src/ is the truth: a
 # function is edited where it lives); the parts are cat'ed in this order.

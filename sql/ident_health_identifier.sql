@@ -21,7 +21,7 @@ SELECT v AS input, v::health_identifier AS normalised
                ('  passport:ＣＨＮ:Ｅ１２３４５６７８  ')) AS t(v);
 
 -- the constructor and accessors
-SELECT h, kind(h), issuer(h), value(h)
+SELECT h, health_identifier_kind(h), health_identifier_issuer(h), value(h)
   FROM (VALUES (health_identifier('passport', 'deu', 'C01X00T47')),
                (health_identifier('newborn', '', '11010519491231002X-12')),
                (health_identifier('visit_card', '121200004013590816', '42'))) AS t(h);

@@ -1,7 +1,7 @@
 -- healthhub.region_code and the shipped division table.
 SET search_path = healthhub, public;
 
-SELECT v::region_code AS code, province(v::region_code), nominal_level(v::region_code)
+SELECT v::region_code AS code, region_code_province(v::region_code), region_code_nominal_level(v::region_code)
   FROM (VALUES ('110000'), ('110100'), ('110101'), ('429004'), ('441900'), ('500151'), (' ４２９００４ ')) AS t(v);
 
 \set VERBOSITY default
@@ -19,13 +19,13 @@ SELECT 110001::region_code;
 SELECT 110101::region_code AS from_int, '110101'::region_code::integer AS to_int;
 
 -- the true level and parent come from the table, because the digits lie
-SELECT code, region_name(code), level(code), nominal_level(code), parent(code)
+SELECT code, region_code_name(code), region_code_level(code), region_code_nominal_level(code), region_code_parent(code)
   FROM (VALUES ('110000'::region_code), ('110101'), ('429004'), ('441900'), ('500151'),
                ('500229'), ('810000'), ('830000'), ('130171'), ('110100')) AS t(code);
-SELECT region_name('110199') IS NULL AS unknown_has_no_name;
+SELECT region_code_name('110199') IS NULL AS unknown_has_no_name;
 
 -- containment walks true parents; unknown codes fall back to digits
-SELECT a, b, contains(a, b)
+SELECT a, b, region_code_contains(a, b)
   FROM (VALUES ('420000'::region_code, '429004'::region_code), ('429000', '429004'),
                ('440000', '441900'), ('500000', '500151'), ('500100', '500151'),
                ('110000', '110103'), ('110000', '120101'), ('110101', '110101'),
@@ -34,10 +34,10 @@ SELECT '420000'::region_code @> '429004'::region_code AS contains_op,
        '429004'::region_code <@ '420000'::region_code AS contained_op;
 
 -- abolished codes still appear in ID numbers: follow successors
-SELECT code, region_name(code), current_region(code)
+SELECT code, region_code_name(code), region_code_current(code)
   FROM (VALUES ('110103'::region_code), ('110104'), ('310108'), ('110101')) AS t(code);
-SELECT region_name(region('110103196501010010'::resident_id)) AS registered_in,
-       region_name(current_region(region('110103196501010010'::resident_id))) AS now_in;
+SELECT region_code_name(region('110103196501010010'::resident_id)) AS registered_in,
+       region_code_name(region_code_current(region('110103196501010010'::resident_id))) AS now_in;
 
 -- the table: every current province, prefecture and county-level division
 SELECT level, kind, count(*) FROM regions
@@ -50,7 +50,7 @@ SELECT count(*) AS children_of_placeholders
 
 -- local rows can be added (and are the ones pg_dump keeps)
 INSERT INTO regions (code, name, level, parent, kind) VALUES ('110199', '测试区', 'county', '110000', 'division');
-SELECT region_name('110199'), origin FROM regions WHERE code = '110199';
+SELECT region_code_name('110199'), origin FROM regions WHERE code = '110199';
 INSERT INTO regions (code, name, level, parent, kind) VALUES ('110198', '无上级', 'county', NULL, 'division');
 DELETE FROM regions WHERE code = '110199';
 

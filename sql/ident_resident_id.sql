@@ -52,17 +52,17 @@ SELECT v, is_valid_resident_id(v) AS valid, resident_id_problem(v) AS problem
 SELECT is_valid_resident_id(NULL) IS NULL AS null_in_null_out;
 
 -- accessors
-SELECT id, birth_date(id), sex(id), region(id), issuer_kind(id), mask(id),
-       age(id, date '2026-11-23') AS age_2026
+SELECT id, resident_id_birth_date(id), resident_id_sex(id), resident_id_region(id), resident_id_issuer_kind(id), resident_id_mask(id),
+       resident_id_age(id, date '2026-11-23') AS age_2026
   FROM (VALUES ('11010519491231002X'::resident_id), ('440524188001010014'),
                ('810000199408230021'), ('820000200001010016'), ('830000199201300022'),
                ('911840198001010013'), ('610104196209276908')) AS t(id);
 
 -- age on and around a 29 February birthday (turns older on 1 March in common years)
-SELECT d, age('110105200002290013', d) AS age
+SELECT d, resident_id_age('110105200002290013', d) AS age
   FROM (VALUES (date '2001-02-28'), (date '2001-03-01'), (date '2004-02-29'), (date '2000-02-29')) AS t(d);
-SELECT age('110105200002290013', date '1999-12-31');
-SELECT age('110105200002290013', date 'infinity');
+SELECT resident_id_age('110105200002290013', date '1999-12-31');
+SELECT resident_id_age('110105200002290013', date 'infinity');
 
 -- a birth date in the future is structurally valid but not plausible
 SELECT is_plausible('11010519491231002X') AS past, is_plausible('110105209901010012') AS future;

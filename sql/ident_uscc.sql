@@ -2,8 +2,8 @@
 SET search_path = healthhub, public;
 
 -- real valid codes, including letters in the organisation code
-SELECT v::uscc AS code, registration_authority(v::uscc), category(v::uscc),
-       region(v::uscc), organization_code(v::uscc), passes_check(v::uscc)
+SELECT v::uscc AS code, uscc_registration_authority(v::uscc), uscc_category(v::uscc),
+       uscc_region(v::uscc), uscc_organization_code(v::uscc), passes_check(v::uscc)
   FROM (VALUES ('91110000600037341L'), ('121200004013590816'),
                ('91340600MA2PBM9HXD'), ('92340621MA2UK3PJXE')) AS t(v);
 
@@ -12,7 +12,7 @@ SELECT v AS input, v::uscc AS code
   FROM (VALUES ('91340600ma2pbm9hxd'), ('　91110000600037341L　'), ('９１１１００００６０００３７３４１Ｌ')) AS t(v);
 
 -- letter registration authorities are allowed per the code table
-SELECT v::uscc AS code, registration_authority(v::uscc) AS authority
+SELECT v::uscc AS code, uscc_registration_authority(v::uscc) AS authority
   FROM (VALUES ('A1110000MA0123453D'), ('G1110000MA01234537'), ('N2110000MA0123453X'),
                ('Y1110000MA0123453Q')) AS t(v);
 

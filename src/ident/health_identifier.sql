@@ -54,9 +54,9 @@ CREATE CAST (healthhub.health_identifier AS text) WITH INOUT;
 CREATE FUNCTION healthhub.health_identifier(kind text, issuer text, value text)
     RETURNS healthhub.health_identifier
     AS 'MODULE_PATHNAME', 'health_identifier_make' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.kind(healthhub.health_identifier) RETURNS text
+CREATE FUNCTION healthhub.health_identifier_kind(healthhub.health_identifier) RETURNS text
     AS 'MODULE_PATHNAME', 'health_identifier_kind' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.issuer(healthhub.health_identifier) RETURNS text
+CREATE FUNCTION healthhub.health_identifier_issuer(healthhub.health_identifier) RETURNS text
     AS 'MODULE_PATHNAME', 'health_identifier_issuer' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.value(healthhub.health_identifier) RETURNS text
     AS 'MODULE_PATHNAME', 'health_identifier_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

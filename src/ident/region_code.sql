@@ -56,8 +56,8 @@ CREATE CAST (text AS healthhub.region_code) WITH INOUT;
 CREATE CAST (healthhub.region_code AS text) WITH INOUT;
 
 -- What the digits say: immutable.
-CREATE FUNCTION healthhub.province(healthhub.region_code) RETURNS healthhub.region_code
+CREATE FUNCTION healthhub.region_code_province(healthhub.region_code) RETURNS healthhub.region_code
     AS 'MODULE_PATHNAME', 'region_code_province' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.nominal_level(healthhub.region_code) RETURNS text
+CREATE FUNCTION healthhub.region_code_nominal_level(healthhub.region_code) RETURNS text
     AS 'MODULE_PATHNAME', 'region_code_nominal_level' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 

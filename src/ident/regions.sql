@@ -23,18 +23,18 @@ CREATE INDEX regions_parent_idx ON healthhub.regions (parent);
 -- Shipped rows come back with CREATE EXTENSION; only local rows are dumped.
 SELECT pg_catalog.pg_extension_config_dump('healthhub.regions', 'WHERE origin = ''local''');
 
-CREATE FUNCTION healthhub.region_name(healthhub.region_code) RETURNS text
+CREATE FUNCTION healthhub.region_code_name(healthhub.region_code) RETURNS text
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     RETURN (SELECT r.name FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) $1);
-CREATE FUNCTION healthhub.level(healthhub.region_code) RETURNS text
+CREATE FUNCTION healthhub.region_code_level(healthhub.region_code) RETURNS text
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     RETURN (SELECT r.level FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) $1);
-CREATE FUNCTION healthhub.parent(healthhub.region_code) RETURNS healthhub.region_code
+CREATE FUNCTION healthhub.region_code_parent(healthhub.region_code) RETURNS healthhub.region_code
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     RETURN (SELECT r.parent FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) $1);
 
 -- Follow successors from an abolished code to the division in force now.
-CREATE FUNCTION healthhub.current_region(healthhub.region_code) RETURNS healthhub.region_code
+CREATE FUNCTION healthhub.region_code_current(healthhub.region_code) RETURNS healthhub.region_code
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     WITH RECURSIVE chain(code, successor, depth) AS (
@@ -49,7 +49,7 @@ END;
 
 -- Does outer_region contain inner_region (or equal it)?  Walks the table's
 -- parents; a code missing from the table falls back to its digits.
-CREATE FUNCTION healthhub.contains(outer_region healthhub.region_code, inner_region healthhub.region_code)
+CREATE FUNCTION healthhub.region_code_contains(outer_region healthhub.region_code, inner_region healthhub.region_code)
     RETURNS boolean LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
     WITH RECURSIVE up(code, depth) AS (
@@ -62,19 +62,19 @@ BEGIN ATOMIC
     SELECT CASE
         WHEN EXISTS (SELECT 1 FROM up) THEN EXISTS (SELECT 1 FROM up WHERE up.code OPERATOR(healthhub.=) outer_region)
         ELSE outer_region OPERATOR(healthhub.=) inner_region
-          OR outer_region OPERATOR(healthhub.=) healthhub.province(inner_region)
-          OR (healthhub.nominal_level(outer_region) = 'prefecture'
+          OR outer_region OPERATOR(healthhub.=) healthhub.region_code_province(inner_region)
+          OR (healthhub.region_code_nominal_level(outer_region) = 'prefecture'
               AND outer_region::integer = inner_region::integer / 100 * 100)
     END;
 END;
 
-CREATE FUNCTION healthhub.contained_by(inner_region healthhub.region_code, outer_region healthhub.region_code)
+CREATE FUNCTION healthhub.region_code_contained_by(inner_region healthhub.region_code, outer_region healthhub.region_code)
     RETURNS boolean LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    RETURN healthhub.contains(outer_region, inner_region);
+    RETURN healthhub.region_code_contains(outer_region, inner_region);
 
 CREATE OPERATOR healthhub.@> (
     LEFTARG = healthhub.region_code, RIGHTARG = healthhub.region_code,
-    FUNCTION = healthhub.contains, COMMUTATOR = OPERATOR(healthhub.<@));
+    FUNCTION = healthhub.region_code_contains, COMMUTATOR = OPERATOR(healthhub.<@));
 CREATE OPERATOR healthhub.<@ (
     LEFTARG = healthhub.region_code, RIGHTARG = healthhub.region_code,
-    FUNCTION = healthhub.contained_by, COMMUTATOR = OPERATOR(healthhub.@>));
+    FUNCTION = healthhub.region_code_contained_by, COMMUTATOR = OPERATOR(healthhub.@>));

@@ -61,18 +61,18 @@ CREATE FUNCTION healthhub.resident_id(text) RETURNS healthhub.resident_id
 CREATE CAST (text AS healthhub.resident_id) WITH FUNCTION healthhub.resident_id(text);
 CREATE CAST (healthhub.resident_id AS text) WITH INOUT;
 
-CREATE FUNCTION healthhub.birth_date(healthhub.resident_id) RETURNS date
+CREATE FUNCTION healthhub.resident_id_birth_date(healthhub.resident_id) RETURNS date
     AS 'MODULE_PATHNAME', 'resident_id_birth_date' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.sex(healthhub.resident_id) RETURNS smallint
+CREATE FUNCTION healthhub.resident_id_sex(healthhub.resident_id) RETURNS smallint
     AS 'MODULE_PATHNAME', 'resident_id_sex' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION healthhub.sex(healthhub.resident_id) IS 'GB/T 2261.1 sex code: 1 male, 2 female';
-CREATE FUNCTION healthhub.region(healthhub.resident_id) RETURNS healthhub.region_code
+COMMENT ON FUNCTION healthhub.resident_id_sex(healthhub.resident_id) IS 'GB/T 2261.1 sex code: 1 male, 2 female';
+CREATE FUNCTION healthhub.resident_id_region(healthhub.resident_id) RETURNS healthhub.region_code
     AS 'MODULE_PATHNAME', 'resident_id_region' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.issuer_kind(healthhub.resident_id) RETURNS text
+CREATE FUNCTION healthhub.resident_id_issuer_kind(healthhub.resident_id) RETURNS text
     AS 'MODULE_PATHNAME', 'resident_id_issuer_kind' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.age(healthhub.resident_id, date) RETURNS integer
+CREATE FUNCTION healthhub.resident_id_age(healthhub.resident_id, date) RETURNS integer
     AS 'MODULE_PATHNAME', 'resident_id_age' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.mask(healthhub.resident_id) RETURNS text
+CREATE FUNCTION healthhub.resident_id_mask(healthhub.resident_id) RETURNS text
     AS 'MODULE_PATHNAME', 'resident_id_mask' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.is_valid_resident_id(text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'is_valid_resident_id' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -80,7 +80,7 @@ CREATE FUNCTION healthhub.is_valid_resident_id(text) RETURNS boolean
 -- What an immutable input cannot know: today's date.
 CREATE FUNCTION healthhub.is_plausible(healthhub.resident_id) RETURNS boolean
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    RETURN healthhub.birth_date($1) <= CURRENT_DATE;
+    RETURN healthhub.resident_id_birth_date($1) <= CURRENT_DATE;
 -- Why a text is not a valid number (NULL when it is): for data-quality
 -- reports over staged rows, without raising.
 CREATE FUNCTION healthhub.resident_id_problem(text) RETURNS text

@@ -57,11 +57,11 @@ CREATE FUNCTION healthhub.passes_check(healthhub.uscc) RETURNS boolean
     AS 'MODULE_PATHNAME', 'uscc_passes_check' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.is_valid_uscc(text) RETURNS boolean
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.registration_authority(healthhub.uscc) RETURNS text
+CREATE FUNCTION healthhub.uscc_registration_authority(healthhub.uscc) RETURNS text
     AS 'MODULE_PATHNAME', 'uscc_registration_authority' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.category(healthhub.uscc) RETURNS text
+CREATE FUNCTION healthhub.uscc_category(healthhub.uscc) RETURNS text
     AS 'MODULE_PATHNAME', 'uscc_category' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.organization_code(healthhub.uscc) RETURNS text
+CREATE FUNCTION healthhub.uscc_organization_code(healthhub.uscc) RETURNS text
     AS 'MODULE_PATHNAME', 'uscc_organization_code' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION healthhub.region(healthhub.uscc) RETURNS healthhub.region_code
+CREATE FUNCTION healthhub.uscc_region(healthhub.uscc) RETURNS healthhub.region_code
     AS 'MODULE_PATHNAME', 'uscc_region' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

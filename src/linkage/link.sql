@@ -155,10 +155,10 @@ CREATE FUNCTION healthhub.resident_id_contradicts(id healthhub.resident_id, birt
     RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN id IS NULL THEN false
-                WHEN birth_date IS NULL THEN coalesce(sex <> healthhub.sex(id), false)
-                WHEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'exact' THEN false
-                WHEN healthhub.birth_date_level(birth_date, healthhub.birth_date(id)) = 'other' THEN true
-                ELSE coalesce(sex <> healthhub.sex(id), false) END;
+                WHEN birth_date IS NULL THEN coalesce(sex <> healthhub.resident_id_sex(id), false)
+                WHEN healthhub.birth_date_level(birth_date, healthhub.resident_id_birth_date(id)) = 'exact' THEN false
+                WHEN healthhub.birth_date_level(birth_date, healthhub.resident_id_birth_date(id)) = 'other' THEN true
+                ELSE coalesce(sex <> healthhub.resident_id_sex(id), false) END;
 COMMENT ON FUNCTION healthhub.resident_id_contradicts(healthhub.resident_id, date, smallint) IS
     'Whether a record''s birth date (or, without one, its sex) contradicts the resident ID number it carries';
 

@@ -169,7 +169,7 @@ CREATE FUNCTION healthhub.present_resident_id(id healthhub.resident_id) RETURNS 
 BEGIN ATOMIC
     SELECT CASE healthhub.presentation('resident_id')
         WHEN 'full' THEN id::text
-        WHEN 'masked' THEN healthhub.mask(id)
+        WHEN 'masked' THEN healthhub.resident_id_mask(id)
     END;
 END;
 CREATE FUNCTION healthhub.present_name(name text) RETURNS text
