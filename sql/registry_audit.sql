@@ -70,6 +70,12 @@ SELECT count(*) AS queued FROM audit_queue WHERE entry_id > :base;
 -- bad appends
 SELECT audit_append(NULL, 'document', 'doc-1');
 SELECT audit_append('read', '', 'doc-1');
+-- actions and object kinds are vocabulary: no free text, no personal data
+SELECT audit_append('Read', 'document', 'doc-1');
+SELECT audit_append('read', 'document of 张三', 'doc-1');
+SELECT audit_append('read.', 'document', 'doc-1');
+SELECT audit_append('document..update', 'document', 'doc-1');
+SELECT audit_append('2read', 'document', 'doc-1');
 SELECT pg_temp.refused('SELECT healthhub.audit_append(''read'', ''document'', ''d'', NULL, NULL, NULL)');
 
 -- sealing: blocks of at most 3, in entry order, chained

@@ -218,6 +218,33 @@ copy_text_arg(FunctionCallInfo fcinfo, int arg, const char *name, char *into, in
 	return true;
 }
 
+/*
+ * Actions and object kinds are vocabulary, not free text (no personal data
+ * can hide in them): lowercase words of letters, digits and underscores,
+ * joined by dots ("read", "document.update", "registry.load.snapshot").
+ */
+static void
+check_vocabulary(const char *what, const char *word)
+{
+	bool		ok = *word != '\0';
+
+	for (const char *c = word; ok && *c; c++)
+	{
+		bool		starts_word = c == word || c[-1] == '.';
+
+		if (starts_word ? !(*c >= 'a' && *c <= 'z')
+			: !((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+				(*c == '.' && c[1] != '\0')))
+			ok = false;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit entry %s \"%s\" is not a dotted lowercase name", what, word),
+				 errdetail("An audit entry's %s is words of lowercase letters, digits and underscores, each starting with a letter, joined by dots, such as document.update.",
+						   what)));
+}
+
 static int64
 optional_int8(FunctionCallInfo fcinfo, int arg, bool *present)
 {
@@ -338,6 +365,8 @@ fill_entry(FunctionCallInfo fcinfo, AuditEntry *e, Oid owner)
 	namestrcpy(&e->session_role, GetUserNameFromId(GetSessionUserId(), false));
 	copy_text_arg(fcinfo, 0, "action", e->action, AUDIT_ACTION_MAX);
 	copy_text_arg(fcinfo, 1, "object_kind", e->object_kind, AUDIT_OBJECT_KIND_MAX);
+	check_vocabulary("action", e->action);
+	check_vocabulary("object_kind", e->object_kind);
 	e->has_object_id = copy_text_arg(fcinfo, 2, "object_id", e->object_id, AUDIT_OBJECT_ID_MAX);
 	e->person_key = optional_int8(fcinfo, 3, &e->has_person);
 	e->has_purpose = copy_text_arg(fcinfo, 4, "purpose", e->purpose, AUDIT_PURPOSE_MAX);
