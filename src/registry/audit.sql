@@ -116,7 +116,8 @@ INSERT INTO healthhub.audit_exemptions VALUES
     ('healthhub.audit_blocks', 'trail', 'sealed blocks'),
     ('healthhub.audit_archives', 'trail', 'archive'),
     ('healthhub.audit_signing_key', 'trail', 'checkpoint key, made at install'),
-    ('healthhub.audit_exemptions', 'catalogue', 'written by each area''s install script');
+    ('healthhub.audit_exemptions', 'catalogue', 'written by each area''s install script'),
+    ('healthhub.data_kinds', 'catalogue', 'written by each area''s install script');
 
 -- Hashing and signing, in C (src/registry/audit_hash.c over src/core/digest.c).
 CREATE FUNCTION healthhub.audit_entry_hash(algorithm text, entry_id bigint, at timestamptz,

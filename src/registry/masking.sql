@@ -44,12 +44,26 @@ CREATE FUNCTION healthhub.mask_address(address text) RETURNS text
     RETURN COALESCE(pg_catalog.substring(address, '^.{1,15}[区县旗]'),
                                pg_catalog.left(address, 6)) OPERATOR(pg_catalog.||) '****';
 
+-- The kinds of personal data the policy speaks of: a vocabulary, not a CHECK
+-- list, so that a later area adds its kinds (a diagnosis, a prescription) with
+-- rows of its own install script.
+CREATE TABLE healthhub.data_kinds (
+    data_kind   text PRIMARY KEY CHECK (data_kind ~ '^[a-z][a-z0-9_]*$'),
+    description text NOT NULL
+);
+INSERT INTO healthhub.data_kinds VALUES
+    ('resident_id', 'resident ID numbers (the only kind shown as a pseudonym)'),
+    ('name', 'names of persons'),
+    ('phone', 'phone numbers'),
+    ('address', 'addresses');
+GRANT SELECT ON healthhub.data_kinds TO PUBLIC;
+
 -- The policy: per profile and kind of data, how it is presented.  Shipped
 -- rows are defaults; a DBA overrides one by inserting a 'local' row, which
 -- wins and is what pg_dump keeps.
 CREATE TABLE healthhub.masking_policy (
     profile         text NOT NULL REFERENCES healthhub.profiles,
-    data_kind       text NOT NULL CHECK (data_kind IN ('resident_id', 'name', 'phone', 'address')),
+    data_kind       text NOT NULL REFERENCES healthhub.data_kinds,
     presentation    text NOT NULL CHECK (presentation IN ('full', 'masked', 'pseudonym', 'hidden')),
     origin          text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local')),
     CONSTRAINT only_id_numbers_have_pseudonyms CHECK (presentation <> 'pseudonym' OR data_kind = 'resident_id'),

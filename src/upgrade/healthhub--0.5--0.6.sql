@@ -129,3 +129,19 @@ CREATE FUNCTION healthhub.issuer(healthhub.health_identifier) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN healthhub.health_identifier_issuer($1);
 COMMENT ON FUNCTION healthhub.issuer(healthhub.health_identifier) IS 'deprecated: use healthhub.health_identifier_issuer(); removed in 0.7';
+
+-- ==== Vocabularies as tables: the kinds of personal data of the masking policy ====
+CREATE TABLE healthhub.data_kinds (
+    data_kind   text PRIMARY KEY CHECK (data_kind ~ '^[a-z][a-z0-9_]*$'),
+    description text NOT NULL
+);
+INSERT INTO healthhub.data_kinds VALUES
+    ('resident_id', 'resident ID numbers (the only kind shown as a pseudonym)'),
+    ('name', 'names of persons'),
+    ('phone', 'phone numbers'),
+    ('address', 'addresses');
+GRANT SELECT ON healthhub.data_kinds TO PUBLIC;
+ALTER TABLE healthhub.masking_policy DROP CONSTRAINT masking_policy_data_kind_check;
+ALTER TABLE healthhub.masking_policy ADD FOREIGN KEY (data_kind) REFERENCES healthhub.data_kinds;
+INSERT INTO healthhub.audit_exemptions VALUES
+    ('healthhub.data_kinds', 'catalogue', 'written by each area''s install script');
