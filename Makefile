@@ -6,7 +6,7 @@ EXTVERSION  = 0.6
 MODULE_big  = healthhub
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
-REGISTRY_OBJS = src/registry/practice_claims.o src/registry/pseudonym.o src/registry/audit_hash.o src/registry/audit_append.o src/registry/audit_sealer.o src/registry/audit_writer.o src/registry/institution_cache.o src/registry/practice_rights.o src/core/digest.o
+REGISTRY_OBJS = src/registry/practice_claims.o src/registry/pseudonym.o src/registry/audit_hash.o src/registry/audit_append.o src/registry/audit_sealer.o src/registry/audit_writer.o src/registry/institution_cache.o src/registry/practice_rights.o src/registry/row_access.o src/core/digest.o
 IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
               src/ident/region_code_parse.o src/ident/health_identifier_parse.o \
               src/ident/resident_id.o src/ident/uscc.o src/ident/region_code.o \

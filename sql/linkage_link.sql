@@ -80,8 +80,8 @@ SELECT 'LA', 'a-001', person_key, 'match', 'manual' FROM persons WHERE person_ke
 \set VERBOSITY default
 INSERT INTO person_identifiers (resident_id, person_key)
 SELECT '110105198005060010', person_key FROM source_records WHERE local_id = 'b-103';
-INSERT INTO person_identifiers (resident_id, identifier, person_key, linked_at)
-VALUES ('11010519491231002X', 'passport:CHN:E1234567', 0, '2020-01-01');
+INSERT INTO person_identifiers (resident_id, identifier, person_key, linked_at, identifier_key)
+VALUES ('11010519491231002X', 'passport:CHN:E1234567', 0, '2020-01-01', 1);
 
 -- one record's history, oldest first, found by its record_id; the read is audited
 SELECT h.action, h.local_id, pg_temp.p(h.person_key), h.old_state, h.new_state, h.reason,

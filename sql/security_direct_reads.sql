@@ -196,8 +196,9 @@ RESET SESSION AUTHORIZATION;
 -- nothing (the application's 2 calls, hub_admin's 12, the auditor's 2),
 -- none for a refused or bad call; keys only, never a number or a name
 SELECT a.role_name, a.action, a.object_kind,
-       regexp_replace(regexp_replace(regexp_replace(a.object_id, '[0-9]{12,}', '<person key>'),
-                                     '^\[[^)]*\)', '[t0, infinity)'), 'events [0-9]+ \.\. [0-9]+', 'events i .. j')
+       -- (event ids count in the hub's block of keys, as long as person keys)
+       regexp_replace(regexp_replace(regexp_replace(a.object_id, 'events [0-9]+ \.\. [0-9]+', 'events i .. j'),
+                                     '[0-9]{12,}', '<person key>'), '^\[[^)]*\)', '[t0, infinity)')
          AS object_id,
        pg_temp.p(a.person_key) AS person, a.purpose,
        regexp_replace(a.outcome, '^[0-9]+ (possible matches|persons)$', 'N \1') AS outcome

@@ -17,6 +17,43 @@ SELECT pg_catalog.pg_extension_config_dump('healthhub.hub', '');
 CREATE SEQUENCE healthhub.key_seq MINVALUE 1 MAXVALUE 9999999999 NO CYCLE;
 SELECT pg_catalog.pg_extension_config_dump('healthhub.key_seq', '');
 
+-- The sequences that number rows without mint_key() (record ids, person
+-- identifier keys, link event ids) count inside this hub's block of keys,
+-- hub_id * 10^10 + 1 .. hub_id * 10^10 + 9999999999, as minted keys do:
+-- rows published to another hub never collide with that hub's own
+-- (docs/scale-out.md).  init_hub() calls it; a sequence already counting
+-- in the block keeps its place.  (The numbers are computed, not read from
+-- input: format() only spells them.)
+CREATE FUNCTION healthhub.place_sequences_in_hub_block(hub bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lo bigint;
+    hi bigint;
+    seq regclass;
+    last bigint;
+BEGIN
+    IF hub IS NULL OR hub < 1 OR hub > 99999999 THEN
+        RAISE EXCEPTION 'hub id % is out of range', hub
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A hub id is a region code and a two-digit instance, 8 digits.';
+    END IF;
+    lo := hub * 10000000000 + 1;
+    hi := hub * 10000000000 + 9999999999;
+    FOR seq IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
+                WHERE c.oid IN (to_regclass('healthhub.record_seq'), to_regclass('healthhub.person_identifier_seq'),
+                                to_regclass('healthhub.link_events_event_id_seq'))
+                ORDER BY c.relname LOOP
+        SELECT s.last_value INTO last FROM pg_catalog.pg_sequences s      -- (NULL: never called)
+         WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = seq;
+        EXECUTE format('ALTER SEQUENCE %s START WITH %s MINVALUE %s MAXVALUE %s NO CYCLE%s', seq, lo, lo, hi,
+                       CASE WHEN last BETWEEN lo AND hi THEN '' ELSE format(' RESTART WITH %s', lo) END);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.place_sequences_in_hub_block(bigint) FROM PUBLIC;
+
 CREATE FUNCTION healthhub.init_hub(region healthhub.region_code, instance integer)
     RETURNS bigint
     LANGUAGE plpgsql
@@ -65,6 +102,7 @@ BEGIN
         INSERT INTO healthhub.hub (region, instance, hub_id)
         VALUES (init_hub.region, init_hub.instance, new_id);
     END IF;
+    PERFORM healthhub.place_sequences_in_hub_block(new_id);
     RETURN new_id;
 END
 $$;

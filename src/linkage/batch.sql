@@ -23,6 +23,8 @@ CREATE TABLE healthhub.stage_person_records (
 );
 COMMENT ON TABLE healthhub.stage_person_records IS
     'Staging for healthhub.link_batch(): COPY an institution''s person extract here (all text)';
+-- (work space, never published: the whole row is its replica identity)
+ALTER TABLE healthhub.stage_person_records REPLICA IDENTITY FULL;
 
 -- Why an identifier's text does not parse, or NULL (never raises).
 CREATE FUNCTION healthhub.health_identifier_problem(text) RETURNS text

@@ -25,17 +25,28 @@ CREATE TABLE healthhub.persons (
 COMMENT ON TABLE healthhub.persons IS
     'Persons of the master person index: key, golden record, deceased flag; a merged person redirects to the survivor';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.persons', '');
+-- (a publication filters persons on hub_id: its replica identity has it)
+CREATE UNIQUE INDEX persons_replica_identity ON healthhub.persons (person_key, hub_id);
+ALTER TABLE healthhub.persons REPLICA IDENTITY USING INDEX persons_replica_identity;
 
 -- Every identifier finds at most one person; the resident ID number is the
 -- main index (one person per number).  Rows point at active persons only:
--- a merge moves them to the survivor.
+-- a merge moves them to the survivor.  identifier_key names a row (its
+-- primary key, so the table can be published: a DELETE from a published
+-- table without a replica identity fails); it counts in the hub's block of
+-- keys (healthhub.place_sequences_in_hub_block()).
+CREATE SEQUENCE healthhub.person_identifier_seq;
+SELECT pg_catalog.pg_extension_config_dump('healthhub.person_identifier_seq', '');
 CREATE TABLE healthhub.person_identifiers (
     resident_id     healthhub.resident_id,
     identifier      healthhub.health_identifier,
     person_key      bigint NOT NULL REFERENCES healthhub.persons,
     linked_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT person_identifiers_one_kind CHECK (pg_catalog.num_nonnulls(resident_id, identifier) = 1)
+    identifier_key  bigint NOT NULL DEFAULT pg_catalog.nextval('healthhub.person_identifier_seq'),
+    CONSTRAINT person_identifiers_one_kind CHECK (pg_catalog.num_nonnulls(resident_id, identifier) = 1),
+    CONSTRAINT person_identifiers_pkey PRIMARY KEY (identifier_key)
 );
+ALTER SEQUENCE healthhub.person_identifier_seq OWNED BY healthhub.person_identifiers.identifier_key;
 CREATE UNIQUE INDEX person_identifiers_resident_id ON healthhub.person_identifiers (resident_id)
     INCLUDE (person_key) WHERE resident_id IS NOT NULL;
 CREATE UNIQUE INDEX person_identifiers_identifier ON healthhub.person_identifiers (identifier)

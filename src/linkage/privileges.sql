@@ -4,8 +4,7 @@
 
 ALTER TABLE healthhub.source_records ENABLE ROW LEVEL SECURITY;
 CREATE POLICY source_records_read ON healthhub.source_records FOR SELECT
-    USING ((SELECT healthhub.has_profile('hub_admin'))
-           OR institution_key = (SELECT healthhub.acting_institution()));
+    USING (healthhub.row_allowed('own', institution_key));
 
 DO $$
 DECLARE

@@ -31,6 +31,14 @@ COMMENT ON TABLE healthhub.stage_practitioners IS 'Staging for healthhub.load_re
 COMMENT ON TABLE healthhub.stage_licences IS 'Staging for healthhub.load_registry(): COPY licences here';
 COMMENT ON TABLE healthhub.stage_registrations IS 'Staging for healthhub.load_registry(): COPY registrations here';
 COMMENT ON TABLE healthhub.stage_blacklist IS 'Staging for healthhub.load_registry(): COPY blacklist entries here';
+-- Staging tables are work space, emptied by each load and never published:
+-- their replica identity is the whole row, said explicitly (every table of
+-- the extension has a primary key or an explicit replica identity).
+ALTER TABLE healthhub.stage_institutions REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_practitioners REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_licences REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_registrations REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_blacklist REPLICA IDENTITY FULL;
 
 CREATE TABLE healthhub.loads (
     load_id     bigint PRIMARY KEY DEFAULT healthhub.mint_key(),
@@ -55,6 +63,9 @@ CREATE TABLE healthhub.load_errors (
 );
 CREATE INDEX load_errors_load_idx ON healthhub.load_errors (load_id, entity, line_no);
 COMMENT ON TABLE healthhub.load_errors IS 'Every staged row a load rejected: record number, column, value, reason';
+-- (append-only: a row is never updated or deleted, so the whole row serves
+-- as its replica identity)
+ALTER TABLE healthhub.load_errors REPLICA IDENTITY FULL;
 SELECT pg_catalog.pg_extension_config_dump('healthhub.load_errors', '');
 INSERT INTO healthhub.audit_exemptions
 SELECT 'healthhub.' || t, 'staging', 'registry.load.<mode> of the load that reads it'

@@ -65,15 +65,31 @@ INSERT INTO healthhub.audit_exemptions VALUES
     ('healthhub.profiles', 'catalogue', 'shipped profiles'),
     ('healthhub.profile_privileges', 'catalogue', 'written by each area''s install script');
 
+-- The one predicate of every row level security policy (docs/security.md,
+-- docs/scale-out.md): each policy is a plain call of it, with no subquery
+-- (Citus refuses subqueries in policies).  access is
+--   'read'   the caller does not act as an institution's application
+--            (institution_app), or the row is of the institution it acts for;
+--   'own'    the caller holds hub_admin, or the row is of its institution;
+--   'admin'  the caller holds hub_admin;
+--   'holder' the row is about role holder (still named holder_name), and
+--            the caller is a member of it.
+-- What the caller holds is asked once per query (has_profile() and
+-- acting_institution(), as the caller), not once per row
+-- (src/registry/row_access.c).
+CREATE FUNCTION healthhub.row_allowed(access text, institution bigint DEFAULT NULL,
+                                      holder regrole DEFAULT NULL, holder_name name DEFAULT NULL)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_row_allowed' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.row_allowed(text, bigint, regrole, name) IS
+    'The predicate of every row level security policy: read, own, admin or holder access to a row';
+
 -- A role holds its own profiles and those of the roles it is a member of
 -- (a DBA may give a profile to a group and the group to its logins).  Every
 -- role may read those rows, and only those.
 ALTER TABLE healthhub.role_profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY role_profiles_own ON healthhub.role_profiles FOR SELECT
-    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.oid OPERATOR(pg_catalog.=) role::pg_catalog.oid
-                      AND r.rolname OPERATOR(pg_catalog.=) role_name
-                      AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'MEMBER')));
+    USING (healthhub.row_allowed('holder', NULL, role, role_name));
 GRANT SELECT ON healthhub.role_profiles TO PUBLIC;
 GRANT SELECT ON healthhub.profiles TO PUBLIC;
 

@@ -48,6 +48,8 @@ COMMENT ON COLUMN healthhub.institutions.grade IS '甲, 乙, 丙, or 特 (三级
 COMMENT ON COLUMN healthhub.institutions.valid IS 'when the institution operates; a snapshot load ends it when absent';
 COMMENT ON COLUMN healthhub.institutions.hub_id IS 'the hub the institution belongs to (plain column for publication row filters)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.institutions', '');
+CREATE UNIQUE INDEX institutions_replica_identity ON healthhub.institutions (institution_key, hub_id);
+ALTER TABLE healthhub.institutions REPLICA IDENTITY USING INDEX institutions_replica_identity;
 
 CREATE TABLE healthhub.insurance_designations (
     designation_key bigint PRIMARY KEY DEFAULT healthhub.mint_key(),
@@ -70,6 +72,8 @@ CREATE TABLE healthhub.consortia (
 );
 COMMENT ON TABLE healthhub.consortia IS 'Medical consortia (医联体): groups, county communities, alliances, networks';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.consortia', '');
+CREATE UNIQUE INDEX consortia_replica_identity ON healthhub.consortia (consortium_key, hub_id);
+ALTER TABLE healthhub.consortia REPLICA IDENTITY USING INDEX consortia_replica_identity;
 
 CREATE TABLE healthhub.consortium_members (
     consortium_key  bigint NOT NULL REFERENCES healthhub.consortia,
@@ -82,6 +86,10 @@ CREATE TABLE healthhub.consortium_members (
     CONSTRAINT consortium_members_one_lead EXCLUDE USING gist
         (int8range(consortium_key, consortium_key, '[]') WITH =, period WITH &&) WHERE (role = 'lead')
 );
+-- (the exclusion constraint makes (consortium, institution, period) unique;
+-- the key is the table's replica identity)
+ALTER TABLE healthhub.consortium_members
+    ADD CONSTRAINT consortium_members_pkey PRIMARY KEY (consortium_key, institution_key, period);
 CREATE INDEX consortium_members_institution_idx ON healthhub.consortium_members (institution_key);
 COMMENT ON TABLE healthhub.consortium_members IS 'Which institution belongs to which consortium, when; one lead at a time';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.consortium_members', '');
@@ -103,6 +111,8 @@ COMMENT ON TABLE healthhub.practitioners IS 'Physicians, pharmacists and nurses;
 COMMENT ON COLUMN healthhub.practitioners.rights_version IS
     'bumped whenever the practitioner''s practice rights are recomputed (serialises recomputations)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.practitioners', '');
+CREATE UNIQUE INDEX practitioners_replica_identity ON healthhub.practitioners (practitioner_key, hub_id);
+ALTER TABLE healthhub.practitioners REPLICA IDENTITY USING INDEX practitioners_replica_identity;
 
 CREATE TABLE healthhub.licences (
     licence_key     bigint PRIMARY KEY DEFAULT healthhub.mint_key(),
@@ -121,6 +131,8 @@ COMMENT ON TABLE healthhub.licences IS 'Electronic practice licences (physician,
 COMMENT ON COLUMN healthhub.licences.status IS
     'the last status in licence_status_history, in force from status_effective; change it with healthhub.change_licence_status()';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.licences', '');
+CREATE UNIQUE INDEX licences_replica_identity ON healthhub.licences (licence_key, hub_id);
+ALTER TABLE healthhub.licences REPLICA IDENTITY USING INDEX licences_replica_identity;
 
 CREATE TABLE healthhub.licence_status_history (
     entry_key       bigint PRIMARY KEY DEFAULT healthhub.mint_key(),
@@ -228,6 +240,8 @@ CREATE INDEX blacklist_institution_idx ON healthhub.blacklist (institution_key) 
 COMMENT ON TABLE healthhub.blacklist IS
     'Blacklisted institutions and practitioners: one violation, restricted everywhere (every institution, every act)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.blacklist', '');
+CREATE UNIQUE INDEX blacklist_replica_identity ON healthhub.blacklist (entry_key, hub_id);
+ALTER TABLE healthhub.blacklist REPLICA IDENTITY USING INDEX blacklist_replica_identity;
 
 -- Derived practice rights ----------------------------------------------------
 
@@ -393,6 +407,21 @@ CREATE TRIGGER zz_practice_rights AFTER INSERT OR DELETE OR UPDATE
     ON healthhub.blacklist FOR EACH ROW EXECUTE FUNCTION healthhub.practice_rights_trigger();
 CREATE TRIGGER zz_practice_rights AFTER UPDATE OF valid
     ON healthhub.institutions FOR EACH ROW EXECUTE FUNCTION healthhub.practice_rights_trigger();
+-- A hub that subscribes to another's registry derives the rights of the
+-- rows it receives as the publisher did: these triggers fire in the apply
+-- worker too (ALWAYS; an ordinary trigger does not fire for replicated
+-- rows).  The others stay ordinary, so they do not fire there: the stamps
+-- (registry_stamp, history_before_insert), keys (mint_row_key), guards
+-- (licences_guard, history_append_only) and audit entries (audit_changes,
+-- history_after_insert) were made and checked on the publisher, and the
+-- rows arrive with them; the publisher's trail records the change, not the
+-- subscriber's (docs/scale-out.md).
+ALTER TABLE healthhub.licences ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.licence_status_history ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.registrations ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.practice_privileges ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.blacklist ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.institutions ENABLE ALWAYS TRIGGER zz_practice_rights;
 
 -- Is a restore running in this session (healthhub.restoring, which only a
 -- superuser may set: src/healthhub.c)?  Then rows pg_restore reloads keep
@@ -963,38 +992,33 @@ COMMENT ON VIEW healthhub.licence_facts IS 'Licences without licence numbers, fo
 -- Row level security -----------------------------------------------------------------
 -- A role holding institution_app sees its own institution's rows only; the
 -- institution comes from healthhub.role_profiles (not from a setting).
+-- Every policy is a plain call of healthhub.row_allowed() (profiles.sql).
 
 ALTER TABLE healthhub.institutions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY institutions_read ON healthhub.institutions FOR SELECT
-    USING (NOT (SELECT healthhub.has_profile('institution_app'))
-           OR institution_key = (SELECT healthhub.acting_institution()));
+    USING (healthhub.row_allowed('read', institution_key));
 CREATE POLICY institutions_admin ON healthhub.institutions FOR ALL
-    USING ((SELECT healthhub.has_profile('hub_admin')))
-    WITH CHECK ((SELECT healthhub.has_profile('hub_admin')));
+    USING (healthhub.row_allowed('admin'))
+    WITH CHECK (healthhub.row_allowed('admin'));
 
 ALTER TABLE healthhub.registrations ENABLE ROW LEVEL SECURITY;
 CREATE POLICY registrations_read ON healthhub.registrations FOR SELECT
-    USING (NOT (SELECT healthhub.has_profile('institution_app'))
-           OR institution_key = (SELECT healthhub.acting_institution()));
+    USING (healthhub.row_allowed('read', institution_key));
 CREATE POLICY registrations_admin ON healthhub.registrations FOR ALL
-    USING ((SELECT healthhub.has_profile('hub_admin')))
-    WITH CHECK ((SELECT healthhub.has_profile('hub_admin')));
+    USING (healthhub.row_allowed('admin'))
+    WITH CHECK (healthhub.row_allowed('admin'));
 
 -- An institution grants privileges to its own practitioners.
 ALTER TABLE healthhub.practice_privileges ENABLE ROW LEVEL SECURITY;
 CREATE POLICY practice_privileges_read ON healthhub.practice_privileges FOR SELECT
-    USING (NOT (SELECT healthhub.has_profile('institution_app'))
-           OR institution_key = (SELECT healthhub.acting_institution()));
+    USING (healthhub.row_allowed('read', institution_key));
 CREATE POLICY practice_privileges_own_insert ON healthhub.practice_privileges FOR INSERT
-    WITH CHECK ((SELECT healthhub.has_profile('hub_admin'))
-                OR institution_key = (SELECT healthhub.acting_institution()));
+    WITH CHECK (healthhub.row_allowed('own', institution_key));
 CREATE POLICY practice_privileges_own_update ON healthhub.practice_privileges FOR UPDATE
-    USING ((SELECT healthhub.has_profile('hub_admin'))
-           OR institution_key = (SELECT healthhub.acting_institution()))
-    WITH CHECK ((SELECT healthhub.has_profile('hub_admin'))
-                OR institution_key = (SELECT healthhub.acting_institution()));
+    USING (healthhub.row_allowed('own', institution_key))
+    WITH CHECK (healthhub.row_allowed('own', institution_key));
 CREATE POLICY practice_privileges_admin_delete ON healthhub.practice_privileges FOR DELETE
-    USING ((SELECT healthhub.has_profile('hub_admin')));
+    USING (healthhub.row_allowed('admin'));
 
 -- Privileges per profile ------------------------------------------------------------
 

@@ -145,3 +145,195 @@ ALTER TABLE healthhub.masking_policy DROP CONSTRAINT masking_policy_data_kind_ch
 ALTER TABLE healthhub.masking_policy ADD FOREIGN KEY (data_kind) REFERENCES healthhub.data_kinds;
 INSERT INTO healthhub.audit_exemptions VALUES
     ('healthhub.data_kinds', 'catalogue', 'written by each area''s install script');
+
+-- ---------------------------------------------------------------------------
+-- 0.6, issue 11, "ready to scale out" (docs/scale-out.md): one predicate
+-- for every row level security policy, a replica identity for every table,
+-- keys made by sequences in the hub's block, rights derived on subscribers.
+-- ---------------------------------------------------------------------------
+
+-- One predicate, a plain call in every policy (no subquery: Citus).
+-- The one predicate of every row level security policy (docs/security.md,
+-- docs/scale-out.md): each policy is a plain call of it, with no subquery
+-- (Citus refuses subqueries in policies).  access is
+--   'read'   the caller does not act as an institution's application
+--            (institution_app), or the row is of the institution it acts for;
+--   'own'    the caller holds hub_admin, or the row is of its institution;
+--   'admin'  the caller holds hub_admin;
+--   'holder' the row is about role holder (still named holder_name), and
+--            the caller is a member of it.
+-- What the caller holds is asked once per query (has_profile() and
+-- acting_institution(), as the caller), not once per row
+-- (src/registry/row_access.c).
+CREATE FUNCTION healthhub.row_allowed(access text, institution bigint DEFAULT NULL,
+                                      holder regrole DEFAULT NULL, holder_name name DEFAULT NULL)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'hh_row_allowed' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.row_allowed(text, bigint, regrole, name) IS
+    'The predicate of every row level security policy: read, own, admin or holder access to a row';
+
+ALTER POLICY role_profiles_own ON healthhub.role_profiles
+    USING (healthhub.row_allowed('holder', NULL, role, role_name));
+ALTER POLICY institutions_read ON healthhub.institutions
+    USING (healthhub.row_allowed('read', institution_key));
+ALTER POLICY institutions_admin ON healthhub.institutions
+    USING (healthhub.row_allowed('admin'))
+    WITH CHECK (healthhub.row_allowed('admin'));
+ALTER POLICY registrations_read ON healthhub.registrations
+    USING (healthhub.row_allowed('read', institution_key));
+ALTER POLICY registrations_admin ON healthhub.registrations
+    USING (healthhub.row_allowed('admin'))
+    WITH CHECK (healthhub.row_allowed('admin'));
+ALTER POLICY practice_privileges_read ON healthhub.practice_privileges
+    USING (healthhub.row_allowed('read', institution_key));
+ALTER POLICY practice_privileges_own_insert ON healthhub.practice_privileges
+    WITH CHECK (healthhub.row_allowed('own', institution_key));
+ALTER POLICY practice_privileges_own_update ON healthhub.practice_privileges
+    USING (healthhub.row_allowed('own', institution_key))
+    WITH CHECK (healthhub.row_allowed('own', institution_key));
+ALTER POLICY practice_privileges_admin_delete ON healthhub.practice_privileges
+    USING (healthhub.row_allowed('admin'));
+ALTER POLICY source_records_read ON healthhub.source_records
+    USING (healthhub.row_allowed('own', institution_key));
+
+-- Record ids, person identifier keys and link event ids count in the hub's
+-- block of keys; init_hub() places them there.
+-- The sequences that number rows without mint_key() (record ids, person
+-- identifier keys, link event ids) count inside this hub's block of keys,
+-- hub_id * 10^10 + 1 .. hub_id * 10^10 + 9999999999, as minted keys do:
+-- rows published to another hub never collide with that hub's own
+-- (docs/scale-out.md).  init_hub() calls it; a sequence already counting
+-- in the block keeps its place.  (The numbers are computed, not read from
+-- input: format() only spells them.)
+CREATE FUNCTION healthhub.place_sequences_in_hub_block(hub bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lo bigint;
+    hi bigint;
+    seq regclass;
+    last bigint;
+BEGIN
+    IF hub IS NULL OR hub < 1 OR hub > 99999999 THEN
+        RAISE EXCEPTION 'hub id % is out of range', hub
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A hub id is a region code and a two-digit instance, 8 digits.';
+    END IF;
+    lo := hub * 10000000000 + 1;
+    hi := hub * 10000000000 + 9999999999;
+    FOR seq IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
+                WHERE c.oid IN (to_regclass('healthhub.record_seq'), to_regclass('healthhub.person_identifier_seq'),
+                                to_regclass('healthhub.link_events_event_id_seq'))
+                ORDER BY c.relname LOOP
+        SELECT s.last_value INTO last FROM pg_catalog.pg_sequences s      -- (NULL: never called)
+         WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = seq;
+        EXECUTE format('ALTER SEQUENCE %s START WITH %s MINVALUE %s MAXVALUE %s NO CYCLE%s', seq, lo, lo, hi,
+                       CASE WHEN last BETWEEN lo AND hi THEN '' ELSE format(' RESTART WITH %s', lo) END);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.place_sequences_in_hub_block(bigint) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION healthhub.init_hub(region healthhub.region_code, instance integer)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_id  bigint;
+    old     healthhub.hub%ROWTYPE;
+    minted  boolean;
+BEGIN
+    IF instance < 0 OR instance > 99 THEN
+        RAISE EXCEPTION 'hub instance number % is out of range', instance
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The instance number has two digits, 00 to 99.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM healthhub.regions r
+                    WHERE r.code OPERATOR(healthhub.=) region
+                      AND r.kind = 'division' AND r.valid_to IS NULL) THEN
+        RAISE EXCEPTION 'region % is not a current division', region
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A hub is identified by a division code in force, from healthhub.regions.';
+    END IF;
+    new_id := region::integer::bigint * 100 + instance;
+
+    -- Minting reads this table: an ACCESS EXCLUSIVE lock waits for every
+    -- transaction that may have minted under the old identity, and makes
+    -- every later mint wait for the new one (specs/hub_identity.spec).
+    LOCK TABLE healthhub.hub IN ACCESS EXCLUSIVE MODE;
+    SELECT * INTO old FROM healthhub.hub;
+    IF FOUND THEN
+        IF old.hub_id = new_id THEN
+            RETURN new_id;
+        END IF;
+        SELECT s.is_called INTO minted FROM healthhub.key_seq s;
+        IF minted THEN
+            RAISE EXCEPTION 'hub identity cannot change after keys were minted'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('This hub is %s and has minted keys that embed it.', old.hub_id),
+                      HINT = 'A hub''s identity is fixed once keys exist; set up a new hub instead.';
+        END IF;
+        UPDATE healthhub.hub h
+           SET region = init_hub.region, instance = init_hub.instance, hub_id = new_id,
+               initialised_at = now(), initialised_by = CURRENT_USER;
+        RAISE NOTICE 'hub identity changed from % to %', old.hub_id, new_id;
+    ELSE
+        INSERT INTO healthhub.hub (region, instance, hub_id)
+        VALUES (init_hub.region, init_hub.instance, new_id);
+    END IF;
+    PERFORM healthhub.place_sequences_in_hub_block(new_id);
+    RETURN new_id;
+END
+$$;
+
+-- person_identifiers gets a key (its replica identity).  An initialised hub
+-- places its sequences first: existing rows get keys of its block, and new
+-- record ids and link event ids follow in it (the old ones, below 10^10,
+-- never meet them).
+CREATE SEQUENCE healthhub.person_identifier_seq;
+SELECT pg_catalog.pg_extension_config_dump('healthhub.person_identifier_seq', '');
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM healthhub.hub) THEN
+        PERFORM healthhub.place_sequences_in_hub_block((SELECT h.hub_id FROM healthhub.hub h));
+    END IF;
+END
+$$;
+ALTER TABLE healthhub.person_identifiers
+    ADD COLUMN identifier_key bigint NOT NULL DEFAULT pg_catalog.nextval('healthhub.person_identifier_seq');
+ALTER TABLE healthhub.person_identifiers ADD CONSTRAINT person_identifiers_pkey PRIMARY KEY (identifier_key);
+ALTER SEQUENCE healthhub.person_identifier_seq OWNED BY healthhub.person_identifiers.identifier_key;
+
+-- Replica identities: hub_id in it where a publication filters on it; a key
+-- for consortium_members; the whole row for work space and load_errors.
+CREATE UNIQUE INDEX institutions_replica_identity ON healthhub.institutions (institution_key, hub_id);
+ALTER TABLE healthhub.institutions REPLICA IDENTITY USING INDEX institutions_replica_identity;
+CREATE UNIQUE INDEX consortia_replica_identity ON healthhub.consortia (consortium_key, hub_id);
+ALTER TABLE healthhub.consortia REPLICA IDENTITY USING INDEX consortia_replica_identity;
+CREATE UNIQUE INDEX practitioners_replica_identity ON healthhub.practitioners (practitioner_key, hub_id);
+ALTER TABLE healthhub.practitioners REPLICA IDENTITY USING INDEX practitioners_replica_identity;
+CREATE UNIQUE INDEX licences_replica_identity ON healthhub.licences (licence_key, hub_id);
+ALTER TABLE healthhub.licences REPLICA IDENTITY USING INDEX licences_replica_identity;
+CREATE UNIQUE INDEX blacklist_replica_identity ON healthhub.blacklist (entry_key, hub_id);
+ALTER TABLE healthhub.blacklist REPLICA IDENTITY USING INDEX blacklist_replica_identity;
+CREATE UNIQUE INDEX persons_replica_identity ON healthhub.persons (person_key, hub_id);
+ALTER TABLE healthhub.persons REPLICA IDENTITY USING INDEX persons_replica_identity;
+ALTER TABLE healthhub.consortium_members
+    ADD CONSTRAINT consortium_members_pkey PRIMARY KEY (consortium_key, institution_key, period);
+ALTER TABLE healthhub.stage_institutions REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_practitioners REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_licences REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_registrations REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_blacklist REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.load_errors REPLICA IDENTITY FULL;
+ALTER TABLE healthhub.stage_person_records REPLICA IDENTITY FULL;
+
+-- A subscriber derives practice rights from the rows it receives.
+ALTER TABLE healthhub.licences ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.licence_status_history ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.registrations ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.practice_privileges ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.blacklist ENABLE ALWAYS TRIGGER zz_practice_rights;
+ALTER TABLE healthhub.institutions ENABLE ALWAYS TRIGGER zz_practice_rights;
