@@ -14,7 +14,7 @@ mk() { make -s PG_CONFIG="$pg_config_bin" "$@"; }
 
 bash scripts/cluster.sh fresh test
 . .hub/test/env
-export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_OSUSER
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_DBUSER
 trap 'bash "$top/scripts/cluster.sh" stop test >/dev/null' EXIT
 
 passed=0
