@@ -2,8 +2,23 @@
 # lives beside each area's C code, in the fixed order of SQL_PARTS.
 
 EXTENSION   = healthhub
-EXTVERSION  = 0.6
 MODULE_big  = healthhub
+
+# Releases: versions/RELEASES lists them, oldest first; the last is the one
+# being built.  Everything else about versions is derived from that list.
+RELEASES   := $(shell sed -e 's/\#.*//' versions/RELEASES)
+EXTVERSION := $(lastword $(RELEASES))
+RELEASED   := $(filter-out $(EXTVERSION),$(RELEASES))
+# the steps between consecutive releases, 0.1--0.2 ... 0.5--0.6
+UPGRADES   := $(join $(addsuffix --,$(RELEASED)),$(wordlist 2,$(words $(RELEASES)),$(RELEASES)))
+# frozen: each released install script and each upgrade into a released version
+FROZEN     := $(patsubst %,versions/$(EXTENSION)--%.sql,$(RELEASED) $(filter-out $(lastword $(UPGRADES)),$(UPGRADES)))
+# hand-written: the upgrade from the last release to the one being built
+DELTA      := $(patsubst %,src/upgrade/$(EXTENSION)--%.sql,$(lastword $(UPGRADES)))
+# releases up to 0.5 required pgcrypto (never used; 0.6 dropped it): their
+# control files say so, so an old version installs as it shipped and
+# ALTER EXTENSION UPDATE removes the dependency (t/003 checks)
+PGCRYPTO_RELEASES := 0.1 0.2 0.3 0.4 0.5
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
 REGISTRY_OBJS = src/registry/practice_claims.o src/registry/pseudonym.o src/registry/audit_hash.o src/registry/audit_append.o src/registry/audit_sealer.o src/registry/audit_writer.o src/registry/institution_cache.o src/registry/practice_rights.o src/registry/row_access.o src/core/digest.o
@@ -45,21 +60,24 @@ SQL_PARTS  += src/registry/arguments.sql \
               src/linkage/privileges.sql
 
 # Released install scripts and the upgrades between them are frozen in
-# versions/ (the upgrade tests start from them); each release after 0.3 adds
+# versions/ (the upgrade tests start from them); the release being built adds
 # one hand-written delta in src/upgrade/, which t/003 checks against a fresh
 # install object by object.
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(wildcard versions/$(EXTENSION)--*.sql) $(wildcard src/upgrade/$(EXTENSION)--*--*.sql)
+AUX_CONTROL = $(patsubst %,$(EXTENSION)--%.control,$(filter $(PGCRYPTO_RELEASES),$(RELEASED)))
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(AUX_CONTROL)
+DATA        = $(FROZEN) $(DELTA)
 GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier)
 EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
-PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+# No -Werror here (a packager's newer compiler must not fail the build):
+# CI adds it with `make COPT=-Werror` (.ci/run).
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK  = -lcrypto -licui18n -licuuc
 
 REGRESS      = core_install $(filter-out core_install,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS =
 ISOLATION    = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
-ISOLATION_OPTS = --load-extension=pgcrypto --load-extension=healthhub
+ISOLATION_OPTS = --load-extension=healthhub
 TAP_TESTS    = 1
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -74,6 +92,27 @@ $(OBJS): $(wildcard src/*.h src/*/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
+# The list and the files agree: every listed script exists, no frozen script
+# is left unlisted, and the control file's default is the version being built.
+$(foreach f,$(FROZEN) $(DELTA),$(if $(wildcard $(f)),,$(error $(f) is listed by versions/RELEASES but missing)))
+$(foreach f,$(filter-out $(FROZEN),$(wildcard versions/$(EXTENSION)--*.sql)),$(error $(f) is not a release in versions/RELEASES))
+$(foreach f,$(filter-out $(DELTA),$(wildcard src/upgrade/*.sql)),$(error $(f) is not the delta to $(EXTVERSION): freeze it into versions/ (make freeze)))
+ifneq ($(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control),$(EXTVERSION))
+$(error default_version in $(EXTENSION).control is not $(EXTVERSION), the last line of versions/RELEASES)
+endif
+
+$(AUX_CONTROL): $(EXTENSION)--%.control:
+	printf "# healthhub %s as released: it required pgcrypto (unused; dropped in 0.6)\nrequires = 'pgcrypto'\n" $* > $@
+
+# Release the version being built: freeze its install script and its delta
+# into versions/.  Then add the next version to versions/RELEASES, set
+# default_version, and start src/upgrade/healthhub--$(EXTVERSION)--<next>.sql.
+freeze: $(EXTENSION)--$(EXTVERSION).sql
+	@test ! -e versions/$< || { echo "versions/$< exists: $(EXTVERSION) is frozen already" >&2; exit 1; }
+	cp $< versions/$<
+	git mv $(DELTA) versions/
+	@echo "frozen $(EXTVERSION); now add the next version to versions/RELEASES and write its delta"
+
 # Every identifier type gets the same operators and operator classes.
 src/ident/%_ops.sql: src/core/comparison_ops.sql.in
 	sed 's/@TYPE@/$*/g' $< > $@
@@ -81,7 +120,7 @@ src/ident/%_ops.sql: src/core/comparison_ops.sql.in
 src/ident/region_data.sql: data/regions.csv scripts/regions-to-sql.sh
 	sh scripts/regions-to-sql.sh data/regions.csv > $@
 
-.PHONY: demo test stop bench fuzz
+.PHONY: demo test stop bench fuzz freeze
 demo:
 	@bash scripts/demo.sh
 test:

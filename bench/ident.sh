@@ -45,7 +45,7 @@ bash "$top/scripts/cluster.sh" start bench
 . "$top/.hub/bench/env"
 pgbin=$HUB_BINDIR
 [ -x "$pgbin/psql" ] || pgbin=$(dirname "$(command -v psql)")
-export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_OSUSER
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_DBUSER
 # Stable numbers: no JIT, no parallel query, sorts in memory.
 export PGOPTIONS="-c jit=off -c max_parallel_workers_per_gather=0 -c max_parallel_maintenance_workers=0 -c work_mem=512MB -c client_min_messages=warning"
 psql_db() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -d "$@"; }

@@ -30,7 +30,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 
 bash "$top/scripts/cluster.sh" start bench
 . "$top/.hub/bench/env"
-export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_OSUSER
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_DBUSER
 export PGOPTIONS="-c jit=off -c client_min_messages=warning"
 psql_db() { "$HUB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$@"; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/healthhub-bench-linkage.XXXXXX")

@@ -19,7 +19,7 @@ say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*"; }
 
 bash "$top/scripts/cluster.sh" start bench
 . "$top/.hub/bench/env"
-export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_OSUSER
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_DBUSER
 export PGOPTIONS="-c jit=off -c client_min_messages=warning"
 psql_db() { "$HUB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$@"; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/healthhub-bench-paths.XXXXXX")

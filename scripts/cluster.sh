@@ -8,10 +8,12 @@
 #   scripts/cluster.sh env NAME     print the shell settings to reach NAME
 #
 # PostgreSQL refuses to run as root, so as root the server runs as the
-# `postgres` OS user (via runuser).  Data lives under .hub/NAME/ when that
-# user can write there, else under the system temp directory.  The socket
-# lives in a short directory under /tmp (108-byte socket path limit) and the
-# port is the first free one from 54329 up.
+# `postgres` OS user (via runuser), else as the caller; either way its
+# superuser is the database role `postgres` (HUB_DBUSER in the env file).
+# Data lives under .hub/NAME/ when that user can write there, else under the
+# system temp directory.  The socket lives in a short directory under /tmp
+# (108-byte socket path limit) and the port is the first free one from 54329
+# up.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +64,8 @@ start() {
     # shellcheck disable=SC1090
     . "$envfile"
     if [ "$fresh" = no ] && as_osuser "$bindir/pg_ctl" -D "$HUB_PGDATA" status >/dev/null 2>&1; then
+      # (a cluster made before HUB_DBUSER existed has the OS user's name)
+      grep -q '^HUB_DBUSER=' "$envfile" || echo "HUB_DBUSER='$HUB_OSUSER'" >>"$envfile"
       return 0
     fi
     stop_one "$envfile"
@@ -78,7 +82,9 @@ start() {
   while ! port_is_free "$port"; do port=$((port + 1)); done
   log="$(dirname "$datadir")/server.log"
 
-  as_osuser "$bindir/initdb" -D "$datadir" -U "$osuser" -A trust -E UTF8 --no-locale >/dev/null
+  # the database superuser is `postgres` whichever OS user runs the server,
+  # so that nothing run against the cluster depends on who started it
+  as_osuser "$bindir/initdb" -D "$datadir" -U postgres -A trust -E UTF8 --no-locale >/dev/null
   cat >>"$datadir/postgresql.conf" <<CONF
 # healthhub temporary cluster
 listen_addresses = '127.0.0.1'
@@ -104,6 +110,7 @@ HUB_PGDATA='$datadir'
 HUB_SOCKDIR='$sockdir'
 HUB_PORT='$port'
 HUB_OSUSER='$osuser'
+HUB_DBUSER='postgres'
 HUB_BINDIR='$bindir'
 HUB_LOG='$log'
 ENV

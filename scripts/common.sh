@@ -5,6 +5,16 @@
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pg_config_bin=/usr/lib/postgresql/15/bin/pg_config
 
+# Nothing may depend on the caller's locale: a login without LANG (as after
+# `su -`) runs in the C locale, where initdb makes SQL_ASCII clusters and psql
+# talks SQL_ASCII.  C.UTF-8 exists on every Debian 12.  (scripts/run-suite.sh
+# says the same; TAP nodes also initdb with an explicit locale, t/HealthhubNode.pm.)
+hub_utf8_locale() {
+  unset LC_ALL LC_CTYPE LC_COLLATE LC_NUMERIC LC_TIME LC_MONETARY LC_MESSAGES LANGUAGE
+  export LANG=C.UTF-8
+}
+hub_utf8_locale
+
 hub_step() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
 ensure_deps() {
@@ -43,7 +53,7 @@ installed_matches_build() {
   libdir=$("$pg_config_bin" --pkglibdir)
   sharedir=$("$pg_config_bin" --sharedir)/extension
   same_library "$top/healthhub.so" "$libdir/healthhub.so" || return 1
-  for f in "$top"/healthhub.control "$top"/healthhub--*.sql "$top"/versions/healthhub--*.sql "$top"/src/upgrade/healthhub--*.sql; do
+  for f in "$top"/healthhub.control "$top"/healthhub--*.control "$top"/healthhub--*.sql "$top"/versions/healthhub--*.sql "$top"/src/upgrade/healthhub--*.sql; do
     cmp -s "$f" "$sharedir/$(basename "$f")" || return 1
   done
 }

@@ -11,7 +11,7 @@ build_and_install
 hub_step "start the embedded cluster"
 bash "$top/scripts/cluster.sh" start demo
 . "$top/.hub/demo/env"
-psql_demo() { "$HUB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$HUB_SOCKDIR" -p "$HUB_PORT" -U "$HUB_OSUSER" "$@"; }
+psql_demo() { "$HUB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$HUB_SOCKDIR" -p "$HUB_PORT" -U "$HUB_DBUSER" "$@"; }
 
 hub_step "create the hub: extension, shipped divisions, identity"
 psql_demo -d postgres -c 'DROP DATABASE IF EXISTS healthhub_demo' -c 'CREATE DATABASE healthhub_demo'
@@ -46,7 +46,7 @@ rm -f "$records_csv"
 cat <<EOT
 
 healthhub demo is running.
-  connect:  psql -h $HUB_SOCKDIR -p $HUB_PORT -U $HUB_OSUSER healthhub_demo
+  connect:  psql -h $HUB_SOCKDIR -p $HUB_PORT -U $HUB_DBUSER healthhub_demo
   try:      SELECT healthhub.mask(id), healthhub.region_name(healthhub.region(id)) FROM demo.person_index LIMIT 5;
             SELECT * FROM healthhub.review_queue LIMIT 5;
   stop:     make stop

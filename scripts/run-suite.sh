@@ -6,12 +6,15 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# independent of the caller's locale (scripts/common.sh, hub_utf8_locale)
+unset LC_ALL LC_CTYPE LC_COLLATE LC_NUMERIC LC_TIME LC_MONETARY LC_MESSAGES LANGUAGE
+export LANG=C.UTF-8
 pg_config_bin=/usr/lib/postgresql/15/bin/pg_config
 mk() { make -s PG_CONFIG="$pg_config_bin" "$@"; }
 
 bash scripts/cluster.sh fresh test
 . .hub/test/env
-export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_OSUSER
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_DBUSER
 trap 'bash "$top/scripts/cluster.sh" stop test >/dev/null' EXIT
 
 passed=0

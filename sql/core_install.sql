@@ -1,11 +1,16 @@
 -- Installing, the shape of what is installed, and dropping without a trace.
 SET client_min_messages = warning;
-CREATE EXTENSION healthhub CASCADE;
+CREATE EXTENSION healthhub;
 RESET client_min_messages;
 
-SELECT extname, extversion, extrelocatable, n.nspname AS schema
+-- it requires no other extension (0.5 and earlier required pgcrypto, unused)
+SELECT extname, extversion, extrelocatable, n.nspname AS schema,
+       (SELECT count(*) FROM pg_depend d
+         WHERE d.classid = 'pg_extension'::regclass AND d.objid = e.oid
+           AND d.refclassid = 'pg_extension'::regclass) AS requires
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- WHERE extname IN ('healthhub', 'pgcrypto') ORDER BY extname;
+ WHERE extname = 'healthhub';
+SELECT count(*) AS pgcrypto FROM pg_extension WHERE extname = 'pgcrypto';
 
 -- every type has binary I/O, and every comparison/hash function is leakproof
 SELECT t.typname, t.typlen, t.typbyval, t.typreceive <> 0 AS has_recv, t.typsend <> 0 AS has_send
@@ -52,6 +57,6 @@ SELECT count(*) AS types FROM pg_type WHERE typname IN ('resident_id', 'uscc', '
 SELECT count(*) AS functions FROM pg_proc WHERE proname IN ('resident_id_in', 'init_hub', 'mint_key', 'is_valid_uscc');
 SELECT count(*) AS opclasses FROM pg_opclass WHERE opcname LIKE 'resident_id%' OR opcname LIKE 'uscc%';
 
--- and it comes back cleanly (pgcrypto stayed)
+-- and it comes back cleanly
 CREATE EXTENSION healthhub;
 SELECT count(*) AS shipped_regions FROM healthhub.regions WHERE origin = 'shipped';

@@ -7,13 +7,14 @@
 # taken before the dump.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('hub');
-$node->init;
-$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
+my $node = hub_node('hub');
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');

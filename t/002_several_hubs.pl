@@ -4,6 +4,9 @@
 # federate).  And a database that is not UTF8 is refused at CREATE EXTENSION.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -12,9 +15,7 @@ my %hubs = (beijing => [ '110000', 1 ], guangdong => [ '440000', 1 ], shenzhen =
 my %keys;
 for my $name (sort keys %hubs)
 {
-    my $node = PostgreSQL::Test::Cluster->new($name);
-    $node->init;
-    $node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
+    my $node = hub_node($name);
     $node->start;
     my ($region, $instance) = @{ $hubs{$name} };
     $node->safe_psql('postgres', qq{

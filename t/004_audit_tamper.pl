@@ -4,13 +4,14 @@
 # report names the problem and the first block and entry affected.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('audit');
-$node->init;
-$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
+my $node = hub_node('audit');
 $node->start;
 
 # Entries 1 and 2 record init_hub and configure_audit (hub.insert,

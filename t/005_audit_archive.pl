@@ -6,13 +6,14 @@
 # (with or without a forged archive entry) is found out.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('archive');
-$node->init;
-$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
+my $node = hub_node('archive');
 $node->start;
 
 # Entries 1-9 (init_hub, configure_audit, doc-1..7) in blocks of five

@@ -5,13 +5,14 @@
 # file links completely when it is sent again.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
+my $node = hub_node('crash');
 # the batch's NOTICE lines in the server log tell when writing begins
 $node->append_conf('postgresql.conf', "log_min_messages = notice\nrestart_after_crash = on\n");
 $node->start;

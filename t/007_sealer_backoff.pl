@@ -4,14 +4,15 @@
 # transactions per loop, without a pause, for as long as the cause stayed.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 
-my $node = PostgreSQL::Test::Cluster->new('sealer');
-$node->init;
-$node->append_conf("postgresql.conf", "shared_preload_libraries = 'healthhub'");
+my $node = hub_node('sealer');
 $node->start;
 
 $node->safe_psql('postgres', q{

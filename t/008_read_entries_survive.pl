@@ -4,13 +4,14 @@
 # refused, never returned without their entry.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('reads');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'healthhub'");
+my $node = hub_node('reads');
 # as durable as a production hub
 $node->append_conf('postgresql.conf', "fsync = on\nsynchronous_commit = off");
 $node->start;
@@ -42,8 +43,7 @@ is($node->safe_psql('postgres', q{
     'reads are recorded after the restart');
 
 # no preloaded library: reads are refused, changes are recorded as before
-my $plain = PostgreSQL::Test::Cluster->new('plain');
-$plain->init;
+my $plain = hub_node('plain', preload => 0);
 $plain->start;
 $plain->safe_psql('postgres', q{
     CREATE EXTENSION healthhub CASCADE;

@@ -4,6 +4,9 @@
 # from the catalog.  scripts/gen-docs.sh rewrites them.
 use strict;
 use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -11,9 +14,7 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 
 my $top = abs_path(dirname(__FILE__) . '/..');
-my $node = PostgreSQL::Test::Cluster->new('docs');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'healthhub'");
+my $node = hub_node('docs');
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION healthhub CASCADE');
 
