@@ -8,14 +8,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use HealthhubNode;
 
-my $node_a = PostgreSQL::Test::Cluster->new('hub_a');
-$node_a->init(allows_streaming => 'logical');
-$node_a->append_conf('postgresql.conf', "shared_preload_libraries = 'healthhub'\nwal_level = logical\ntimezone = 'UTC'");
+my $node_a = hub_node('hub_a', allows_streaming => 'logical');
+$node_a->append_conf('postgresql.conf', "wal_level = logical\ntimezone = 'UTC'");
 $node_a->start;
-my $node_b = PostgreSQL::Test::Cluster->new('hub_b');
-$node_b->init;
-$node_b->append_conf('postgresql.conf', "shared_preload_libraries = 'healthhub'\ntimezone = 'UTC'");
+my $node_b = hub_node('hub_b');
+$node_b->append_conf('postgresql.conf', "timezone = 'UTC'");
 $node_b->start;
 
 my $hub_a = $node_a->safe_psql('postgres', q{
