@@ -21,13 +21,16 @@ DELTA      := $(patsubst %,src/upgrade/$(EXTENSION)--%.sql,$(lastword $(UPGRADES
 PGCRYPTO_RELEASES := 0.1 0.2 0.3 0.4 0.5
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
-REGISTRY_OBJS = src/registry/practice_claims.o src/registry/pseudonym.o src/registry/audit_hash.o src/registry/audit_append.o src/registry/audit_sealer.o src/registry/audit_writer.o src/registry/institution_cache.o src/registry/practice_rights.o src/registry/row_access.o src/core/digest.o
+PLATFORM_OBJS = src/platform/pseudonym.o src/platform/audit_hash.o src/platform/audit_append.o \
+                src/platform/audit_sealer.o src/platform/audit_writer.o src/platform/institution_cache.o \
+                src/platform/row_access.o src/core/digest.o
+REGISTRY_OBJS = src/registry/practice_claims.o src/registry/practice_rights.o
 IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
               src/ident/region_code_parse.o src/ident/health_identifier_parse.o \
               src/ident/resident_id.o src/ident/uscc.o src/ident/region_code.o \
               src/ident/health_identifier.o src/ident/ident_error.o
 LINKAGE_OBJS = src/linkage/name_key.o src/linkage/compare.o src/linkage/han_icu.o src/linkage/compare_sql.o src/linkage/record_compare.o src/linkage/resolve.o src/linkage/cluster.o src/linkage/record_fields.o src/linkage/record_fields_sql.o src/linkage/golden.o src/linkage/block_keys.o src/linkage/block_pairs.o src/linkage/plan_freshness.o
-OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS)
+OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql \
@@ -36,18 +39,18 @@ SQL_PARTS   = src/core/prelude.sql \
               src/ident/resident_id.sql src/ident/resident_id_ops.sql \
               src/ident/uscc.sql src/ident/uscc_ops.sql \
               src/ident/health_identifier.sql src/ident/health_identifier_ops.sql \
-              src/ident/hub.sql src/ident/deprecated_names.sql \
+              src/platform/hub.sql src/ident/deprecated_names.sql \
               src/core/epilogue.sql
 # The current release is the sources as they are (src/ is the truth: a
 # function is edited where it lives); the parts are cat'ed in this order.
-SQL_PARTS  += src/registry/arguments.sql \
-              src/registry/audit_changes.sql \
-              src/registry/profiles.sql \
-              src/registry/masking.sql \
-              src/registry/audit.sql \
+SQL_PARTS  += src/platform/arguments.sql \
+              src/platform/audit_changes.sql \
+              src/platform/profiles.sql \
+              src/platform/masking.sql \
+              src/platform/audit.sql \
               src/registry/registry.sql \
               src/registry/loading.sql \
-              src/registry/acting_role.sql \
+              src/platform/acting_role.sql \
               src/linkage/names.sql \
               src/linkage/persons.sql \
               src/linkage/model.sql \

@@ -11,7 +11,7 @@
 #include "utils/guc.h"
 
 #include "linkage/han.h"
-#include "registry/audit_writer.h"
+#include "platform/audit_writer.h"
 
 PG_MODULE_MAGIC;
 

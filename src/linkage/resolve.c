@@ -29,7 +29,7 @@
 #include "utils/snapmgr.h"
 
 #include "ident/resident_id_parse.h"
-#include "registry/audit_append.h"
+#include "platform/audit_append.h"
 
 /* What one call site keeps between calls (in fn_extra). */
 typedef struct ResolveCache

@@ -567,7 +567,7 @@ CREATE TRIGGER registry_stamp BEFORE INSERT OR UPDATE ON healthhub.blacklist
 CREATE TRIGGER registry_stamp BEFORE INSERT OR UPDATE ON healthhub.practice_privileges
     FOR EACH ROW EXECUTE FUNCTION healthhub.registry_stamp();
 
--- Every change to the registry is recorded (src/registry/audit_changes.sql);
+-- Every change to the registry is recorded (src/platform/audit_changes.sql);
 -- a licence's status changes are recorded as licence.<status> by the history.
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.institutions
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('institution', 'institution_key', 'registry maintenance');

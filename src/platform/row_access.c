@@ -1,7 +1,7 @@
 /*
  * row_access.c
  *		healthhub.row_allowed(): the one predicate every row level security
- *		policy of the extension calls (src/registry/profiles.sql).
+ *		policy of the extension calls (src/platform/profiles.sql).
  *
  * Each policy is a plain call, healthhub.row_allowed('read', institution_key)
  * and the like, with no subquery in it: Citus refuses subqueries in the

@@ -119,7 +119,7 @@ INSERT INTO healthhub.audit_exemptions VALUES
     ('healthhub.audit_exemptions', 'catalogue', 'written by each area''s install script'),
     ('healthhub.data_kinds', 'catalogue', 'written by each area''s install script');
 
--- Hashing and signing, in C (src/registry/audit_hash.c over src/core/digest.c).
+-- Hashing and signing, in C (src/platform/audit_hash.c over src/core/digest.c).
 CREATE FUNCTION healthhub.audit_entry_hash(algorithm text, entry_id bigint, at timestamptz,
         role_name name, session_role name, institution_key bigint, practitioner_key bigint,
         action text, object_kind text, object_id text, person_key bigint, purpose text, outcome text)
@@ -362,7 +362,7 @@ COMMENT ON FUNCTION healthhub.seal_audit(integer, boolean) IS
 
 -- Sealing is due when the oldest queued entry has waited seal_interval.
 -- audit_append asks at most ten times a second per backend and then starts
--- the sealer, a background worker (src/registry/audit_sealer.c), so the
+-- the sealer, a background worker (src/platform/audit_sealer.c), so the
 -- writer's own transaction does not pay for it.
 CREATE FUNCTION healthhub.audit_seal_due() RETURNS boolean
     LANGUAGE sql STABLE
@@ -398,7 +398,7 @@ $$;
 REVOKE ALL ON FUNCTION healthhub.audit_seal_if_due() FROM PUBLIC;
 
 -- THE function other areas call to record what happened (C, see
--- src/registry/audit_append.c).  The caller is recorded as the role whose
+-- src/platform/audit_append.c).  The caller is recorded as the role whose
 -- privileges it is using and its login role; the institution is that role's,
 -- from healthhub.role_profiles; the entry is queued for sealing in the same
 -- transaction, so it becomes sealable exactly when it commits.

@@ -53,7 +53,7 @@ COMMENT ON TABLE healthhub.role_profiles IS 'Which profiles each role holds, and
 SELECT pg_catalog.pg_extension_config_dump('healthhub.role_profiles', '');
 
 -- audit_append() remembers each role's institution per backend
--- (src/registry/institution_cache.c); any change here makes them forget.
+-- (src/platform/institution_cache.c); any change here makes them forget.
 CREATE FUNCTION healthhub.role_profiles_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'hh_role_profiles_changed' LANGUAGE C;
 CREATE TRIGGER role_profiles_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON healthhub.role_profiles
@@ -76,7 +76,7 @@ INSERT INTO healthhub.audit_exemptions VALUES
 --            the caller is a member of it.
 -- What the caller holds is asked once per query (has_profile() and
 -- acting_institution(), as the caller), not once per row
--- (src/registry/row_access.c).
+-- (src/platform/row_access.c).
 CREATE FUNCTION healthhub.row_allowed(access text, institution bigint DEFAULT NULL,
                                       holder regrole DEFAULT NULL, holder_name name DEFAULT NULL)
     RETURNS boolean

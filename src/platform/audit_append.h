@@ -1,6 +1,6 @@
 /*
  * audit_append.h
- *		Appending to the audit trail from C (src/registry/audit_append.c).
+ *		Appending to the audit trail from C (src/platform/audit_append.c).
  */
 #ifndef HH_AUDIT_APPEND_H
 #define HH_AUDIT_APPEND_H
