@@ -43,14 +43,14 @@ SQL_PARTS   = src/core/prelude.sql \
               src/core/epilogue.sql
 # The current release is the sources as they are (src/ is the truth: a
 # function is edited where it lives); the parts are cat'ed in this order.
-SQL_PARTS  += src/platform/arguments.sql \
+SQL_PARTS  += src/platform/acting_role.sql \
+              src/platform/arguments.sql \
               src/platform/audit_changes.sql \
               src/platform/profiles.sql \
               src/platform/masking.sql \
               src/platform/audit.sql \
               src/registry/registry.sql \
               src/registry/loading.sql \
-              src/platform/acting_role.sql \
               src/linkage/names.sql \
               src/linkage/persons.sql \
               src/linkage/model.sql \

@@ -114,12 +114,11 @@ CREATE FUNCTION healthhub.presentation(data_kind text) RETURNS text
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     RETURN healthhub.presentation_for(CURRENT_USER, data_kind);
 
--- The role a SECURITY DEFINER function acts for: inside one, CURRENT_USER is
--- the function's owner, while the role setting (SET ROLE, which checks
--- membership) or else the session user is the caller.
+-- One function says who is calling: healthhub.acting_role() (acting_role.sql).
 CREATE FUNCTION healthhub.calling_role() RETURNS name
     LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'), SESSION_USER)::name;
+    RETURN healthhub.acting_role();
+COMMENT ON FUNCTION healthhub.calling_role() IS 'deprecated: use healthhub.acting_role(); removed in 0.7';
 
 -- The same person always gets the same 32-hex-digit pseudonym in this hub;
 -- without the secret it can be neither reversed nor recomputed.  But a role
@@ -151,7 +150,7 @@ CREATE FUNCTION healthhub.person_pseudonym(person bigint) RETURNS text
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    caller name := healthhub.calling_role();
+    caller name := healthhub.acting_role();
     p record;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.person_pseudonym', ARRAY['person'], ARRAY[person IS NULL]);

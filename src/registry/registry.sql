@@ -611,7 +611,7 @@ CREATE FUNCTION healthhub.check_own_institution(institution bigint) RETURNS void
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    caller name := healthhub.calling_role();
+    caller name := healthhub.acting_role();
     own bigint := healthhub.institution_of(caller);
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.check_own_institution', ARRAY['institution'],
@@ -646,8 +646,8 @@ DECLARE
     -- Licence numbers and the reasons of suspensions are the licensing
     -- authority's, not every institution's: hub_admin reads them, others
     -- read what stands in the way.
-    detailed boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.calling_role())
-                        OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.calling_role()) ep
+    detailed boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
+                        OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
                                     WHERE ep.profile = 'hub_admin');
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.why_not_practise',

@@ -337,3 +337,165 @@ ALTER TABLE healthhub.registrations ENABLE ALWAYS TRIGGER zz_practice_rights;
 ALTER TABLE healthhub.practice_privileges ENABLE ALWAYS TRIGGER zz_practice_rights;
 ALTER TABLE healthhub.blacklist ENABLE ALWAYS TRIGGER zz_practice_rights;
 ALTER TABLE healthhub.institutions ENABLE ALWAYS TRIGGER zz_practice_rights;
+
+-- ==== One function says who is calling: calling_role() is a deprecated alias of acting_role() ====
+CREATE OR REPLACE FUNCTION healthhub.calling_role() RETURNS name
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN healthhub.acting_role();
+
+COMMENT ON FUNCTION healthhub.calling_role() IS 'deprecated: use healthhub.acting_role(); removed in 0.7';
+
+CREATE OR REPLACE FUNCTION healthhub.person_pseudonym(person bigint) RETURNS text
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller name := healthhub.acting_role();
+    p record;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_pseudonym', ARRAY['person'], ARRAY[person IS NULL]);
+    IF healthhub.presentation_for(caller, 'resident_id') NOT IN ('pseudonym', 'full') THEN
+        RAISE EXCEPTION 'permission denied for pseudonyms'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %s may not see ID numbers or their pseudonyms.', caller);
+    END IF;
+    SELECT x.resident_id, x.redirected_to INTO p FROM healthhub.persons x WHERE x.person_key = person;
+    FOR hop IN 1 .. 100 LOOP                 -- a merged person: its survivor
+        EXIT WHEN p.redirected_to IS NULL;
+        SELECT x.resident_id, x.redirected_to INTO p FROM healthhub.persons x WHERE x.person_key = p.redirected_to;
+    END LOOP;
+    IF p.resident_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN healthhub.pseudonym(p.resident_id);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.check_own_institution(institution bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller name := healthhub.acting_role();
+    own bigint := healthhub.institution_of(caller);
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.check_own_institution', ARRAY['institution'],
+                                        ARRAY[institution IS NULL]);
+    -- (fails closed: a role in two institutions' groups acts for neither,
+    -- and may ask about none; roles of no institution, an insurer, any)
+    IF own IS DISTINCT FROM institution
+       AND EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.institution_key IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.profile = 'hub_admin') THEN
+        RAISE EXCEPTION 'role % acts for another institution', caller
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = CASE WHEN own IS NULL
+                                THEN 'It holds profiles of several institutions, so it acts for none.'
+                                ELSE 'A role that acts for an institution may ask about that institution only.' END;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.why_not_practise(practitioner bigint, act text, institution bigint,
+                                           "at" timestamptz DEFAULT pg_catalog.now(), privilege text DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    inst healthhub.institutions%ROWTYPE;
+    l record;
+    st record;
+    b record;
+    reasons text[] := '{}';
+    some_licence_ok boolean := false;
+    -- Licence numbers and the reasons of suspensions are the licensing
+    -- authority's, not every institution's: hub_admin reads them, others
+    -- read what stands in the way.
+    detailed boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
+                        OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                                    WHERE ep.profile = 'hub_admin');
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.why_not_practise',
+                                        ARRAY['practitioner', 'act', 'institution', 'at'],
+                                        ARRAY[practitioner IS NULL, act IS NULL, institution IS NULL, "at" IS NULL]);
+    PERFORM healthhub.check_own_institution(institution);
+    -- the detailed answer holds the reasons of suspensions: a read
+    IF detailed THEN
+        PERFORM healthhub.audit_append('read', 'practice_reasons', practitioner::text, NULL,
+                                       'registry maintenance', 'ok', practitioner);
+    END IF;
+    IF healthhub.may_practise(practitioner, act, institution, "at", privilege) THEN
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM healthhub.practitioners p WHERE p.practitioner_key = practitioner) THEN
+        RETURN 'unknown practitioner';
+    END IF;
+    SELECT * INTO inst FROM healthhub.institutions i WHERE i.institution_key = institution;
+    IF NOT FOUND THEN
+        RETURN 'unknown institution';
+    END IF;
+
+    FOR l IN SELECT * FROM healthhub.licences x
+              WHERE x.practitioner_key = practitioner AND x.kind = act
+              ORDER BY lower(x.validity) DESC, x.licence_key LOOP
+        IF NOT l.validity @> "at" THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not valid at %s (valid %s)', act, l.licence_no, "at", l.validity)
+                ELSE format('%s licence is not valid at %s', act, "at") END;
+            CONTINUE;
+        END IF;
+        SELECT h.status, h.effective, h.reason INTO st FROM healthhub.licence_status_history h
+         WHERE h.licence_key = l.licence_key AND h.effective <= "at"
+         ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
+        IF FOUND AND st.status <> 'active' THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is %s since %s: %s', act, l.licence_no, st.status, st.effective, st.reason)
+                ELSE format('%s licence is %s since %s', act, st.status, st.effective) END;
+            CONTINUE;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM healthhub.registrations r
+                        WHERE r.licence_key = l.licence_key AND r.institution_key = institution
+                          AND r.period @> "at") THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not registered at %s at %s', act, l.licence_no, inst.name, "at")
+                ELSE format('%s licence is not registered at %s at %s', act, inst.name, "at") END;
+            CONTINUE;
+        END IF;
+        some_licence_ok := true;
+    END LOOP;
+    IF NOT FOUND AND cardinality(reasons) = 0 THEN
+        RETURN format('no %s licence', act);
+    END IF;
+    IF NOT some_licence_ok THEN
+        RETURN array_to_string(reasons, '; ');
+    END IF;
+
+    IF NOT inst.valid @> "at" THEN
+        reasons := reasons || format('%s is not operating at %s', inst.name, "at");
+    END IF;
+    FOR b IN SELECT x.subject_kind, x.reason, x.source, x.period FROM healthhub.blacklist x
+              WHERE (x.practitioner_key = practitioner OR x.institution_key = institution)
+                AND x.period @> "at"
+              ORDER BY x.subject_kind DESC, lower(x.period), x.entry_key LOOP
+        reasons := reasons || format('%s blacklisted %s (%s: %s)',
+                                     CASE b.subject_kind WHEN 'practitioner' THEN 'practitioner' ELSE 'institution ' || inst.name END,
+                                     CASE WHEN upper_inf(b.period) THEN 'since ' || lower(b.period)
+                                          ELSE 'during ' || b.period::text END,
+                                     b.source, b.reason);
+    END LOOP;
+    IF cardinality(reasons) = 0 AND privilege IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM healthhub.practice_privileges g
+                        WHERE g.practitioner_key = practitioner AND g.institution_key = institution
+                          AND (g.privilege = why_not_practise.privilege
+                               OR (why_not_practise.privilege = 'antimicrobial_restricted'
+                                   AND g.privilege = 'antimicrobial_special'))
+                          AND g.period @> "at") THEN
+        reasons := reasons || format('privilege %s is not granted at %s at %s', privilege, inst.name, "at");
+    END IF;
+    IF cardinality(reasons) = 0 THEN
+        RETURN 'the derived practice rights are out of date; run healthhub.recompute_practice_rights()';
+    END IF;
+    RETURN array_to_string(reasons, '; ');
+END
+$$;
+
