@@ -47,7 +47,7 @@ cat <<EOT
 
 healthhub demo is running.
   connect:  psql -h $HUB_SOCKDIR -p $HUB_PORT -U $HUB_DBUSER healthhub_demo
-  try:      SELECT healthhub.mask(id), healthhub.region_name(healthhub.region(id)) FROM demo.person_index LIMIT 5;
+  try:      SELECT healthhub.resident_id_mask(id), healthhub.region_code_name(healthhub.resident_id_region(id)) FROM demo.person_index LIMIT 5;
             SELECT * FROM healthhub.review_queue LIMIT 5;
   stop:     make stop
 EOT

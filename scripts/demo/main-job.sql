@@ -58,17 +58,17 @@ SELECT count(*) AS persons,
 
 \echo
 \echo '== 6. One person, several spellings, one index entry (shown masked)'
-SELECT healthhub.mask(p.id) AS person, v.institution, v.raw AS as_sent
+SELECT healthhub.resident_id_mask(p.id) AS person, v.institution, v.raw AS as_sent
   FROM (SELECT id FROM demo.person_index WHERE forms >= 3 ORDER BY first_seen LIMIT 1) p
   JOIN demo.validated v ON v.problem IS NULL AND v.raw::healthhub.resident_id OPERATOR(healthhub.=) p.id
  ORDER BY v.seq;
 
 \echo
 \echo '== 7. What the numbers say about the people (region from the division table)'
-SELECT healthhub.region_name(healthhub.province(healthhub.region(id))) AS province,
+SELECT healthhub.region_code_name(healthhub.region_code_province(healthhub.resident_id_region(id))) AS province,
        count(*) AS persons,
        round(avg(healthhub.age(id, current_date)), 1) AS mean_age,
-       count(*) FILTER (WHERE healthhub.sex(id) = 2) AS female
+       count(*) FILTER (WHERE healthhub.resident_id_sex(id) = 2) AS female
   FROM demo.person_index GROUP BY 1 ORDER BY 2 DESC LIMIT 8;
 
 \echo

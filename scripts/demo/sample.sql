@@ -39,7 +39,7 @@ SELECT (ARRAY['SZ-PH','SZ-CH','FT-CHC','YL-PH','INS-SZ'])[1 + floor(random() * 5
          WHEN r < 0.75 THEN lower(t.id::text)                                 -- lower-case x
          WHEN r < 0.80 THEN translate(t.id::text, '0123456789X', '０１２３４５６７８９Ｘ') -- fullwidth IME
          WHEN r < 0.84 THEN E'\u3000' || t.id::text || ' '                    -- padded
-         WHEN r < 0.88 AND healthhub.birth_date(t.id) < date '2000-01-01'
+         WHEN r < 0.88 AND healthhub.resident_id_birth_date(t.id) < date '2000-01-01'
                             AND substr(t.id::text, 15, 3) < '996'
               THEN substr(t.id::text, 1, 6) || substr(t.id::text, 9, 9)     -- legacy 15 digits
          WHEN r < 0.92 THEN overlay(t.id::text placing                        -- one digit mistyped
