@@ -23,7 +23,7 @@ PGCRYPTO_RELEASES := 0.1 0.2 0.3 0.4 0.5
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
 PLATFORM_OBJS = src/platform/pseudonym.o src/platform/audit_hash.o src/platform/audit_append.o \
                 src/platform/audit_sealer.o src/platform/audit_writer.o src/platform/institution_cache.o \
-                src/platform/row_access.o src/core/digest.o
+                src/platform/row_access.o src/platform/load_writes.o src/core/digest.o
 REGISTRY_OBJS = src/registry/practice_claims.o src/registry/practice_rights.o
 IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
               src/ident/region_code_parse.o src/ident/health_identifier_parse.o \
@@ -49,6 +49,7 @@ SQL_PARTS  += src/platform/acting_role.sql \
               src/platform/profiles.sql \
               src/platform/masking.sql \
               src/platform/audit.sql \
+              src/platform/loading.sql \
               src/registry/registry.sql \
               src/registry/loading.sql \
               src/linkage/names.sql \

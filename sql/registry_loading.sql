@@ -36,7 +36,14 @@ COPY stage_blacklist (source_ref, subject_kind, subject_ref, reason, valid_from,
 B1,institution,H002,医保欺诈,2024-01-01,2024-07-01
 B2,hospital,H001,x,2024-01-01,
 \.
+SELECT max(entry_id) AS mark FROM audit_entries \gset
 SELECT entity, staged, loaded, ended, rejected, already_loaded FROM load_registry('nhc', repeat('ab', 32), 'snapshot');
+-- the load is recorded once, by its own entry (object id = the load id):
+-- not one entry per row it wrote or rejected (load.insert/update: its loads row)
+SELECT a.action, a.object_id = l.load_id::text AS is_the_load, a.outcome, count(*)
+  FROM audit_entries a LEFT JOIN loads l ON l.source = 'nhc'
+ WHERE a.entry_id > :mark GROUP BY 1, 2, 3 ORDER BY 1;
+SELECT kind, mode, file_digest FROM loads WHERE source = 'nhc';
 -- every bad row, every bad column (identity numbers appear masked)
 SELECT e.entity, e.line_no, e.column_name, e.value, e.reason FROM load_errors e JOIN loads l USING (load_id)
  WHERE l.source = 'nhc' ORDER BY e.entity, e.line_no, e.column_name;
@@ -53,11 +60,19 @@ SELECT entity, staged, loaded, ended, rejected, already_loaded FROM load_registr
 SELECT count(*) - :audit_before AS new_audit_entries FROM audit_entries;
 SELECT count(*) AS loads FROM loads WHERE source = 'nhc';
 
--- a delta: new and changed rows only, nothing ended
+-- a delta: new and changed rows only, nothing ended; once the load has
+-- ended, rows changed in its transaction are recorded one by one again
+SELECT max(entry_id) AS mark FROM audit_entries \gset
+BEGIN;
 COPY stage_licences (licence_no, practitioner_ref, kind, scope, valid_from, valid_to, status) FROM stdin WITH (FORMAT csv);
 L-0001,D001,physician,内科,2020-01-01,2030-01-01,suspended
 \.
 SELECT entity, staged, loaded, ended, rejected FROM load_registry('nhc', 'sha256:' || repeat('cd', 32), 'delta');
+SELECT load_in_progress() AS marker_after_load;
+UPDATE institutions SET name = name || '(改)' WHERE source = 'nhc';
+COMMIT;
+UPDATE institutions SET name = replace(name, '(改)', '') WHERE source = 'nhc';
+SELECT action, count(*) FROM audit_entries WHERE entry_id > :mark GROUP BY 1 ORDER BY 1;
 SELECT licence_no, status FROM licences WHERE source = 'nhc';
 SELECT count(*) AS institutions_still_open FROM institutions WHERE source = 'nhc' AND upper_inf(valid);
 
@@ -72,3 +87,24 @@ SELECT name, upper_inf(valid) AS open FROM institutions WHERE source = 'nhc' ORD
 SELECT * FROM load_registry('nhc', 'not a digest', 'snapshot');
 SELECT * FROM load_registry('', repeat('ab', 32), 'snapshot');
 SELECT * FROM load_registry('nhc', repeat('ab', 32), 'full');
+
+-- The marker "this transaction writes a load" cannot be used by hub_admin (42501)
+CREATE ROLE rl_admin;
+SELECT grant_profile('rl_admin', 'hub_admin');
+SET SESSION AUTHORIZATION rl_admin;
+SELECT begin_load_writes(1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM begin_load('registry', 'nhc', repeat('12', 32), 'delta');
+\echo :LAST_ERROR_SQLSTATE
+SELECT load_in_progress() AS marker;
+RESET SESSION AUTHORIZATION;
+-- a load that fails inside a savepoint leaves no marker behind
+BEGIN;
+SAVEPOINT s;
+SELECT begin_load_writes(42);
+SELECT load_in_progress() AS marker_in_savepoint;
+ROLLBACK TO SAVEPOINT s;
+SELECT load_in_progress() AS marker_after_rollback;
+COMMIT;
+SELECT revoke_profile('rl_admin', 'hub_admin');
+DROP ROLE rl_admin;

@@ -110,26 +110,6 @@ $$;
 CREATE FUNCTION healthhub.batch_block_limit() RETURNS integer
     LANGUAGE sql IMMUTABLE RETURN 50;
 
--- A batch's name and file digest, as healthhub.loads keeps them.
-CREATE FUNCTION healthhub.require_load_key(batch_name text, file_digest text) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF batch_name IS NULL OR batch_name !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
-        RAISE EXCEPTION 'invalid batch name: %', coalesce(quote_literal(batch_name), 'NULL')
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A batch name is 1 to 64 letters, digits, "_", ".", ":" or "-".';
-    END IF;
-    IF file_digest IS NULL OR file_digest !~ '^([a-z0-9]+:)?[0-9a-f]{32,128}$' THEN
-        RAISE EXCEPTION 'invalid file digest: %', coalesce(quote_literal(file_digest), 'NULL')
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A file digest is 32 to 128 lowercase hex digits, optionally after an algorithm name and a colon.',
-                  HINT = 'For example ''sha256:'' || the output of sha256sum of the file.';
-    END IF;
-END
-$$;
-
 CREATE FUNCTION healthhub.link_batch(batch_name text, file_digest text)
     RETURNS TABLE (phase text, seconds numeric, rows bigint)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -139,6 +119,7 @@ DECLARE
     model integer := healthhub.linkage_model();
     m healthhub.linkage_models;
     lid bigint;
+    again boolean;
     t0 timestamptz := clock_timestamp();
     t timestamptz := clock_timestamp();
     n bigint;
@@ -154,7 +135,7 @@ DECLARE
     first_record_id bigint;
 BEGIN
     PERFORM healthhub.linkage_authorise_admin();
-    PERFORM healthhub.require_load_key(batch_name, file_digest);
+    PERFORM healthhub.require_load_key(batch_name, file_digest, 'person_records', 'delta');
     PERFORM healthhub.require_no_work_tables('link_batch', ARRAY['batch_in', 'batch_records', 'batch_keys',
         'batch_nodes', 'batch_edges', 'batch_all', 'batch_scored', 'batch_clusters', 'batch_persons', 'batch_linked']);
     PERFORM healthhub.check_name_keys_version();
@@ -178,14 +159,14 @@ BEGIN
     -- waits; resolve() and reads go on): what the batch decides from the
     -- index stays true until it commits.
     LOCK TABLE healthhub.source_records IN SHARE ROW EXCLUSIVE MODE;
-    IF EXISTS (SELECT FROM healthhub.loads l WHERE l.source = link_batch.batch_name AND l.file_digest = link_batch.file_digest) THEN
-        RAISE NOTICE 'batch (%, %) was linked before: nothing to do', batch_name, file_digest;
+    -- (the loading framework's key: the same file is never linked twice)
+    SELECT b.load_id, b.already_loaded INTO lid, again
+      FROM healthhub.begin_load('person_records', batch_name, file_digest, 'delta') b;
+    IF again THEN
         DELETE FROM healthhub.stage_person_records;
         RETURN QUERY SELECT 'already linked'::text, 0::numeric, 0::bigint;
         RETURN;
     END IF;
-    INSERT INTO healthhub.loads (source, file_digest, mode) VALUES (batch_name, file_digest, 'delta')
-    RETURNING load_id INTO lid;
     SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
     match_weight := log(2.0, (m.match_probability / (1 - m.match_probability))::numeric)::double precision;
     possible_weight := log(2.0, (m.possible_probability / (1 - m.possible_probability))::numeric)::double precision;

@@ -13,15 +13,21 @@
 -- such as a licence's status or a practitioner's rights_version).  The
 -- action is '<object kind>.<insert|update|delete>';
 -- a row's person_key and practitioner_key columns, where it has them, fill
--- those of the entry.
+-- those of the entry.  Rows a load writes (healthhub.load_in_progress(),
+-- src/platform/loading.sql) are not recorded one by one: the load's own
+-- entry records them.
 CREATE FUNCTION healthhub.audit_changes() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    r jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    r jsonb;
     object_id text;
 BEGIN
+    IF healthhub.load_in_progress() IS NOT NULL THEN
+        RETURN NULL;                        -- recorded by the load's entry
+    END IF;
+    r := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
     IF TG_OP = 'INSERT' AND healthhub.is_restoring()
        AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
         RETURN NULL;                        -- a row a restore replays changes nothing

@@ -499,3 +499,979 @@ BEGIN
 END
 $$;
 
+
+-- ==== The loading framework (issue 11): src/platform/loading.sql; load_registry and link_batch use it ====
+-- healthhub.loads and load_errors move to the platform (same tables); a
+-- load has a kind (registry or person_records: link_batch's rows are those
+-- with a model version in their outcome; the type change rewrites the table
+-- without firing its triggers).
+ALTER TABLE healthhub.loads ADD COLUMN kind text NOT NULL DEFAULT 'registry'
+    CHECK (kind IN ('registry', 'person_records'));
+ALTER TABLE healthhub.loads ALTER COLUMN kind TYPE text
+    USING CASE WHEN outcome ? 'model_version' THEN 'person_records' ELSE kind END;
+ALTER TABLE healthhub.loads ALTER COLUMN kind DROP DEFAULT;
+COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records), keyed on (source, file digest); mode snapshot or delta';
+-- the change trigger skips rows a load writes (its own entry records them)
+CREATE OR REPLACE FUNCTION healthhub.audit_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r jsonb;
+    object_id text;
+BEGIN
+    IF healthhub.load_in_progress() IS NOT NULL THEN
+        RETURN NULL;                        -- recorded by the load's entry
+    END IF;
+    r := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    IF TG_OP = 'INSERT' AND healthhub.is_restoring()
+       AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
+        RETURN NULL;                        -- a row a restore replays changes nothing
+    END IF;
+    IF TG_OP = 'UPDATE' AND to_jsonb(OLD) - string_to_array(coalesce(TG_ARGV[3], ''), ',')
+                          = r - string_to_array(coalesce(TG_ARGV[3], ''), ',') THEN
+        RETURN NULL;                        -- only bookkeeping columns changed
+    END IF;
+    SELECT string_agg(r ->> c, '/' ORDER BY n) INTO object_id
+      FROM unnest(string_to_array(nullif(TG_ARGV[1], ''), ',')) WITH ORDINALITY AS k(c, n);
+    PERFORM healthhub.audit_append(TG_ARGV[0] || '.' || lower(TG_OP), TG_ARGV[0], object_id,
+                                   (r ->> 'person_key')::bigint, TG_ARGV[2], 'ok',
+                                   (r ->> 'practitioner_key')::bigint);
+    RETURN NULL;
+END
+$$;
+
+-- require_load_key(batch_name, file_digest) becomes the framework's, with a kind and a mode
+DROP FUNCTION healthhub.require_load_key(text, text);
+-- The marker "this transaction is writing load N" (src/platform/load_writes.c).
+CREATE OR REPLACE FUNCTION healthhub.begin_load_writes(load_id bigint) RETURNS void
+    AS 'MODULE_PATHNAME', 'hh_begin_load_writes' LANGUAGE C VOLATILE;
+CREATE OR REPLACE FUNCTION healthhub.end_load_writes() RETURNS void
+    AS 'MODULE_PATHNAME', 'hh_end_load_writes' LANGUAGE C VOLATILE;
+CREATE OR REPLACE FUNCTION healthhub.load_in_progress() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'hh_load_in_progress' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION healthhub.begin_load_writes(bigint) IS
+    'Until end_load_writes() or the end of the transaction, rows written are recorded by load load_id''s entry, not one by one (loaders only)';
+COMMENT ON FUNCTION healthhub.load_in_progress() IS
+    'The load this transaction is writing (begin_load_writes), or NULL';
+REVOKE ALL ON FUNCTION healthhub.begin_load_writes(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.end_load_writes() FROM PUBLIC;
+
+
+-- Does a (trimmed, non-empty) text surely convert, without trying?  The
+-- common forms are decided here, by C checks and patterns, so that
+-- load_problem (a subtransaction per call) runs only for the rest: rows
+-- that are bad, or unusual (a timestamp with a time).  Region codes are
+-- decided by load_check_type against healthhub.regions.
+CREATE OR REPLACE FUNCTION healthhub.load_value_ok(value text, type text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+RETURN CASE type
+    WHEN 'timestamptz' THEN
+        CASE WHEN value ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+                  AND substr(value, 1, 4)::integer >= 1
+             THEN substr(value, 9, 2)::integer
+                  <= extract(day FROM make_date(substr(value, 1, 4)::integer, substr(value, 6, 2)::integer, 1)
+                                      + interval '1 month - 1 day')
+             ELSE false END
+    WHEN 'uscc' THEN healthhub.is_valid_uscc(value)
+    WHEN 'resident_id' THEN healthhub.is_valid_resident_id(value)
+    ELSE false END;
+
+-- Why a (trimmed, non-empty) text is not a value of the type; a resident ID
+-- number's reason never repeats the number.
+CREATE OR REPLACE FUNCTION healthhub.load_value_problem(value text, type text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+RETURN CASE type
+    WHEN 'resident_id' THEN healthhub.resident_id_problem(value)
+    WHEN 'region_code' THEN coalesce(healthhub.load_problem(value, type), 'is not in healthhub.regions')
+    ELSE healthhub.load_problem(value, type) END;
+
+-- A load's key, as healthhub.loads keeps it: clear errors (22023) for a
+-- bad source (a batch name for person records), digest, kind or mode.
+-- Anyone may check a key with it (docs/linkage.md).
+CREATE OR REPLACE FUNCTION healthhub.require_load_key(source text, file_digest text, kind text DEFAULT 'person_records',
+                                           mode text DEFAULT 'delta') RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    noun text := CASE kind WHEN 'person_records' THEN 'batch name' ELSE 'load source' END;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('registry', 'person_records') THEN
+        RAISE EXCEPTION 'invalid load kind: %', coalesce(quote_literal(kind), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry and person_records.';
+    END IF;
+    IF source IS NULL OR btrim(source) !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
+        RAISE EXCEPTION 'invalid %: %', noun, coalesce(quote_literal(source), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('A %s is 1 to 64 letters, digits, "_", ".", ":" or "-".', noun);
+    END IF;
+    IF file_digest IS NULL OR lower(btrim(file_digest)) !~ '^([a-z0-9]+:)?[0-9a-f]{32,128}$' THEN
+        RAISE EXCEPTION 'invalid file digest: %', coalesce(quote_literal(file_digest), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A file digest is 32 to 128 hex digits, optionally after an algorithm name and a colon.',
+                  HINT = 'For example ''sha256:'' || the output of sha256sum of the file.';
+    END IF;
+    IF mode IS NULL OR mode NOT IN ('snapshot', 'delta') THEN
+        RAISE EXCEPTION 'invalid load mode: %', coalesce(quote_literal(mode), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A load is a "snapshot" (rows of the source absent from the file are ended) or a "delta".';
+    END IF;
+END
+$$;
+
+-- Begin a load of one file: validate its key, and return the new load's id
+-- (already_loaded false) or the id of the load that read this file before
+-- (already_loaded true, with a NOTICE; the caller changes nothing).  Loads
+-- with the same key wait for each other: the second sees the first's row
+-- once it commits.
+CREATE OR REPLACE FUNCTION healthhub.begin_load(kind text, source text, file_digest text, mode text,
+                                     OUT load_id bigint, OUT already_loaded boolean)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src text := btrim(source);
+    digest text := lower(btrim(file_digest));
+    earlier_kind text;
+BEGIN
+    PERFORM healthhub.require_load_key(source, file_digest, kind, mode);
+    INSERT INTO healthhub.loads AS l (kind, source, file_digest, mode, loaded_by)
+    VALUES (kind, src, digest, mode, healthhub.acting_role())
+    ON CONFLICT ON CONSTRAINT loads_source_file_digest_key DO NOTHING
+    RETURNING l.load_id INTO load_id;
+    already_loaded := load_id IS NULL;
+    IF already_loaded THEN
+        SELECT l.load_id, l.kind INTO load_id, earlier_kind FROM healthhub.loads l
+         WHERE l.source = src AND l.file_digest = digest;
+        IF earlier_kind <> kind THEN
+            RAISE EXCEPTION 'file % of source % was loaded before as %, not %', digest, src, earlier_kind, kind
+                USING ERRCODE = 'unique_violation',
+                      DETAIL = format('Load %s read it.', load_id);
+        END IF;
+        RAISE NOTICE 'file % of source % was already loaded; nothing changed', digest, src;
+    END IF;
+END
+$$;
+
+-- The SQL of the value an error row keeps: the value itself, its first six
+-- characters (an identity number), or nothing (a name).
+CREATE OR REPLACE FUNCTION healthhub.load_shown(col text, shown text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+RETURN CASE shown WHEN 'value' THEN format('s.%I', col)
+                  WHEN 'masked' THEN format('left(s.%I, 6) || ''********''', col)
+                  WHEN 'none' THEN 'NULL::text' END;
+
+-- Rule: the columns must not be empty.
+CREATE OR REPLACE FUNCTION healthhub.load_require(load_id bigint, entity text, stage regclass, cols text[],
+                                       shown text DEFAULT 'value') RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c text;
+BEGIN
+    FOREACH c IN ARRAY cols LOOP
+        EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                        SELECT $1, $2, s.line_no, $3, %s, ''is required'' FROM %s s
+                         WHERE coalesce(btrim(s.%I), '''') = ''''', healthhub.load_shown(c, shown), stage, c)
+        USING load_id, entity, c;
+    END LOOP;
+END
+$$;
+
+-- Rule: the column is one of the allowed values (empty: allowed unless required).
+CREATE OR REPLACE FUNCTION healthhub.load_check_in(load_id bigint, entity text, stage regclass, col text, allowed text[],
+                                        required boolean, reason text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $3, s.%I, $4 FROM %s s
+                     WHERE CASE WHEN coalesce(btrim(s.%I), '''') = '''' THEN $5
+                                ELSE btrim(s.%I) <> ALL ($6) END', col, stage, col, col)
+    USING load_id, entity, col, reason, required, allowed;
+END
+$$;
+
+-- Rule: the column matches a pattern (empty: does not match).
+CREATE OR REPLACE FUNCTION healthhub.load_check_pattern(load_id bigint, entity text, stage regclass, col text, pattern text,
+                                             reason text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $3, s.%I, $4 FROM %s s
+                     WHERE coalesce(btrim(s.%I) ~ $5, false) IS NOT TRUE', col, stage, col)
+    USING load_id, entity, col, reason, pattern;
+END
+$$;
+
+-- Rule: the column converts to the type (timestamptz, uscc, region_code:
+-- also in healthhub.regions, resident_id); empty is "is required" when required.
+CREATE OR REPLACE FUNCTION healthhub.load_check_type(load_id bigint, entity text, stage regclass, col text, type text,
+                                          required boolean, shown text DEFAULT 'value') RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF type NOT IN ('timestamptz', 'uscc', 'region_code', 'resident_id') THEN
+        RAISE EXCEPTION 'load_check_type does not know type "%"', type USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $3, %s, p.reason FROM %s s
+                     CROSS JOIN LATERAL (SELECT nullif(btrim(s.%I), '''') AS v) t
+                     CROSS JOIN LATERAL (SELECT CASE
+                         WHEN t.v IS NULL THEN CASE WHEN $4 THEN ''is required'' END
+                         WHEN %s THEN NULL
+                         ELSE healthhub.load_value_problem(t.v, $5) END AS reason) p
+                     WHERE p.reason IS NOT NULL',
+                   healthhub.load_shown(col, shown), stage, col,
+                   -- (region codes: one hashed look-up in the catalogue)
+                   CASE WHEN type = 'region_code' THEN 't.v IN (SELECT g.code::text FROM healthhub.regions g)'
+                        ELSE 'healthhub.load_value_ok(t.v, $5)' END)
+    USING load_id, entity, col, required, type;
+END
+$$;
+
+-- Rule: a key appears once in the file (every later line repeating a
+-- non-empty key is reported).
+CREATE OR REPLACE FUNCTION healthhub.load_check_duplicates(load_id bigint, entity text, stage regclass, col text,
+                                                shown text DEFAULT 'value') RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, d.line_no, $3, d.shown, ''repeats an earlier record''
+                      FROM (SELECT s.line_no, %s AS shown,
+                                   row_number() OVER (PARTITION BY btrim(s.%I) ORDER BY s.line_no) AS n
+                              FROM %s s WHERE coalesce(btrim(s.%I), '''') <> '''') d
+                     WHERE d.n > 1', healthhub.load_shown(col, shown), col, stage, col)
+    USING load_id, entity, col;
+END
+$$;
+
+-- Rule: the column names a row of target (target_col = the trimmed value;
+-- of this source when source is given); only the rows where when_col is
+-- when_value, if given.
+CREATE OR REPLACE FUNCTION healthhub.load_check_reference(load_id bigint, entity text, stage regclass, col text,
+                                               target regclass, target_col text, source text, reason text,
+                                               when_col text DEFAULT NULL, when_value text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $3, s.%I, $4 FROM %s s
+                     WHERE %s NOT EXISTS (SELECT 1 FROM %s t WHERE t.%I = btrim(s.%I)
+                                                              AND ($5::text IS NULL OR t.source = $5))',
+                   col, stage,
+                   CASE WHEN when_col IS NOT NULL THEN format('btrim(s.%I) = $6 AND', when_col) ELSE '' END,
+                   target, target_col, col)
+    USING load_id, entity, col, reason, source, when_value;
+END
+$$;
+
+-- Rule: the period's end (when given) is after its start.  Only rows whose
+-- two columns converted (no error recorded for them) are compared.
+CREATE OR REPLACE FUNCTION healthhub.load_check_period(load_id bigint, entity text, stage regclass, from_col text,
+                                            to_col text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $4, s.%I,
+                           CASE WHEN btrim(s.%I)::timestamptz < btrim(s.%I)::timestamptz
+                                THEN ''is before '' || $3 ELSE ''is not after '' || $3 END
+                      FROM %s s
+                     WHERE CASE WHEN coalesce(btrim(s.%I), '''') = '''' OR coalesce(btrim(s.%I), '''') = '''' THEN false
+                                WHEN EXISTS (SELECT 1 FROM healthhub.load_errors e
+                                              WHERE e.load_id = $1 AND e.entity = $2 AND e.line_no = s.line_no
+                                                AND e.column_name IN ($3, $4)) THEN false
+                                ELSE btrim(s.%I)::timestamptz <= btrim(s.%I)::timestamptz END',
+                   to_col, to_col, from_col, stage, from_col, to_col, to_col, from_col)
+    USING load_id, entity, from_col, to_col;
+END
+$$;
+
+-- The staged lines of an entity the load found no problem with.
+CREATE OR REPLACE FUNCTION healthhub.load_rejected(load_id bigint, entity text) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+RETURN (SELECT count(DISTINCT e.line_no) FROM healthhub.load_errors e
+         WHERE e.load_id = load_rejected.load_id AND e.entity = load_rejected.entity);
+
+-- An entity's line of the outcome: {entity: {order, staged, loaded, ended,
+-- rejected}}; loaded counts the good rows (written, or already as staged).
+CREATE OR REPLACE FUNCTION healthhub.load_outcome(load_id bigint, entity text, "order" integer, stage regclass,
+                                       ended integer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    staged integer;
+    rejected integer := healthhub.load_rejected(load_id, entity);
+BEGIN
+    EXECUTE format('SELECT count(*) FROM %s', stage) INTO staged;
+    RETURN jsonb_build_object(entity, jsonb_build_object('order', "order", 'staged', staged,
+               'loaded', staged - rejected, 'ended', ended, 'rejected', rejected));
+END
+$$;
+
+-- For a snapshot: end the open rows of the source whose key is absent from
+-- the file (period_col's upper bound becomes at); returns how many.
+CREATE OR REPLACE FUNCTION healthhub.load_end_absent(stage regclass, stage_col text, target regclass, target_col text,
+                                          period_col text, source text, "at" timestamptz) RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    EXECUTE format('UPDATE %s t SET %I = tstzrange(lower(t.%I), $2)
+                     WHERE t.source = $1 AND t.%I IS NOT NULL AND upper_inf(t.%I) AND lower(t.%I) < $2
+                       AND NOT EXISTS (SELECT 1 FROM %s s WHERE btrim(s.%I) = t.%I)',
+                   target, period_col, period_col, target_col, period_col, period_col, stage, stage_col, target_col)
+    USING source, "at";
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- End a load: rows written from here on are recorded one by one again; the
+-- outcome goes into loads, and the load's one entry into the trail:
+-- <kind>.load.<mode>, object id = the load id ('partial' if rows were rejected).
+CREATE OR REPLACE FUNCTION healthhub.end_load(load_id bigint, outcome jsonb, purpose text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l healthhub.loads;
+BEGIN
+    PERFORM healthhub.end_load_writes();
+    UPDATE healthhub.loads x SET outcome = end_load.outcome WHERE x.load_id = end_load.load_id RETURNING * INTO l;
+    PERFORM healthhub.audit_append(l.kind || '.load.' || l.mode, 'load', l.load_id::text, NULL, purpose,
+        CASE WHEN EXISTS (SELECT 1 FROM healthhub.load_errors e WHERE e.load_id = l.load_id) THEN 'partial' ELSE 'ok' END);
+END
+$$;
+
+REVOKE ALL ON FUNCTION healthhub.begin_load(text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.end_load(bigint, jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_require(bigint, text, regclass, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_in(bigint, text, regclass, text, text[], boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_pattern(bigint, text, regclass, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_type(bigint, text, regclass, text, text, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_duplicates(bigint, text, regclass, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_reference(bigint, text, regclass, text, regclass, text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_period(bigint, text, regclass, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_end_absent(regclass, text, regclass, text, text, text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_rejected(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_outcome(bigint, text, integer, regclass, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_problem(text, text) FROM PUBLIC;
+
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
+SELECT 'hub_admin', 'table', t, 'SELECT, INSERT, UPDATE'
+  FROM unnest(ARRAY['healthhub.loads', 'healthhub.load_errors']) t
+UNION ALL
+SELECT 'hub_admin', 'function', 'healthhub.load_problem(text, text)', 'EXECUTE'
+ON CONFLICT (profile, object_kind, object_name) DO NOTHING;
+
+-- Empty the staging tables and restart their record numbers.
+CREATE OR REPLACE FUNCTION healthhub.clear_staging() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    TRUNCATE healthhub.stage_institutions, healthhub.stage_practitioners, healthhub.stage_licences,
+             healthhub.stage_registrations, healthhub.stage_blacklist RESTART IDENTITY;
+END
+$$;
+COMMENT ON FUNCTION healthhub.clear_staging() IS 'Empty the staging tables; record numbers start again at 1';
+
+-- It runs as its owner: it reads and compares the practitioners' resident ID
+-- numbers, which its caller (hub_admin) may not read directly; who loaded is
+-- the acting role, in loads.loaded_by and in the trail.  The rows it writes
+-- are recorded by its one entry, registry.load.<mode> (healthhub.end_load).
+CREATE OR REPLACE FUNCTION healthhub.load_registry(source text, file_digest text, mode text)
+    RETURNS TABLE (load_id bigint, entity text, staged integer, loaded integer, ended integer,
+                   rejected integer, already_loaded boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lid bigint;
+    again boolean;
+    src text := btrim(source);
+    t timestamptz := now();
+    snapshot boolean := mode = 'snapshot';
+    result jsonb := '{}';
+    si constant regclass := 'healthhub.stage_institutions';
+    sp constant regclass := 'healthhub.stage_practitioners';
+    sl constant regclass := 'healthhub.stage_licences';
+    sr constant regclass := 'healthhub.stage_registrations';
+    sb constant regclass := 'healthhub.stage_blacklist';
+    r record;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.load_registry', ARRAY['source', 'file_digest', 'mode'],
+                                        ARRAY[source IS NULL, file_digest IS NULL, mode IS NULL]);
+    -- one registry load at a time, and nothing staged meanwhile
+    LOCK TABLE healthhub.stage_institutions, healthhub.stage_practitioners, healthhub.stage_licences,
+               healthhub.stage_registrations, healthhub.stage_blacklist IN SHARE ROW EXCLUSIVE MODE;
+    SELECT b.load_id, b.already_loaded INTO lid, again
+      FROM healthhub.begin_load('registry', source, file_digest, mode) b;
+    IF again THEN
+        PERFORM healthhub.clear_staging();
+        RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                            (o.value->>'ended')::int, (o.value->>'rejected')::int, true
+                       FROM healthhub.loads l, jsonb_each(l.outcome) o
+                      WHERE l.load_id = lid ORDER BY (o.value->>'order')::int;
+        RETURN;
+    END IF;
+    PERFORM healthhub.begin_load_writes(lid);
+
+    ---------------------------------------------------------------- institutions
+    PERFORM healthhub.load_require(lid, 'institutions', si, ARRAY['source_ref', 'name']);
+    PERFORM healthhub.load_check_duplicates(lid, 'institutions', si, 'source_ref');
+    PERFORM healthhub.load_check_in(lid, 'institutions', si, 'kind', ARRAY['hospital', 'primary_care', 'village_clinic',
+        'internet_hospital', 'retail_pharmacy', 'lab', 'cdc', 'insurer'], true,
+        'is not one of hospital, primary_care, village_clinic, internet_hospital, retail_pharmacy, lab, cdc, insurer');
+    PERFORM healthhub.load_check_in(lid, 'institutions', si, 'level', ARRAY['1', '2', '3'], false, 'is not 1, 2 or 3');
+    PERFORM healthhub.load_check_in(lid, 'institutions', si, 'grade', ARRAY['甲', '乙', '丙', '特'], false,
+                                    'is not 甲, 乙, 丙 or 特');
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'region', 'region_code', true);
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'uscc', 'uscc', false);
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'institutions', si, 'valid_from', 'valid_to');
+    -- (a grade needs a level, 特 level 3: the table's own rules)
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'institutions', s.line_no, 'grade', s.grade,
+           CASE WHEN nullif(btrim(s.level), '') IS NULL THEN 'needs a level' ELSE 'is only for level 3' END
+      FROM healthhub.stage_institutions s
+     WHERE nullif(btrim(s.grade), '') IS NOT NULL
+       AND (nullif(btrim(s.level), '') IS NULL OR (btrim(s.grade) = '特' AND btrim(s.level) IS DISTINCT FROM '3'));
+    INSERT INTO healthhub.institutions AS i (source, source_ref, name, kind, level, grade, region, uscc,
+                                             practice_licence_no, insurance_code, valid)
+    SELECT src, btrim(s.source_ref), btrim(s.name), btrim(s.kind), nullif(btrim(s.level), ''), nullif(btrim(s.grade), ''),
+           btrim(s.region)::healthhub.region_code, nullif(btrim(s.uscc), '')::healthhub.uscc,
+           nullif(btrim(s.practice_licence_no), ''), nullif(btrim(s.insurance_code), ''),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz)
+      FROM healthhub.stage_institutions s
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'institutions' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT institutions_source_ref DO UPDATE
+       SET name = EXCLUDED.name, kind = EXCLUDED.kind, level = EXCLUDED.level, grade = EXCLUDED.grade,
+           region = EXCLUDED.region, uscc = EXCLUDED.uscc, practice_licence_no = EXCLUDED.practice_licence_no,
+           insurance_code = EXCLUDED.insurance_code, valid = EXCLUDED.valid
+     WHERE (i.name, i.kind, i.level, i.grade, i.region::text, i.uscc::text, i.practice_licence_no,
+            i.insurance_code, i.valid)
+           IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.level, EXCLUDED.grade, EXCLUDED.region::text,
+            EXCLUDED.uscc::text, EXCLUDED.practice_licence_no, EXCLUDED.insurance_code, EXCLUDED.valid);
+    result := result || healthhub.load_outcome(lid, 'institutions', 1, si,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_institutions)
+             THEN healthhub.load_end_absent(si, 'source_ref', 'healthhub.institutions', 'source_ref', 'valid', src, t)
+             ELSE 0 END);
+
+    ---------------------------------------------------------------- practitioners
+    -- (identity numbers are personal data: an error keeps only the masked
+    -- form, and a name is never kept)
+    PERFORM healthhub.load_require(lid, 'practitioners', sp, ARRAY['source_ref']);
+    PERFORM healthhub.load_require(lid, 'practitioners', sp, ARRAY['name'], 'none');
+    PERFORM healthhub.load_check_duplicates(lid, 'practitioners', sp, 'source_ref');
+    PERFORM healthhub.load_check_type(lid, 'practitioners', sp, 'resident_id', 'resident_id', false, 'masked');
+    PERFORM healthhub.load_check_duplicates(lid, 'practitioners', sp, 'resident_id', 'masked');
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'practitioners', s.line_no, 'resident_id', left(s.resident_id, 6) || '********',
+           'is another practitioner''s'
+      FROM healthhub.stage_practitioners s
+      JOIN healthhub.practitioners p
+        ON p.resident_id OPERATOR(healthhub.=) CASE WHEN healthhub.is_valid_resident_id(btrim(s.resident_id))
+                                THEN healthhub.resident_id(btrim(s.resident_id)) END
+     WHERE (p.source, p.source_ref) IS DISTINCT FROM (src, btrim(s.source_ref));
+    INSERT INTO healthhub.practitioners AS p (source, source_ref, resident_id, name)
+    SELECT src, btrim(s.source_ref), healthhub.resident_id(nullif(btrim(s.resident_id), '')), btrim(s.name)
+      FROM healthhub.stage_practitioners s
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'practitioners' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT practitioners_source_ref DO UPDATE
+       SET resident_id = EXCLUDED.resident_id, name = EXCLUDED.name
+     WHERE (p.resident_id::text, p.name) IS DISTINCT FROM (EXCLUDED.resident_id::text, EXCLUDED.name);
+    result := result || healthhub.load_outcome(lid, 'practitioners', 2, sp, 0);
+
+    ---------------------------------------------------------------- licences
+    PERFORM healthhub.load_check_pattern(lid, 'licences', sl, 'licence_no', '^[0-9A-Za-z-]{4,40}$',
+                                         'is not 4 to 40 letters, digits or "-"');
+    PERFORM healthhub.load_check_duplicates(lid, 'licences', sl, 'licence_no');
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'licences', s.line_no, 'licence_no', s.licence_no, 'belongs to another source'
+      FROM healthhub.stage_licences s JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+     WHERE l.source IS DISTINCT FROM src;
+    PERFORM healthhub.load_check_reference(lid, 'licences', sl, 'practitioner_ref', 'healthhub.practitioners',
+                                           'source_ref', src, 'names no practitioner of this source');
+    PERFORM healthhub.load_check_in(lid, 'licences', sl, 'kind', ARRAY['physician', 'pharmacist', 'nurse'], true,
+                                    'is not physician, pharmacist or nurse');
+    PERFORM healthhub.load_check_in(lid, 'licences', sl, 'status', ARRAY['active', 'suspended', 'revoked'], false,
+                                    'is not active, suspended or revoked');
+    PERFORM healthhub.load_check_type(lid, 'licences', sl, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'licences', sl, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'licences', sl, 'valid_from', 'valid_to');
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'licences', s.line_no, 'status', s.status, 'the licence is revoked; a revocation is final'
+      FROM healthhub.stage_licences s JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+     WHERE l.status = 'revoked' AND coalesce(nullif(btrim(s.status), ''), 'active') <> 'revoked';
+    INSERT INTO healthhub.licences AS l (licence_no, practitioner_key, kind, scope, validity, source)
+    SELECT btrim(s.licence_no), p.practitioner_key, btrim(s.kind), nullif(btrim(s.scope), ''),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz), src
+      FROM healthhub.stage_licences s
+      JOIN healthhub.practitioners p ON p.source = src AND p.source_ref = btrim(s.practitioner_ref)
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'licences' AND e.line_no = s.line_no)
+    ON CONFLICT (licence_no) DO UPDATE
+       SET practitioner_key = EXCLUDED.practitioner_key, kind = EXCLUDED.kind, scope = EXCLUDED.scope,
+           validity = EXCLUDED.validity
+     WHERE (l.practitioner_key, l.kind, l.scope, l.validity)
+           IS DISTINCT FROM (EXCLUDED.practitioner_key, EXCLUDED.kind, EXCLUDED.scope, EXCLUDED.validity);
+    -- a status goes through the licence's history: one call per licence
+    -- whose status changes (not per row; no subtransaction)
+    FOR r IN SELECT l.licence_no, coalesce(nullif(btrim(s.status), ''), 'active') AS status
+               FROM healthhub.stage_licences s JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+              WHERE coalesce(nullif(btrim(s.status), ''), 'active') IS DISTINCT FROM l.status
+                AND NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                                 WHERE e.load_id = lid AND e.entity = 'licences' AND e.line_no = s.line_no)
+              ORDER BY s.line_no LOOP
+        PERFORM healthhub.change_licence_status(r.licence_no, r.status, 'load ' || src || ' ' || lower(btrim(file_digest)), t);
+    END LOOP;
+    result := result || healthhub.load_outcome(lid, 'licences', 3, sl,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_licences)
+             THEN healthhub.load_end_absent(sl, 'licence_no', 'healthhub.licences', 'licence_no', 'validity', src, t)
+             ELSE 0 END);
+
+    ---------------------------------------------------------------- registrations
+    PERFORM healthhub.load_require(lid, 'registrations', sr, ARRAY['source_ref']);
+    PERFORM healthhub.load_check_duplicates(lid, 'registrations', sr, 'source_ref');
+    PERFORM healthhub.load_check_reference(lid, 'registrations', sr, 'licence_no', 'healthhub.licences',
+                                           'licence_no', NULL, 'names no licence');
+    PERFORM healthhub.load_check_reference(lid, 'registrations', sr, 'institution_ref', 'healthhub.institutions',
+                                           'source_ref', src, 'names no institution of this source');
+    PERFORM healthhub.load_check_in(lid, 'registrations', sr, 'role', ARRAY['primary', 'additional'], false,
+                                    'is not primary or additional');
+    PERFORM healthhub.load_check_type(lid, 'registrations', sr, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'registrations', sr, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'registrations', sr, 'valid_from', 'valid_to');
+    INSERT INTO healthhub.registrations AS g (source, source_ref, licence_key, institution_key, role, period)
+    SELECT src, btrim(s.source_ref), l.licence_key, i.institution_key, coalesce(nullif(btrim(s.role), ''), 'primary'),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz)
+      FROM healthhub.stage_registrations s
+      JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+      JOIN healthhub.institutions i ON i.source = src AND i.source_ref = btrim(s.institution_ref)
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'registrations' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT registrations_source_ref DO UPDATE
+       SET licence_key = EXCLUDED.licence_key, institution_key = EXCLUDED.institution_key,
+           role = EXCLUDED.role, period = EXCLUDED.period
+     WHERE (g.licence_key, g.institution_key, g.role, g.period)
+           IS DISTINCT FROM (EXCLUDED.licence_key, EXCLUDED.institution_key, EXCLUDED.role, EXCLUDED.period);
+    result := result || healthhub.load_outcome(lid, 'registrations', 4, sr,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_registrations)
+             THEN healthhub.load_end_absent(sr, 'source_ref', 'healthhub.registrations', 'source_ref', 'period', src, t)
+             ELSE 0 END);
+
+    ---------------------------------------------------------------- blacklist
+    PERFORM healthhub.load_require(lid, 'blacklist', sb, ARRAY['source_ref', 'reason']);
+    PERFORM healthhub.load_check_duplicates(lid, 'blacklist', sb, 'source_ref');
+    PERFORM healthhub.load_check_in(lid, 'blacklist', sb, 'subject_kind', ARRAY['institution', 'practitioner'], true,
+                                    'is not institution or practitioner');
+    PERFORM healthhub.load_check_reference(lid, 'blacklist', sb, 'subject_ref', 'healthhub.practitioners', 'source_ref',
+                                           src, 'names no practitioner of this source', 'subject_kind', 'practitioner');
+    PERFORM healthhub.load_check_reference(lid, 'blacklist', sb, 'subject_ref', 'healthhub.institutions', 'source_ref',
+                                           src, 'names no institution of this source', 'subject_kind', 'institution');
+    PERFORM healthhub.load_check_type(lid, 'blacklist', sb, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'blacklist', sb, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'blacklist', sb, 'valid_from', 'valid_to');
+    INSERT INTO healthhub.blacklist AS b (source, source_ref, subject_kind, practitioner_key, institution_key, reason, period)
+    SELECT src, btrim(s.source_ref), btrim(s.subject_kind), p.practitioner_key, i.institution_key, btrim(s.reason),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz)
+      FROM healthhub.stage_blacklist s
+      LEFT JOIN healthhub.practitioners p
+             ON btrim(s.subject_kind) = 'practitioner' AND p.source = src AND p.source_ref = btrim(s.subject_ref)
+      LEFT JOIN healthhub.institutions i
+             ON btrim(s.subject_kind) = 'institution' AND i.source = src AND i.source_ref = btrim(s.subject_ref)
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'blacklist' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT blacklist_source_ref DO UPDATE
+       SET subject_kind = EXCLUDED.subject_kind, practitioner_key = EXCLUDED.practitioner_key,
+           institution_key = EXCLUDED.institution_key, reason = EXCLUDED.reason, period = EXCLUDED.period
+     WHERE (b.subject_kind, b.practitioner_key, b.institution_key, b.reason, b.period)
+           IS DISTINCT FROM (EXCLUDED.subject_kind, EXCLUDED.practitioner_key, EXCLUDED.institution_key,
+                             EXCLUDED.reason, EXCLUDED.period);
+    result := result || healthhub.load_outcome(lid, 'blacklist', 5, sb,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_blacklist)
+             THEN healthhub.load_end_absent(sb, 'source_ref', 'healthhub.blacklist', 'source_ref', 'period', src, t)
+             ELSE 0 END);
+
+    PERFORM healthhub.end_load(lid, result, 'registry maintenance');
+    PERFORM healthhub.clear_staging();
+    RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                        (o.value->>'ended')::int, (o.value->>'rejected')::int, false
+                   FROM jsonb_each(result) o ORDER BY (o.value->>'order')::int;
+END
+$$;
+COMMENT ON FUNCTION healthhub.load_registry(text, text, text) IS
+    'Validate and load the staged registry rows of one file; keyed on (source, file digest); snapshot or delta';
+
+
+CREATE OR REPLACE FUNCTION healthhub.link_batch(batch_name text, file_digest text)
+    RETURNS TABLE (phase text, seconds numeric, rows bigint)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    model integer := healthhub.linkage_model();
+    m healthhub.linkage_models;
+    lid bigint;
+    again boolean;
+    t0 timestamptz := clock_timestamp();
+    t timestamptz := clock_timestamp();
+    n bigint;
+    match_weight double precision;
+    possible_weight double precision;
+    hub bigint := healthhub.hub_id();
+    entry bigint;
+    report jsonb := '[]';
+    rec record;
+    replication_role text;
+    who text := healthhub.acting_role();
+    last_node integer;
+    first_record_id bigint;
+BEGIN
+    PERFORM healthhub.linkage_authorise_admin();
+    PERFORM healthhub.require_load_key(batch_name, file_digest, 'person_records', 'delta');
+    PERFORM healthhub.require_no_work_tables('link_batch', ARRAY['batch_in', 'batch_records', 'batch_keys',
+        'batch_nodes', 'batch_edges', 'batch_all', 'batch_scored', 'batch_clusters', 'batch_persons', 'batch_linked']);
+    PERFORM healthhub.check_name_keys_version();
+    -- The batch's work tables take hundreds of MB: kept in local buffers
+    -- instead of written out and read back.  temp_buffers can only be raised
+    -- before the session's first temporary table (docs/linkage.md).
+    IF pg_size_bytes(current_setting('temp_buffers')) < pg_size_bytes('1GB') THEN
+        BEGIN
+            PERFORM set_config('temp_buffers', '1GB', false);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE NOTICE 'link_batch: temp_buffers stays at % in this session (temporary tables were used before)',
+                current_setting('temp_buffers')
+                USING HINT = 'Call link_batch first in a new session, or set temp_buffers to 1GB before anything else.';
+        END;
+    END IF;
+    IF hub IS NULL THEN
+        RAISE EXCEPTION 'this hub has no identity yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call healthhub.init_hub(region, instance) first.';
+    END IF;
+    -- One batch at a time, and no single-record link meanwhile (link_record
+    -- waits; resolve() and reads go on): what the batch decides from the
+    -- index stays true until it commits.
+    LOCK TABLE healthhub.source_records IN SHARE ROW EXCLUSIVE MODE;
+    -- (the loading framework's key: the same file is never linked twice)
+    SELECT b.load_id, b.already_loaded INTO lid, again
+      FROM healthhub.begin_load('person_records', batch_name, file_digest, 'delta') b;
+    IF again THEN
+        DELETE FROM healthhub.stage_person_records;
+        RETURN QUERY SELECT 'already linked'::text, 0::numeric, 0::bigint;
+        RETURN;
+    END IF;
+    SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
+    match_weight := log(2.0, (m.match_probability / (1 - m.match_probability))::numeric)::double precision;
+    possible_weight := log(2.0, (m.possible_probability / (1 - m.possible_probability))::numeric)::double precision;
+
+    -- 1. validate and key ------------------------------------------------
+    CREATE TEMP TABLE batch_in ON COMMIT DROP AS SELECT * FROM healthhub.staged_person_records();
+    ANALYZE batch_in;
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
+      FROM batch_in b
+     CROSS JOIN LATERAL (VALUES
+        ('institution', b.source, CASE WHEN NOT b.institution_ok THEN 'names more than one institution (their keys or source_refs)'
+                                       WHEN b.key_problem LIKE 'an institution%' THEN b.key_problem END),
+        ('local_id', b.local_id, CASE WHEN b.key_problem LIKE 'a local id%' THEN b.key_problem END),
+        ('name', b.name, CASE WHEN b.name IS NOT NULL AND b.hanzi IS NULL THEN healthhub.name_problem(b.name) END),
+        ('sex', b.sex_text, CASE WHEN b.sex = 0 THEN 'Sex is 1 or 2, M or F, male or female, 男 or 女; 0 or 9 if not known.' END),
+        ('birth_date', b.birth_text, CASE WHEN b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date)
+                                          THEN 'not a birth date between 1880-01-01 and today (YYYY-MM-DD)' END),
+        ('phone', b.phone_text, CASE WHEN b.phone = '' THEN 'A phone number has 7 to 15 digits.' END),
+        ('address_region', b.region_text,
+         CASE WHEN b.region_text IS NOT NULL AND NOT b.region_ok THEN 'not a region code in healthhub.regions' END),
+        ('other_identifiers', array_to_string(b.others, ';'),
+         (SELECT string_agg(healthhub.health_identifier_problem(x), ' ') FROM unnest(b.others) x))
+        ) e(col, val, reason)
+     -- (only rows that may have a problem are looked at column by column)
+     WHERE (b.key_problem IS NOT NULL OR NOT b.institution_ok OR (b.name IS NOT NULL AND b.hanzi IS NULL)
+            OR b.sex = 0 OR (b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date))
+            OR b.phone = '' OR (b.region_text IS NOT NULL AND NOT b.region_ok) OR cardinality(b.others) > 0)
+       AND e.reason IS NOT NULL;
+    -- a record sent twice in one file: the last line counts
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'person_record', b.line_no, 'local_id', b.local_id, 'sent again on a later line of this batch'
+      FROM batch_in b
+      JOIN (SELECT b2.source, b2.local_id, max(b2.line_no) AS last_line FROM batch_in b2
+             GROUP BY b2.source, b2.local_id HAVING count(*) > 1) d
+        ON d.source = b.source AND d.local_id = b.local_id AND b.line_no < d.last_line;
+    CREATE TEMP TABLE batch_records ON COMMIT DROP AS
+    SELECT row_number() OVER (ORDER BY b.line_no)::integer AS node, b.line_no,
+           b.source, b.local_id,
+           b.institution_key,
+           b.name, b.sex, b.birth_date, b.identifier AS identifier_text, b.phone,
+           b.region_text::healthhub.region_code AS region,
+           b.others::healthhub.health_identifier[] AS other_identifiers,
+           rid.resident_id,
+           -- a number the record contradicts (a parent's) is evidence, never a match
+           healthhub.resident_id_contradicts(rid.resident_id, b.birth_date, b.sex) AS id_conflict,
+           b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
+           b.given_pinyin AS name_given_pinyin
+      FROM batch_in b
+      CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(b.identifier)
+                                      THEN healthhub.resident_id(b.identifier) END AS resident_id) rid
+     WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
+
+    -- records already in the index are linked one by one (corrections; no
+    -- per-record locks: the batch holds the index)
+    FOR rec IN SELECT r.* FROM batch_records r
+                WHERE EXISTS (SELECT FROM healthhub.source_records s WHERE s.source = r.source AND s.local_id = r.local_id)
+    LOOP
+        PERFORM healthhub.link_prepared(healthhub.prepare_record(
+                    rec.source, rec.local_id, rec.name, rec.sex::text, rec.birth_date, rec.identifier_text, rec.phone,
+                    rec.region::integer::text, rec.other_identifiers::text[]));
+        DELETE FROM batch_records r WHERE r.node = rec.node;
+    END LOOP;
+    ANALYZE batch_records;
+    SELECT count(*), max(r.node) INTO n, last_node FROM batch_records r;
+    report := report || jsonb_build_object('phase', 'validate and key', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: validated and keyed % records (% rejected) in % s', n,
+        (SELECT count(*) FROM healthhub.load_errors le WHERE le.load_id = lid), round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 2. blocking: records sharing a key of the model's rules (and records
+    --    already in the index that share one) --------------------------
+    CREATE TEMP TABLE batch_keys ON COMMIT DROP AS
+    SELECT h AS block_hash, r.node
+      FROM batch_records r,
+           unnest(healthhub.block_hashes(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region,
+                                         r.phone, m.blocking_rules)) h;
+    -- existing records become nodes too, after the batch's own
+    CREATE TEMP TABLE batch_nodes ON COMMIT DROP AS
+    SELECT r.node, CASE WHEN NOT r.id_conflict THEN r.resident_id::bigint END AS resident_id, NULL::bigint AS person_key,
+           NULL::bigint AS record_id
+      FROM batch_records r;
+    -- (each with the number its person holds: the clustering never gives a
+    -- person a second number)
+    INSERT INTO batch_nodes
+    SELECT last_node + row_number() OVER ()::integer,
+           (SELECT min(pi.resident_id::bigint) FROM healthhub.person_identifiers pi
+             WHERE pi.person_key = s.person_key AND pi.resident_id IS NOT NULL),
+           s.person_key, s.record_id
+      FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk
+             WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k)) e
+      JOIN healthhub.source_records s ON s.record_id = e.record_id AND s.withdrawn_at IS NULL;
+    INSERT INTO batch_keys
+    SELECT bk.block_hash, n2.node FROM batch_nodes n2
+      JOIN healthhub.record_block_keys bk ON bk.record_id = n2.record_id
+     WHERE n2.record_id IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
+    CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
+    SELECT p.a, p.b, NULL::double precision AS weight FROM healthhub.block_pairs(healthhub.batch_block_limit()) p;
+    -- (every work table is analysed once made: the planner sees no
+    -- statistics of temporary tables otherwise, and guesses badly at this size)
+    ANALYZE batch_keys, batch_nodes, batch_edges;
+    SELECT count(*) INTO n FROM batch_edges;
+    report := report || jsonb_build_object('phase', 'blocking', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: % candidate pairs from blocking in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 3. scoring ----------------------------------------------------------
+    CREATE TEMP TABLE batch_all ON COMMIT DROP AS
+    SELECT r.node, r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone,
+           r.region, r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials,
+           r.surname, r.name_given_pinyin
+      FROM batch_records r
+    UNION ALL
+    SELECT n2.node, s.source, s.local_id, s.institution_key, s.name, s.sex, s.birth_date, s.identifier_text, s.phone,
+           s.region, s.other_identifiers, s.resident_id, s.id_conflict, s.name_hanzi, s.name_pinyin, s.name_initials,
+           s.surname, s.name_given_pinyin
+      FROM batch_nodes n2 JOIN healthhub.source_records s ON s.record_id = n2.record_id;
+    CREATE UNIQUE INDEX ON batch_all (node);
+    ANALYZE batch_all;
+    CREATE TEMP TABLE batch_scored ON COMMIT DROP AS
+    SELECT e.a, e.b, healthhub.batch_match_score(x, y, model) AS weight
+      FROM batch_edges e JOIN batch_all x ON x.node = e.a JOIN batch_all y ON y.node = e.b
+     WHERE NOT EXISTS (SELECT FROM healthhub.link_decisions l
+                        WHERE l.state = 'no_match'
+                          AND ((l.source = x.source AND l.local_id = x.local_id
+                                AND l.person_key = (SELECT person_key FROM batch_nodes WHERE node = y.node))
+                            OR (l.source = y.source AND l.local_id = y.local_id
+                                AND l.person_key = (SELECT person_key FROM batch_nodes WHERE node = x.node))));
+    DROP TABLE batch_edges;
+    ALTER TABLE batch_scored RENAME TO batch_edges;
+    -- identifiers: records sharing a resident ID (without conflict) or
+    -- another identifier are one person, whatever their scores
+    -- (unless the names differ entirely: a parent's number on a child's
+    -- record that gives no birth date to contradict it)
+    INSERT INTO batch_edges
+    SELECT g.first, x.node, 'Infinity'::double precision
+      FROM batch_all x
+      JOIN (SELECT resident_id, min(node) AS first FROM batch_records WHERE resident_id IS NOT NULL AND NOT id_conflict
+             GROUP BY resident_id HAVING count(*) > 1) g ON g.resident_id OPERATOR(healthhub.=) x.resident_id
+      JOIN batch_all f ON f.node = g.first
+     WHERE x.node <> g.first AND NOT x.id_conflict AND x.node <= last_node
+       AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
+    INSERT INTO batch_edges
+    SELECT g.first, xi.node, 'Infinity'::double precision
+      FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) xi
+      JOIN (SELECT ident, min(node) AS first FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) y
+             GROUP BY ident HAVING count(*) > 1) g ON g.ident OPERATOR(healthhub.=) xi.ident
+      JOIN batch_all x ON x.node = xi.node
+      JOIN batch_all f ON f.node = g.first
+     WHERE xi.node <> g.first
+       AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
+    -- and records whose number or identifier is already a person's join it,
+    -- by the rule link_record follows (identifier_links)
+    UPDATE batch_nodes bn SET person_key = pi.person_key
+      FROM batch_records r JOIN healthhub.person_identifiers pi
+        ON pi.resident_id OPERATOR(healthhub.=) r.resident_id
+     WHERE bn.node = r.node AND NOT r.id_conflict
+       AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, false);
+    UPDATE batch_nodes bn SET person_key = pi.person_key
+      FROM (SELECT r1 AS rec, r1.node, unnest(r1.other_identifiers) AS ident FROM batch_records r1) r
+      JOIN healthhub.person_identifiers pi ON pi.identifier OPERATOR(healthhub.=) r.ident
+     WHERE bn.node = r.node AND bn.person_key IS NULL
+       AND healthhub.identifier_links(r.rec, pi.person_key, m.names_must_agree, true);
+    -- a record that joins a person without a number of its own carries the
+    -- person's into the clustering
+    UPDATE batch_nodes bn SET resident_id = (SELECT min(pi.resident_id::bigint) FROM healthhub.person_identifiers pi
+                                              WHERE pi.person_key = bn.person_key AND pi.resident_id IS NOT NULL)
+     WHERE bn.person_key IS NOT NULL AND bn.resident_id IS NULL AND bn.node <= last_node;
+    ANALYZE batch_edges, batch_nodes;
+    SELECT count(*) INTO n FROM batch_edges;
+    report := report || jsonb_build_object('phase', 'scoring', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: scored % pairs in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 4. clustering -------------------------------------------------------
+    -- (each node's group with the group's person already in the index, if any)
+    CREATE TEMP TABLE batch_clusters ON COMMIT DROP AS
+    SELECT c.node, c.cluster, c.person_key FROM healthhub.link_clusters(match_weight) c;
+    -- (new persons numbered in the order of their first record: the same
+    -- file gives the same keys whatever plan the aggregate gets)
+    CREATE TEMP TABLE batch_persons ON COMMIT DROP AS
+    SELECT g.cluster, coalesce(g.existing, hub * 10000000000 + nextval('healthhub.key_seq')) AS person_key,
+           g.existing IS NULL AS created
+      FROM (SELECT c.cluster, max(c.person_key) AS existing
+              FROM batch_clusters c GROUP BY c.cluster ORDER BY c.cluster) g;
+    -- The records with their persons and ids, as a new table (an UPDATE
+    -- would write a million rows twice).  The ids are a block of the
+    -- sequence, the batch's alone while it holds the index.
+    first_record_id := nextval('healthhub.record_seq');
+    PERFORM setval('healthhub.record_seq', first_record_id + last_node);
+    CREATE TEMP TABLE batch_linked ON COMMIT DROP AS
+    SELECT r.*, p.person_key, p.created AS person_created, first_record_id + r.node AS record_id
+      FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
+    DROP TABLE batch_records;
+    ALTER TABLE batch_linked RENAME TO batch_records;
+    -- (without statistics the planner joined the review queue's pairs to
+    -- these records and persons as if they were a few rows: a second batch
+    -- into a large index multiplied them out of all proportion)
+    ANALYZE batch_records, batch_clusters, batch_persons;
+    SELECT count(*) INTO n FROM batch_persons WHERE created;
+    report := report || jsonb_build_object('phase', 'clustering', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: % records in % new persons in % s', (SELECT count(*) FROM batch_records), n,
+        round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 5. writing ----------------------------------------------------------
+    entry := healthhub.audit_append('link.batch', 'load', lid::text, NULL, 'patient identity management', 'ok');
+    -- Every row written below refers to rows this transaction has just
+    -- written or read (persons, records, institutions): the per-row
+    -- foreign-key triggers are skipped while it writes, as pg_restore
+    -- --disable-triggers does, and none of these tables has another trigger.
+    replication_role := current_setting('session_replication_role');
+    PERFORM set_config('session_replication_role', 'replica', true);
+    INSERT INTO healthhub.source_records (source, local_id, institution_key, name, sex, birth_date, identifier_text,
+                                          phone, region, other_identifiers, resident_id, id_conflict, name_hanzi,
+                                          name_pinyin, name_initials, surname, name_given_pinyin, person_key,
+                                          link_origin, link_model, linked_by, record_id)
+    SELECT r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region,
+           r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials, r.surname,
+           r.name_given_pinyin, r.person_key, 'auto', model, who, r.record_id
+      FROM batch_records r ORDER BY r.source, r.local_id;
+    -- the best pair across two persons between the thresholds: the review queue
+    INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version, decided_by)
+    SELECT DISTINCT ON (x.node) xa.source, xa.local_id, py.person_key, 'possible_match', 'auto', x.weight, model, who
+      FROM (SELECT e.a AS node, e.b AS other, e.weight FROM batch_edges e
+             WHERE e.weight >= possible_weight AND e.weight < match_weight
+            UNION ALL
+            SELECT e.b, e.a, e.weight FROM batch_edges e
+             WHERE e.weight >= possible_weight AND e.weight < match_weight) x
+      JOIN batch_records xa ON xa.node = x.node
+      JOIN batch_clusters cy ON cy.node = x.other
+      JOIN batch_persons py ON py.cluster = cy.cluster
+     WHERE py.person_key <> xa.person_key
+     ORDER BY x.node, x.weight DESC
+    ON CONFLICT DO NOTHING;
+    INSERT INTO healthhub.record_block_keys (block_hash, record_id)
+    SELECT k.block_hash, first_record_id + k.node FROM batch_keys k WHERE k.node <= last_node
+     ORDER BY 1, 2;
+    INSERT INTO healthhub.person_identifiers (resident_id, person_key)
+    SELECT DISTINCT ON (r.resident_id) r.resident_id, r.person_key FROM batch_records r
+     WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict
+     ORDER BY r.resident_id, r.node
+    ON CONFLICT DO NOTHING;
+    INSERT INTO healthhub.person_identifiers (identifier, person_key)
+    SELECT DISTINCT ON (i) i, r.person_key FROM batch_records r, unnest(r.other_identifiers) i
+     ORDER BY i, r.node
+    ON CONFLICT DO NOTHING;
+    -- new persons are inserted with their golden records (after their records
+    -- and identifiers: the golden record is made from them); persons that
+    -- were already in the index get theirs rebuilt
+    -- (the hub given, not left to its default: a function call per row)
+    INSERT INTO healthhub.persons (hub_id, person_key, resident_id, name, sex, birth_date, phone, region)
+    SELECT hub, g.* FROM healthhub.golden_records(ARRAY(
+               SELECT p.person_key FROM batch_persons p
+                WHERE p.created AND p.person_key IN (SELECT r.person_key FROM batch_records r))) g
+     ORDER BY g.person_key;
+    PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT p.person_key FROM batch_persons p
+                                                WHERE NOT p.created));
+    INSERT INTO healthhub.link_events (entry_id, by_role, action, source, local_id, record_id, person_key, new_state,
+                                       origin, model_version, reason)
+    SELECT entry, who, 'link_batch', r.source, r.local_id, r.record_id, r.person_key, 'match', 'auto', model,
+           CASE WHEN r.person_created THEN 'created' ELSE 'matched' END
+      FROM batch_records r
+     ORDER BY r.record_id;
+    PERFORM set_config('session_replication_role', replication_role, true);
+    -- the tables grew by a batch: plan the next link_record() on their real sizes
+    ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.link_decisions, healthhub.persons,
+            healthhub.person_identifiers;
+    SELECT count(*) INTO n FROM batch_records;
+    report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: wrote % records in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+
+    -- the rows this batch read leave the staging table (rows staged
+    -- meanwhile stay for the next batch)
+    DELETE FROM healthhub.stage_person_records s USING batch_in b WHERE s.ctid = b.stage_row;
+    UPDATE healthhub.loads l SET outcome = jsonb_build_object(
+        'records', n,
+        'rejected', (SELECT count(DISTINCT le.line_no) FROM healthhub.load_errors le WHERE le.load_id = lid),
+        'persons_created', (SELECT count(*) FROM batch_persons WHERE created),
+        'matched_existing', (SELECT count(*) FROM batch_records r WHERE NOT r.person_created),
+        'possible_matches', (SELECT count(*) FROM healthhub.link_decisions lk WHERE lk.state = 'possible_match'
+                               AND (lk.source, lk.local_id) IN (SELECT br.source, br.local_id FROM batch_records br)),
+        'model_version', model, 'phases', report, 'audit_entry', entry)
+     WHERE l.load_id = lid;
+    RETURN QUERY
+    SELECT x->>'phase', round((x->>'seconds')::numeric, 2), (x->>'rows')::bigint FROM jsonb_array_elements(report) x
+    UNION ALL
+    SELECT 'total', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 2), n;
+END
+$$;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The loading framework (src/platform/loading.sql) against a plain COPY
+# (part of `make bench`; alone: BENCH_ONLY=loading make bench).
+#   BENCH_SCALE x 1M practitioner rows (source_ref, resident_id, name) as one
+#   CSV file; timed:
+#     - framework: COPY into healthhub.stage_practitioners + load_registry()
+#       (validation, set-based write, the load's one audit entry), delta;
+#     - baseline: a plain COPY of the same file into healthhub.practitioners
+#       itself (same indexes and triggers, each row audited by the trigger).
+#   Target: the framework within 3x of the plain COPY.  Both into an empty
+#   table; commits are not durable (synchronous_commit = off), the same for
+#   both.  Medians of BENCH_REPS runs (default 3; 1 at BENCH_SCALE >= 1).
+set -euo pipefail
+. "$(dirname "$0")/../scripts/common.sh"
+scale=${BENCH_SCALE:-1}
+n=$(awk -v s="$scale" 'BEGIN { n = s * 1000000; if (n < 1000) n = 1000; printf "%d", n }')
+reps=${BENCH_REPS:-$(awk -v s="$scale" 'BEGIN { print (s >= 1) ? 1 : 3 }')}
+t_start=$(date +%s)
+say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+now() { date +%s.%N; }
+
+bash "$top/scripts/cluster.sh" start bench
+. "$top/.hub/bench/env"
+export PGHOST=$HUB_SOCKDIR PGPORT=$HUB_PORT PGUSER=$HUB_DBUSER
+export PGOPTIONS="-c jit=off -c client_min_messages=warning -c synchronous_commit=off"
+psql_db() { "$HUB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$@"; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/healthhub-bench-loading.XXXXXX")
+cleanup() {
+  rm -rf "$work"
+  bash "$top/scripts/cluster.sh" stop bench >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+say "generating $n practitioner rows (bench/gen-resident-ids.pl)"
+perl "$top/bench/gen-resident-ids.pl" "$n" 7 | awk '{ printf "D%08d,%s,医生%d\n", NR, $1, NR }' >"$work/practitioners.csv"
+psql_db postgres -c 'DROP DATABASE IF EXISTS bench_loading WITH (FORCE)' -c 'CREATE DATABASE bench_loading'
+psql_db bench_loading >/dev/null <<'SQL'
+CREATE EXTENSION healthhub CASCADE;
+SELECT healthhub.init_hub('440300', 1);
+-- (the baseline's COPY gives no source: the file's, as load_registry would)
+ALTER TABLE healthhub.practitioners ALTER COLUMN source SET DEFAULT 'bench';
+SQL
+# (emptied without triggers: nothing refers to the bench's practitioners)
+empty() { psql_db bench_loading -c 'SET session_replication_role = replica' -c 'DELETE FROM healthhub.practitioners' \
+                                -c 'SELECT healthhub.clear_staging()' -c 'VACUUM ANALYZE healthhub.practitioners' >/dev/null; }
+
+for i in $(seq "$reps"); do
+  empty
+  t0=$(now)
+  psql_db bench_loading -c "\\copy healthhub.practitioners (source_ref, resident_id, name) FROM '$work/practitioners.csv' WITH (FORMAT csv)"
+  t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/copy"
+  [ "$(psql_db bench_loading -At -c 'SELECT count(*) FROM healthhub.practitioners')" = "$n" ]
+
+  empty
+  digest=$( (sha256sum "$work/practitioners.csv"; echo "$i") | sha256sum | cut -c1-64)
+  t0=$(now)
+  psql_db bench_loading >"$work/load.out" <<SQL
+\\copy healthhub.stage_practitioners (source_ref, resident_id, name) FROM '$work/practitioners.csv' WITH (FORMAT csv)
+SELECT entity, staged, loaded, rejected FROM healthhub.load_registry('bench', 'sha256:$digest', 'delta') WHERE entity = 'practitioners';
+SQL
+  t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/load"
+  loaded=$(psql_db bench_loading -At -c 'SELECT count(*) FROM healthhub.practitioners')
+  [ "$loaded" = "$n" ] || { cat "$work/load.out"; echo "loaded $loaded of $n" >&2; exit 1; }
+  say "run $i: plain COPY $(tail -1 "$work/copy") s, framework $(tail -1 "$work/load") s"
+done
+copy=$(median <"$work/copy"); load=$(median <"$work/load")
+audit=$(psql_db bench_loading -At -c "SELECT count(*) FROM healthhub.audit_entries WHERE action LIKE 'practitioner.%'")
+printf 'loading %d practitioner rows (scale %s, synchronous_commit off, median of %d):\n' "$n" "$scale" "$reps"
+printf '  plain COPY into practitioners   %8.2f s  (%.0f rows/s; one audit entry per row)\n' "$copy" "$(echo "$n / $copy" | bc -l)"
+printf '  COPY to staging + load_registry %8.2f s  (%.0f rows/s; one audit entry per load)\n' "$load" "$(echo "$n / $load" | bc -l)"
+printf '  ratio %.2fx (target <= 3x); practitioner.* entries in the trail: %s (all from the plain COPYs)\n' \
+  "$(echo "$load / $copy" | bc -l)" "$audit"
