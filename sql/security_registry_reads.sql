@@ -28,7 +28,7 @@ SELECT name FROM practitioners WHERE practitioner_key = :pr;
 SELECT h.status, h.effective::date FROM licence_status_history h JOIN licences l USING (licence_key)
  WHERE l.licence_no = 'RR-0001';
 SELECT practitioner_key = :pr AS same, resident_id, name FROM practitioner_identity(:pr);
-SELECT find_practitioner('440304197508170023') = :pr AS found, find_practitioner('11010519491231002X') AS unknown;
+SELECT find_practitioner('440304197508170023') = :pr AS found, find_practitioner('620102198801010058') AS unknown;
 SELECT status, effective::date, reason FROM licence_history('RR-0001');
 SELECT count(*) AS no_such_licence FROM licence_history('RR-9999');
 SELECT * FROM practitioner_identity(NULL);
