@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "audit_sealer.h"
+#include "database_worker.h"
 
 /* A writer asks for a sealer at most this often. */
 #define SEALER_START_USECS (2 * 1000 * 1000)
@@ -49,25 +50,12 @@ start_audit_sealer(Oid trail_owner)
 {
 	static TimestampTz last_start = 0;
 	TimestampTz now = GetCurrentTimestamp();
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
 
 	/* asked recently: it is running, or starting, or cannot start */
 	if (now - last_start < SEALER_START_USECS && now >= last_start)
 		return true;
 	last_start = now;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "healthhub");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "hh_audit_sealer_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "healthhub audit sealer");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "healthhub audit sealer");
-	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-	memcpy(worker.bgw_extra, &trail_owner, sizeof(Oid));
-	return RegisterDynamicBackgroundWorker(&worker, &handle);
+	return start_database_worker("hh_audit_sealer_main", "healthhub audit sealer", trail_owner);
 }
 
 /* Run one query in its own transaction; its first column as an int8. */

@@ -41,6 +41,7 @@
 
 #include "audit_entry.h"
 #include "audit_writer.h"
+#include "database_worker.h"
 
 #define WRITER_IDLE_USECS (2 * 1000 * 1000)
 /* A reader looks this often whether its database still has a writer. */
@@ -153,20 +154,7 @@ set_latch_of(int procno)
 static void
 start_writer(Oid owner)
 {
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "healthhub");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "hh_audit_writer_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "healthhub audit writer");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "healthhub audit writer");
-	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-	memcpy(worker.bgw_extra, &owner, sizeof(Oid));
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!start_database_worker("hh_audit_writer_main", "healthhub audit writer", owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not start the healthhub audit writer"),
