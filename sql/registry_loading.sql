@@ -31,6 +31,8 @@ R1,L-0001,H001,primary,2020-01-01,
 R2,L-0001,H002,additional,2021-01-01,
 R3,L-0001,H009,additional,2021-01-01,
 R4,L-0001,H002,chief,2021-01-01,
+R5,L-0001,H002,additional,2022-01-01,2023-01-01
+R6,L-0001,H002,primary,2019-01-01,
 \.
 COPY stage_blacklist (source_ref, subject_kind, subject_ref, reason, valid_from, valid_to) FROM stdin WITH (FORMAT csv);
 B1,institution,H002,医保欺诈,2024-01-01,2024-07-01

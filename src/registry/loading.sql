@@ -230,6 +230,34 @@ BEGIN
     PERFORM healthhub.load_check_type(lid, 'registrations', sr, 'valid_from', 'timestamptz', true);
     PERFORM healthhub.load_check_type(lid, 'registrations', sr, 'valid_to', 'timestamptz', false);
     PERFORM healthhub.load_check_period(lid, 'registrations', sr, 'valid_from', 'valid_to');
+    -- A registration overlapping another of the licence at the same
+    -- institution, or a second primary one, is reported here: the exclusion
+    -- constraints would otherwise abort the whole load.  Compared with the
+    -- rows before it in the file and with the stored rows it does not replace.
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    WITH c AS (
+        SELECT s.line_no, btrim(s.source_ref) AS ref, s.valid_from, l.licence_key, i.institution_key,
+               coalesce(nullif(btrim(s.role), ''), 'primary') AS role,
+               tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz) AS period
+          FROM healthhub.stage_registrations s
+          JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+          JOIN healthhub.institutions i ON i.source = src AND i.source_ref = btrim(s.institution_ref)
+         WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                            WHERE e.load_id = lid AND e.entity = 'registrations' AND e.line_no = s.line_no)
+    ), other AS (
+        SELECT c.line_no, c.licence_key, c.institution_key, c.role, c.period FROM c
+        UNION ALL
+        SELECT NULL, g.licence_key, g.institution_key, g.role, g.period FROM healthhub.registrations g
+         WHERE g.source IS DISTINCT FROM src OR g.source_ref NOT IN (SELECT c.ref FROM c)
+    )
+    SELECT DISTINCT ON (c.line_no) lid, 'registrations', c.line_no, 'valid_from', c.valid_from,
+           CASE WHEN o.institution_key = c.institution_key
+                THEN 'overlaps another registration of the licence at the institution'
+                ELSE 'overlaps another primary registration of the licence' END
+      FROM c JOIN other o ON o.licence_key = c.licence_key AND o.period && c.period
+                         AND (o.line_no IS NULL OR o.line_no < c.line_no)
+                         AND (o.institution_key = c.institution_key OR (o.role = 'primary' AND c.role = 'primary'))
+     ORDER BY c.line_no, o.line_no NULLS FIRST;
     INSERT INTO healthhub.registrations AS g (source, source_ref, licence_key, institution_key, role, period)
     SELECT src, btrim(s.source_ref), l.licence_key, i.institution_key, coalesce(nullif(btrim(s.role), ''), 'primary'),
            tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz)
