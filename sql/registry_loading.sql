@@ -7,6 +7,9 @@ SET datestyle = 'ISO, YMD';
 \set SHOW_CONTEXT never
 DELETE FROM hub;
 SELECT init_hub('440300', 1) AS hub;
+-- an institution of another source holds an insurance code the file repeats
+INSERT INTO institutions (name, kind, region, source, source_ref, insurance_code, valid)
+VALUES ('别处医院', 'hospital', '440303', 'other', 'X1', 'H44030399999', '[2000-01-01,)');
 
 COPY stage_institutions (source_ref, name, kind, level, grade, region, uscc, practice_licence_no, insurance_code, valid_from, valid_to) FROM stdin WITH (FORMAT csv);
 H001,罗湖医院,hospital,3,甲,440303,121200004013590816,PDY10001,H44030300101,2000-01-01,
@@ -14,6 +17,8 @@ H002,福田社康,primary_care,,,440304,,,,2010-01-01,
 H003,,clinic,4,甲,449999,12120000401359081X,,,2010-13-01,
 H001,重复,hospital,,,440303,,,,2000-01-01,
 H004,南山药房,retail_pharmacy,,,440305,,,,2015-01-01,2012-01-01
+H005,盐田医院,hospital,2,甲,440308,,PDY10001,H44030399999,2000-01-01,
+H006,大鹏门诊,primary_care,,,440307,,P 1,bad code!,2000-01-01,
 \.
 COPY stage_practitioners (source_ref, resident_id, name) FROM stdin WITH (FORMAT csv);
 D001,440304198001010017,王医生

@@ -12,7 +12,7 @@
 --      the load writes are recorded by the load's own entry, not one by one;
 --   3. validates set-based, one INSERT INTO load_errors ... SELECT per rule
 --      over the whole staging table (load_require, load_check_in,
---      load_check_type, load_check_pattern, load_check_duplicates,
+--      load_check_type, load_check_pattern, load_check_duplicates, load_check_held_elsewhere,
 --      load_check_reference, load_check_period): every bad row, every bad
 --      column, with line, column, value and reason; no per-row loop, no
 --      per-row subtransaction, nothing quadratic (hash joins and window
@@ -253,15 +253,36 @@ $$;
 
 -- Rule: the column matches a pattern (empty: does not match).
 CREATE FUNCTION healthhub.load_check_pattern(load_id bigint, entity text, stage regclass, col text, pattern text,
-                                             reason text) RETURNS void
+                                             reason text, required boolean DEFAULT true) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (an empty or missing value passes when the column is optional)
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $3, s.%I, $4 FROM %s s
+                     WHERE CASE WHEN $6 THEN coalesce(btrim(s.%I) ~ $5, false) IS NOT TRUE
+                                ELSE nullif(btrim(s.%I), '''') !~ $5 END', col, stage, col, col)
+    USING load_id, entity, col, reason, pattern, required;
+END
+$$;
+
+-- A value (a licence number, an insurance code) that a stored row of
+-- another source or source_ref holds: the unique constraint would otherwise
+-- abort the load.
+CREATE FUNCTION healthhub.load_check_held_elsewhere(load_id bigint, entity text, stage regclass, col text,
+                                                    target regclass, target_col text, source text, reason text)
+    RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
-                    SELECT $1, $2, s.line_no, $3, s.%I, $4 FROM %s s
-                     WHERE coalesce(btrim(s.%I) ~ $5, false) IS NOT TRUE', col, stage, col)
-    USING load_id, entity, col, reason, pattern;
+                    SELECT $1, $2, s.line_no, $3, s.%I, $4
+                      FROM %s s JOIN %s t ON t.%I = btrim(s.%I)
+                     WHERE (t.source, t.source_ref) IS DISTINCT FROM ($5, btrim(s.source_ref))',
+                   col, stage, target, target_col, col)
+    USING load_id, entity, col, reason, source;
 END
 $$;
 
@@ -420,7 +441,8 @@ REVOKE ALL ON FUNCTION healthhub.begin_load(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.end_load(bigint, jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.load_require(bigint, text, regclass, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.load_check_in(bigint, text, regclass, text, text[], boolean, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.load_check_pattern(bigint, text, regclass, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_pattern(bigint, text, regclass, text, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.load_check_held_elsewhere(bigint, text, regclass, text, regclass, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.load_check_type(bigint, text, regclass, text, text, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.load_check_duplicates(bigint, text, regclass, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.load_check_reference(bigint, text, regclass, text, regclass, text, text, text, text, text) FROM PUBLIC;

@@ -115,6 +115,16 @@ BEGIN
     PERFORM healthhub.load_check_type(lid, 'institutions', si, 'valid_from', 'timestamptz', true);
     PERFORM healthhub.load_check_type(lid, 'institutions', si, 'valid_to', 'timestamptz', false);
     PERFORM healthhub.load_check_period(lid, 'institutions', si, 'valid_from', 'valid_to');
+    PERFORM healthhub.load_check_pattern(lid, 'institutions', si, 'practice_licence_no', '^[0-9A-Za-z-]{6,40}$',
+                                         'is not 6 to 40 letters, digits or "-"', false);
+    PERFORM healthhub.load_check_pattern(lid, 'institutions', si, 'insurance_code', '^[0-9A-Za-z]{4,40}$',
+                                         'is not 4 to 40 letters or digits', false);
+    PERFORM healthhub.load_check_duplicates(lid, 'institutions', si, 'practice_licence_no');
+    PERFORM healthhub.load_check_duplicates(lid, 'institutions', si, 'insurance_code');
+    PERFORM healthhub.load_check_held_elsewhere(lid, 'institutions', si, 'practice_licence_no', 'healthhub.institutions',
+                                                'practice_licence_no', src, 'is another institution''s');
+    PERFORM healthhub.load_check_held_elsewhere(lid, 'institutions', si, 'insurance_code', 'healthhub.institutions',
+                                                'insurance_code', src, 'is another institution''s');
     -- (a grade needs a level, 特 level 3: the table's own rules)
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'institutions', s.line_no, 'grade', s.grade,

@@ -1730,3 +1730,304 @@ BEGIN
 END
 $$;
 
+
+-- ==== Loading rules: optional patterns, values held by another row ====
+DROP FUNCTION healthhub.load_check_pattern(bigint, text, regclass, text, text, text);
+CREATE FUNCTION healthhub.load_check_pattern(load_id bigint, entity text, stage regclass, col text, pattern text,
+                                             reason text, required boolean DEFAULT true) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (an empty or missing value passes when the column is optional)
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $3, s.%I, $4 FROM %s s
+                     WHERE CASE WHEN $6 THEN coalesce(btrim(s.%I) ~ $5, false) IS NOT TRUE
+                                ELSE nullif(btrim(s.%I), '''') !~ $5 END', col, stage, col, col)
+    USING load_id, entity, col, reason, pattern, required;
+END
+$$;
+
+CREATE FUNCTION healthhub.load_check_held_elsewhere(load_id bigint, entity text, stage regclass, col text,
+                                                    target regclass, target_col text, source text, reason text)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+                    SELECT $1, $2, s.line_no, $3, s.%I, $4
+                      FROM %s s JOIN %s t ON t.%I = btrim(s.%I)
+                     WHERE (t.source, t.source_ref) IS DISTINCT FROM ($5, btrim(s.source_ref))',
+                   col, stage, target, target_col, col)
+    USING load_id, entity, col, reason, source;
+END
+$$;
+
+REVOKE ALL ON FUNCTION healthhub.load_check_pattern(bigint, text, regclass, text, text, text, boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION healthhub.load_check_held_elsewhere(bigint, text, regclass, text, regclass, text, text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION healthhub.load_registry(source text, file_digest text, mode text)
+    RETURNS TABLE (load_id bigint, entity text, staged integer, loaded integer, ended integer,
+                   rejected integer, already_loaded boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lid bigint;
+    again boolean;
+    src text := btrim(source);
+    t timestamptz := now();
+    snapshot boolean := mode = 'snapshot';
+    result jsonb := '{}';
+    si constant regclass := 'healthhub.stage_institutions';
+    sp constant regclass := 'healthhub.stage_practitioners';
+    sl constant regclass := 'healthhub.stage_licences';
+    sr constant regclass := 'healthhub.stage_registrations';
+    sb constant regclass := 'healthhub.stage_blacklist';
+    r record;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.load_registry', ARRAY['source', 'file_digest', 'mode'],
+                                        ARRAY[source IS NULL, file_digest IS NULL, mode IS NULL]);
+    -- one registry load at a time, and nothing staged meanwhile
+    LOCK TABLE healthhub.stage_institutions, healthhub.stage_practitioners, healthhub.stage_licences,
+               healthhub.stage_registrations, healthhub.stage_blacklist IN SHARE ROW EXCLUSIVE MODE;
+    SELECT b.load_id, b.already_loaded INTO lid, again
+      FROM healthhub.begin_load('registry', source, file_digest, mode) b;
+    IF again THEN
+        PERFORM healthhub.clear_staging();
+        RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                            (o.value->>'ended')::int, (o.value->>'rejected')::int, true
+                       FROM healthhub.loads l, jsonb_each(l.outcome) o
+                      WHERE l.load_id = lid ORDER BY (o.value->>'order')::int;
+        RETURN;
+    END IF;
+    PERFORM healthhub.begin_load_writes(lid);
+
+    ---------------------------------------------------------------- institutions
+    PERFORM healthhub.load_require(lid, 'institutions', si, ARRAY['source_ref', 'name']);
+    PERFORM healthhub.load_check_duplicates(lid, 'institutions', si, 'source_ref');
+    PERFORM healthhub.load_check_in(lid, 'institutions', si, 'kind', ARRAY['hospital', 'primary_care', 'village_clinic',
+        'internet_hospital', 'retail_pharmacy', 'lab', 'cdc', 'insurer'], true,
+        'is not one of hospital, primary_care, village_clinic, internet_hospital, retail_pharmacy, lab, cdc, insurer');
+    PERFORM healthhub.load_check_in(lid, 'institutions', si, 'level', ARRAY['1', '2', '3'], false, 'is not 1, 2 or 3');
+    PERFORM healthhub.load_check_in(lid, 'institutions', si, 'grade', ARRAY['甲', '乙', '丙', '特'], false,
+                                    'is not 甲, 乙, 丙 or 特');
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'region', 'region_code', true);
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'uscc', 'uscc', false);
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'institutions', si, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'institutions', si, 'valid_from', 'valid_to');
+    PERFORM healthhub.load_check_pattern(lid, 'institutions', si, 'practice_licence_no', '^[0-9A-Za-z-]{6,40}$',
+                                         'is not 6 to 40 letters, digits or "-"', false);
+    PERFORM healthhub.load_check_pattern(lid, 'institutions', si, 'insurance_code', '^[0-9A-Za-z]{4,40}$',
+                                         'is not 4 to 40 letters or digits', false);
+    PERFORM healthhub.load_check_duplicates(lid, 'institutions', si, 'practice_licence_no');
+    PERFORM healthhub.load_check_duplicates(lid, 'institutions', si, 'insurance_code');
+    PERFORM healthhub.load_check_held_elsewhere(lid, 'institutions', si, 'practice_licence_no', 'healthhub.institutions',
+                                                'practice_licence_no', src, 'is another institution''s');
+    PERFORM healthhub.load_check_held_elsewhere(lid, 'institutions', si, 'insurance_code', 'healthhub.institutions',
+                                                'insurance_code', src, 'is another institution''s');
+    -- (a grade needs a level, 特 level 3: the table's own rules)
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'institutions', s.line_no, 'grade', s.grade,
+           CASE WHEN nullif(btrim(s.level), '') IS NULL THEN 'needs a level' ELSE 'is only for level 3' END
+      FROM healthhub.stage_institutions s
+     WHERE nullif(btrim(s.grade), '') IS NOT NULL
+       AND (nullif(btrim(s.level), '') IS NULL OR (btrim(s.grade) = '特' AND btrim(s.level) IS DISTINCT FROM '3'));
+    INSERT INTO healthhub.institutions AS i (source, source_ref, name, kind, level, grade, region, uscc,
+                                             practice_licence_no, insurance_code, valid)
+    SELECT src, btrim(s.source_ref), btrim(s.name), btrim(s.kind), nullif(btrim(s.level), ''), nullif(btrim(s.grade), ''),
+           btrim(s.region)::healthhub.region_code, nullif(btrim(s.uscc), '')::healthhub.uscc,
+           nullif(btrim(s.practice_licence_no), ''), nullif(btrim(s.insurance_code), ''),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz)
+      FROM healthhub.stage_institutions s
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'institutions' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT institutions_source_ref DO UPDATE
+       SET name = EXCLUDED.name, kind = EXCLUDED.kind, level = EXCLUDED.level, grade = EXCLUDED.grade,
+           region = EXCLUDED.region, uscc = EXCLUDED.uscc, practice_licence_no = EXCLUDED.practice_licence_no,
+           insurance_code = EXCLUDED.insurance_code, valid = EXCLUDED.valid
+     WHERE (i.name, i.kind, i.level, i.grade, i.region::text, i.uscc::text, i.practice_licence_no,
+            i.insurance_code, i.valid)
+           IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.level, EXCLUDED.grade, EXCLUDED.region::text,
+            EXCLUDED.uscc::text, EXCLUDED.practice_licence_no, EXCLUDED.insurance_code, EXCLUDED.valid);
+    result := result || healthhub.load_outcome(lid, 'institutions', 1, si,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_institutions)
+             THEN healthhub.load_end_absent(si, 'source_ref', 'healthhub.institutions', 'source_ref', 'valid', src, t)
+             ELSE 0 END);
+
+    ---------------------------------------------------------------- practitioners
+    -- (identity numbers are personal data: an error keeps only the masked
+    -- form, and a name is never kept)
+    PERFORM healthhub.load_require(lid, 'practitioners', sp, ARRAY['source_ref']);
+    PERFORM healthhub.load_require(lid, 'practitioners', sp, ARRAY['name'], 'none');
+    PERFORM healthhub.load_check_duplicates(lid, 'practitioners', sp, 'source_ref');
+    PERFORM healthhub.load_check_type(lid, 'practitioners', sp, 'resident_id', 'resident_id', false, 'masked');
+    PERFORM healthhub.load_check_duplicates(lid, 'practitioners', sp, 'resident_id', 'masked');
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'practitioners', s.line_no, 'resident_id', left(s.resident_id, 6) || '********',
+           'is another practitioner''s'
+      FROM healthhub.stage_practitioners s
+      JOIN healthhub.practitioners p
+        ON p.resident_id OPERATOR(healthhub.=) CASE WHEN healthhub.is_valid_resident_id(btrim(s.resident_id))
+                                THEN healthhub.resident_id(btrim(s.resident_id)) END
+     WHERE (p.source, p.source_ref) IS DISTINCT FROM (src, btrim(s.source_ref));
+    INSERT INTO healthhub.practitioners AS p (source, source_ref, resident_id, name)
+    SELECT src, btrim(s.source_ref), healthhub.resident_id(nullif(btrim(s.resident_id), '')), btrim(s.name)
+      FROM healthhub.stage_practitioners s
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'practitioners' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT practitioners_source_ref DO UPDATE
+       SET resident_id = EXCLUDED.resident_id, name = EXCLUDED.name
+     WHERE (p.resident_id::text, p.name) IS DISTINCT FROM (EXCLUDED.resident_id::text, EXCLUDED.name);
+    result := result || healthhub.load_outcome(lid, 'practitioners', 2, sp, 0);
+
+    ---------------------------------------------------------------- licences
+    PERFORM healthhub.load_check_pattern(lid, 'licences', sl, 'licence_no', '^[0-9A-Za-z-]{4,40}$',
+                                         'is not 4 to 40 letters, digits or "-"');
+    PERFORM healthhub.load_check_duplicates(lid, 'licences', sl, 'licence_no');
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'licences', s.line_no, 'licence_no', s.licence_no, 'belongs to another source'
+      FROM healthhub.stage_licences s JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+     WHERE l.source IS DISTINCT FROM src;
+    PERFORM healthhub.load_check_reference(lid, 'licences', sl, 'practitioner_ref', 'healthhub.practitioners',
+                                           'source_ref', src, 'names no practitioner of this source');
+    PERFORM healthhub.load_check_in(lid, 'licences', sl, 'kind', ARRAY['physician', 'pharmacist', 'nurse'], true,
+                                    'is not physician, pharmacist or nurse');
+    PERFORM healthhub.load_check_in(lid, 'licences', sl, 'status', ARRAY['active', 'suspended', 'revoked'], false,
+                                    'is not active, suspended or revoked');
+    PERFORM healthhub.load_check_type(lid, 'licences', sl, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'licences', sl, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'licences', sl, 'valid_from', 'valid_to');
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'licences', s.line_no, 'status', s.status, 'the licence is revoked; a revocation is final'
+      FROM healthhub.stage_licences s JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+     WHERE l.status = 'revoked' AND coalesce(nullif(btrim(s.status), ''), 'active') <> 'revoked';
+    INSERT INTO healthhub.licences AS l (licence_no, practitioner_key, kind, scope, validity, source)
+    SELECT btrim(s.licence_no), p.practitioner_key, btrim(s.kind), nullif(btrim(s.scope), ''),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz), src
+      FROM healthhub.stage_licences s
+      JOIN healthhub.practitioners p ON p.source = src AND p.source_ref = btrim(s.practitioner_ref)
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'licences' AND e.line_no = s.line_no)
+    ON CONFLICT (licence_no) DO UPDATE
+       SET practitioner_key = EXCLUDED.practitioner_key, kind = EXCLUDED.kind, scope = EXCLUDED.scope,
+           validity = EXCLUDED.validity
+     WHERE (l.practitioner_key, l.kind, l.scope, l.validity)
+           IS DISTINCT FROM (EXCLUDED.practitioner_key, EXCLUDED.kind, EXCLUDED.scope, EXCLUDED.validity);
+    -- a status goes through the licence's history: one call per licence
+    -- whose status changes (not per row; no subtransaction)
+    FOR r IN SELECT l.licence_no, coalesce(nullif(btrim(s.status), ''), 'active') AS status
+               FROM healthhub.stage_licences s JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+              WHERE coalesce(nullif(btrim(s.status), ''), 'active') IS DISTINCT FROM l.status
+                AND NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                                 WHERE e.load_id = lid AND e.entity = 'licences' AND e.line_no = s.line_no)
+              ORDER BY s.line_no LOOP
+        PERFORM healthhub.change_licence_status(r.licence_no, r.status, 'load ' || src || ' ' || lower(btrim(file_digest)), t);
+    END LOOP;
+    result := result || healthhub.load_outcome(lid, 'licences', 3, sl,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_licences)
+             THEN healthhub.load_end_absent(sl, 'licence_no', 'healthhub.licences', 'licence_no', 'validity', src, t)
+             ELSE 0 END);
+
+    ---------------------------------------------------------------- registrations
+    PERFORM healthhub.load_require(lid, 'registrations', sr, ARRAY['source_ref']);
+    PERFORM healthhub.load_check_duplicates(lid, 'registrations', sr, 'source_ref');
+    PERFORM healthhub.load_check_reference(lid, 'registrations', sr, 'licence_no', 'healthhub.licences',
+                                           'licence_no', NULL, 'names no licence');
+    PERFORM healthhub.load_check_reference(lid, 'registrations', sr, 'institution_ref', 'healthhub.institutions',
+                                           'source_ref', src, 'names no institution of this source');
+    PERFORM healthhub.load_check_in(lid, 'registrations', sr, 'role', ARRAY['primary', 'additional'], false,
+                                    'is not primary or additional');
+    PERFORM healthhub.load_check_type(lid, 'registrations', sr, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'registrations', sr, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'registrations', sr, 'valid_from', 'valid_to');
+    -- A registration overlapping another of the licence at the same
+    -- institution, or a second primary one, is reported here: the exclusion
+    -- constraints would otherwise abort the whole load.  Compared with the
+    -- rows before it in the file and with the stored rows it does not replace.
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    WITH c AS (
+        SELECT s.line_no, btrim(s.source_ref) AS ref, s.valid_from, l.licence_key, i.institution_key,
+               coalesce(nullif(btrim(s.role), ''), 'primary') AS role,
+               tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz) AS period
+          FROM healthhub.stage_registrations s
+          JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+          JOIN healthhub.institutions i ON i.source = src AND i.source_ref = btrim(s.institution_ref)
+         WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                            WHERE e.load_id = lid AND e.entity = 'registrations' AND e.line_no = s.line_no)
+    ), other AS (
+        SELECT c.line_no, c.licence_key, c.institution_key, c.role, c.period FROM c
+        UNION ALL
+        SELECT NULL, g.licence_key, g.institution_key, g.role, g.period FROM healthhub.registrations g
+         WHERE g.source IS DISTINCT FROM src OR g.source_ref NOT IN (SELECT c.ref FROM c)
+    )
+    SELECT DISTINCT ON (c.line_no) lid, 'registrations', c.line_no, 'valid_from', c.valid_from,
+           CASE WHEN o.institution_key = c.institution_key
+                THEN 'overlaps another registration of the licence at the institution'
+                ELSE 'overlaps another primary registration of the licence' END
+      FROM c JOIN other o ON o.licence_key = c.licence_key AND o.period && c.period
+                         AND (o.line_no IS NULL OR o.line_no < c.line_no)
+                         AND (o.institution_key = c.institution_key OR (o.role = 'primary' AND c.role = 'primary'))
+     ORDER BY c.line_no, o.line_no NULLS FIRST;
+    INSERT INTO healthhub.registrations AS g (source, source_ref, licence_key, institution_key, role, period)
+    SELECT src, btrim(s.source_ref), l.licence_key, i.institution_key, coalesce(nullif(btrim(s.role), ''), 'primary'),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz)
+      FROM healthhub.stage_registrations s
+      JOIN healthhub.licences l ON l.licence_no = btrim(s.licence_no)
+      JOIN healthhub.institutions i ON i.source = src AND i.source_ref = btrim(s.institution_ref)
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'registrations' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT registrations_source_ref DO UPDATE
+       SET licence_key = EXCLUDED.licence_key, institution_key = EXCLUDED.institution_key,
+           role = EXCLUDED.role, period = EXCLUDED.period
+     WHERE (g.licence_key, g.institution_key, g.role, g.period)
+           IS DISTINCT FROM (EXCLUDED.licence_key, EXCLUDED.institution_key, EXCLUDED.role, EXCLUDED.period);
+    result := result || healthhub.load_outcome(lid, 'registrations', 4, sr,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_registrations)
+             THEN healthhub.load_end_absent(sr, 'source_ref', 'healthhub.registrations', 'source_ref', 'period', src, t)
+             ELSE 0 END);
+
+    ---------------------------------------------------------------- blacklist
+    PERFORM healthhub.load_require(lid, 'blacklist', sb, ARRAY['source_ref', 'reason']);
+    PERFORM healthhub.load_check_duplicates(lid, 'blacklist', sb, 'source_ref');
+    PERFORM healthhub.load_check_in(lid, 'blacklist', sb, 'subject_kind', ARRAY['institution', 'practitioner'], true,
+                                    'is not institution or practitioner');
+    PERFORM healthhub.load_check_reference(lid, 'blacklist', sb, 'subject_ref', 'healthhub.practitioners', 'source_ref',
+                                           src, 'names no practitioner of this source', 'subject_kind', 'practitioner');
+    PERFORM healthhub.load_check_reference(lid, 'blacklist', sb, 'subject_ref', 'healthhub.institutions', 'source_ref',
+                                           src, 'names no institution of this source', 'subject_kind', 'institution');
+    PERFORM healthhub.load_check_type(lid, 'blacklist', sb, 'valid_from', 'timestamptz', true);
+    PERFORM healthhub.load_check_type(lid, 'blacklist', sb, 'valid_to', 'timestamptz', false);
+    PERFORM healthhub.load_check_period(lid, 'blacklist', sb, 'valid_from', 'valid_to');
+    INSERT INTO healthhub.blacklist AS b (source, source_ref, subject_kind, practitioner_key, institution_key, reason, period)
+    SELECT src, btrim(s.source_ref), btrim(s.subject_kind), p.practitioner_key, i.institution_key, btrim(s.reason),
+           tstzrange(btrim(s.valid_from)::timestamptz, nullif(btrim(s.valid_to), '')::timestamptz)
+      FROM healthhub.stage_blacklist s
+      LEFT JOIN healthhub.practitioners p
+             ON btrim(s.subject_kind) = 'practitioner' AND p.source = src AND p.source_ref = btrim(s.subject_ref)
+      LEFT JOIN healthhub.institutions i
+             ON btrim(s.subject_kind) = 'institution' AND i.source = src AND i.source_ref = btrim(s.subject_ref)
+     WHERE NOT EXISTS (SELECT 1 FROM healthhub.load_errors e
+                        WHERE e.load_id = lid AND e.entity = 'blacklist' AND e.line_no = s.line_no)
+    ON CONFLICT ON CONSTRAINT blacklist_source_ref DO UPDATE
+       SET subject_kind = EXCLUDED.subject_kind, practitioner_key = EXCLUDED.practitioner_key,
+           institution_key = EXCLUDED.institution_key, reason = EXCLUDED.reason, period = EXCLUDED.period
+     WHERE (b.subject_kind, b.practitioner_key, b.institution_key, b.reason, b.period)
+           IS DISTINCT FROM (EXCLUDED.subject_kind, EXCLUDED.practitioner_key, EXCLUDED.institution_key,
+                             EXCLUDED.reason, EXCLUDED.period);
+    result := result || healthhub.load_outcome(lid, 'blacklist', 5, sb,
+        CASE WHEN snapshot AND EXISTS (SELECT 1 FROM healthhub.stage_blacklist)
+             THEN healthhub.load_end_absent(sb, 'source_ref', 'healthhub.blacklist', 'source_ref', 'period', src, t)
+             ELSE 0 END);
+
+    PERFORM healthhub.end_load(lid, result, 'registry maintenance');
+    PERFORM healthhub.clear_staging();
+    RETURN QUERY SELECT lid, o.key, (o.value->>'staged')::int, (o.value->>'loaded')::int,
+                        (o.value->>'ended')::int, (o.value->>'rejected')::int, false
+                   FROM jsonb_each(result) o ORDER BY (o.value->>'order')::int;
+END
+$$;
+
