@@ -348,7 +348,7 @@ BEGIN
     -- (new persons numbered in the order of their first record: the same
     -- file gives the same keys whatever plan the aggregate gets)
     CREATE TEMP TABLE batch_persons ON COMMIT DROP AS
-    SELECT g.cluster, coalesce(g.existing, hub * 10000000000 + nextval('healthhub.key_seq')) AS person_key,
+    SELECT g.cluster, coalesce(g.existing, healthhub.hub_key(hub, nextval('healthhub.key_seq'))) AS person_key,
            g.existing IS NULL AS created
       FROM (SELECT c.cluster, max(c.person_key) AS existing
               FROM batch_clusters c GROUP BY c.cluster ORDER BY c.cluster) g;

@@ -39,8 +39,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A hub id is a region code and a two-digit instance, 8 digits.';
     END IF;
-    lo := hub * 10000000000 + 1;
-    hi := hub * 10000000000 + 9999999999;
+    lo := healthhub.hub_key(hub, 1);
+    hi := healthhub.hub_key(hub, 9999999999);
     FOR seq IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
                 WHERE c.oid IN (to_regclass('healthhub.record_seq'), to_regclass('healthhub.person_identifier_seq'),
                                 to_regclass('healthhub.link_events_event_id_seq'))
@@ -113,8 +113,17 @@ CREATE FUNCTION healthhub.hub_id() RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN (SELECT h.hub_id FROM healthhub.hub h);
 
--- A globally unique bigint: hub id (8 digits) then a 10-digit serial.
--- It runs as its owner, so no profile needs the sequence itself (a role with
+-- The layout of every key: hub id (8 digits) then a 10-digit serial, the
+-- one definition (mint_key, link_batch, the hub's block of sequences;
+-- docs/scale-out.md has the budget).
+CREATE FUNCTION healthhub.hub_key(hub bigint, serial bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN hub * 10000000000 + serial;
+CREATE FUNCTION healthhub.key_hub(key bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN key / 10000000000;
+
+-- A globally unique bigint from the hub's key sequence.  It runs as its owner, so no profile needs the sequence itself (a role with
 -- USAGE on key_seq could burn the hub's 10^10 keys in about 90 minutes);
 -- rows that a profile inserts get keys from a column default (hub_admin may
 -- execute this) or from healthhub.mint_row_key(), a trigger.
@@ -131,10 +140,7 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Call healthhub.init_hub(region, instance) first.';
     END IF;
-    RETURN id * 10000000000 + nextval('healthhub.key_seq');
+    RETURN healthhub.hub_key(id, nextval('healthhub.key_seq'));
 END
 $$;
 
-CREATE FUNCTION healthhub.key_hub(key bigint) RETURNS bigint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN key / 10000000000;

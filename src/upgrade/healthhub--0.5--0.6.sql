@@ -2031,3 +2031,403 @@ BEGIN
 END
 $$;
 
+
+-- ==== One definition of the key layout: hub_key(hub, serial) ====
+CREATE FUNCTION healthhub.hub_key(hub bigint, serial bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN hub * 10000000000 + serial;
+
+CREATE OR REPLACE FUNCTION healthhub.mint_key() RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    SELECT h.hub_id INTO id FROM healthhub.hub h;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'this hub has no identity yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Call healthhub.init_hub(region, instance) first.';
+    END IF;
+    RETURN healthhub.hub_key(id, nextval('healthhub.key_seq'));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.place_sequences_in_hub_block(hub bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lo bigint;
+    hi bigint;
+    seq regclass;
+    last bigint;
+BEGIN
+    IF hub IS NULL OR hub < 1 OR hub > 99999999 THEN
+        RAISE EXCEPTION 'hub id % is out of range', hub
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A hub id is a region code and a two-digit instance, 8 digits.';
+    END IF;
+    lo := healthhub.hub_key(hub, 1);
+    hi := healthhub.hub_key(hub, 9999999999);
+    FOR seq IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
+                WHERE c.oid IN (to_regclass('healthhub.record_seq'), to_regclass('healthhub.person_identifier_seq'),
+                                to_regclass('healthhub.link_events_event_id_seq'))
+                ORDER BY c.relname LOOP
+        SELECT s.last_value INTO last FROM pg_catalog.pg_sequences s      -- (NULL: never called)
+         WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = seq;
+        EXECUTE format('ALTER SEQUENCE %s START WITH %s MINVALUE %s MAXVALUE %s NO CYCLE%s', seq, lo, lo, hi,
+                       CASE WHEN last BETWEEN lo AND hi THEN '' ELSE format(' RESTART WITH %s', lo) END);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.link_batch(batch_name text, file_digest text)
+    RETURNS TABLE (phase text, seconds numeric, rows bigint)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    model integer := healthhub.linkage_model();
+    m healthhub.linkage_models;
+    lid bigint;
+    again boolean;
+    t0 timestamptz := clock_timestamp();
+    t timestamptz := clock_timestamp();
+    n bigint;
+    match_weight double precision;
+    possible_weight double precision;
+    hub bigint := healthhub.hub_id();
+    entry bigint;
+    report jsonb := '[]';
+    rec record;
+    replication_role text;
+    who text := healthhub.acting_role();
+    last_node integer;
+    first_record_id bigint;
+BEGIN
+    PERFORM healthhub.linkage_authorise_admin();
+    PERFORM healthhub.require_load_key(batch_name, file_digest, 'person_records', 'delta');
+    PERFORM healthhub.require_no_work_tables('link_batch', ARRAY['batch_in', 'batch_records', 'batch_keys',
+        'batch_nodes', 'batch_edges', 'batch_all', 'batch_scored', 'batch_clusters', 'batch_persons', 'batch_linked']);
+    PERFORM healthhub.check_name_keys_version();
+    -- The batch's work tables take hundreds of MB: kept in local buffers
+    -- instead of written out and read back.  temp_buffers can only be raised
+    -- before the session's first temporary table (docs/linkage.md).
+    IF pg_size_bytes(current_setting('temp_buffers')) < pg_size_bytes('1GB') THEN
+        BEGIN
+            PERFORM set_config('temp_buffers', '1GB', false);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE NOTICE 'link_batch: temp_buffers stays at % in this session (temporary tables were used before)',
+                current_setting('temp_buffers')
+                USING HINT = 'Call link_batch first in a new session, or set temp_buffers to 1GB before anything else.';
+        END;
+    END IF;
+    IF hub IS NULL THEN
+        RAISE EXCEPTION 'this hub has no identity yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call healthhub.init_hub(region, instance) first.';
+    END IF;
+    -- One batch at a time, and no single-record link meanwhile (link_record
+    -- waits; resolve() and reads go on): what the batch decides from the
+    -- index stays true until it commits.
+    LOCK TABLE healthhub.source_records IN SHARE ROW EXCLUSIVE MODE;
+    -- (the loading framework's key: the same file is never linked twice)
+    SELECT b.load_id, b.already_loaded INTO lid, again
+      FROM healthhub.begin_load('person_records', batch_name, file_digest, 'delta') b;
+    IF again THEN
+        DELETE FROM healthhub.stage_person_records;
+        RETURN QUERY SELECT 'already linked'::text, 0::numeric, 0::bigint;
+        RETURN;
+    END IF;
+    SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
+    match_weight := log(2.0, (m.match_probability / (1 - m.match_probability))::numeric)::double precision;
+    possible_weight := log(2.0, (m.possible_probability / (1 - m.possible_probability))::numeric)::double precision;
+
+    -- 1. validate and key ------------------------------------------------
+    CREATE TEMP TABLE batch_in ON COMMIT DROP AS SELECT * FROM healthhub.staged_person_records();
+    ANALYZE batch_in;
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
+      FROM batch_in b
+     CROSS JOIN LATERAL (VALUES
+        ('institution', b.source, CASE WHEN NOT b.institution_ok THEN 'names more than one institution (their keys or source_refs)'
+                                       WHEN b.key_problem LIKE 'an institution%' THEN b.key_problem END),
+        ('local_id', b.local_id, CASE WHEN b.key_problem LIKE 'a local id%' THEN b.key_problem END),
+        ('name', b.name, CASE WHEN b.name IS NOT NULL AND b.hanzi IS NULL THEN healthhub.name_problem(b.name) END),
+        ('sex', b.sex_text, CASE WHEN b.sex = 0 THEN 'Sex is 1 or 2, M or F, male or female, 男 or 女; 0 or 9 if not known.' END),
+        ('birth_date', b.birth_text, CASE WHEN b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date)
+                                          THEN 'not a birth date between 1880-01-01 and today (YYYY-MM-DD)' END),
+        ('phone', b.phone_text, CASE WHEN b.phone = '' THEN 'A phone number has 7 to 15 digits.' END),
+        ('address_region', b.region_text,
+         CASE WHEN b.region_text IS NOT NULL AND NOT b.region_ok THEN 'not a region code in healthhub.regions' END),
+        ('other_identifiers', array_to_string(b.others, ';'),
+         (SELECT string_agg(healthhub.health_identifier_problem(x), ' ') FROM unnest(b.others) x))
+        ) e(col, val, reason)
+     -- (only rows that may have a problem are looked at column by column)
+     WHERE (b.key_problem IS NOT NULL OR NOT b.institution_ok OR (b.name IS NOT NULL AND b.hanzi IS NULL)
+            OR b.sex = 0 OR (b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date))
+            OR b.phone = '' OR (b.region_text IS NOT NULL AND NOT b.region_ok) OR cardinality(b.others) > 0)
+       AND e.reason IS NOT NULL;
+    -- a record sent twice in one file: the last line counts
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'person_record', b.line_no, 'local_id', b.local_id, 'sent again on a later line of this batch'
+      FROM batch_in b
+      JOIN (SELECT b2.source, b2.local_id, max(b2.line_no) AS last_line FROM batch_in b2
+             GROUP BY b2.source, b2.local_id HAVING count(*) > 1) d
+        ON d.source = b.source AND d.local_id = b.local_id AND b.line_no < d.last_line;
+    CREATE TEMP TABLE batch_records ON COMMIT DROP AS
+    SELECT row_number() OVER (ORDER BY b.line_no)::integer AS node, b.line_no,
+           b.source, b.local_id,
+           b.institution_key,
+           b.name, b.sex, b.birth_date, b.identifier AS identifier_text, b.phone,
+           b.region_text::healthhub.region_code AS region,
+           b.others::healthhub.health_identifier[] AS other_identifiers,
+           rid.resident_id,
+           -- a number the record contradicts (a parent's) is evidence, never a match
+           healthhub.resident_id_contradicts(rid.resident_id, b.birth_date, b.sex) AS id_conflict,
+           b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
+           b.given_pinyin AS name_given_pinyin
+      FROM batch_in b
+      CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(b.identifier)
+                                      THEN healthhub.resident_id(b.identifier) END AS resident_id) rid
+     WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
+
+    -- records already in the index are linked one by one (corrections; no
+    -- per-record locks: the batch holds the index)
+    FOR rec IN SELECT r.* FROM batch_records r
+                WHERE EXISTS (SELECT FROM healthhub.source_records s WHERE s.source = r.source AND s.local_id = r.local_id)
+    LOOP
+        PERFORM healthhub.link_prepared(healthhub.prepare_record(
+                    rec.source, rec.local_id, rec.name, rec.sex::text, rec.birth_date, rec.identifier_text, rec.phone,
+                    rec.region::integer::text, rec.other_identifiers::text[]));
+        DELETE FROM batch_records r WHERE r.node = rec.node;
+    END LOOP;
+    ANALYZE batch_records;
+    SELECT count(*), max(r.node) INTO n, last_node FROM batch_records r;
+    report := report || jsonb_build_object('phase', 'validate and key', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: validated and keyed % records (% rejected) in % s', n,
+        (SELECT count(*) FROM healthhub.load_errors le WHERE le.load_id = lid), round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 2. blocking: records sharing a key of the model's rules (and records
+    --    already in the index that share one) --------------------------
+    CREATE TEMP TABLE batch_keys ON COMMIT DROP AS
+    SELECT h AS block_hash, r.node
+      FROM batch_records r,
+           unnest(healthhub.block_hashes(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region,
+                                         r.phone, m.blocking_rules)) h;
+    -- existing records become nodes too, after the batch's own
+    CREATE TEMP TABLE batch_nodes ON COMMIT DROP AS
+    SELECT r.node, CASE WHEN NOT r.id_conflict THEN r.resident_id::bigint END AS resident_id, NULL::bigint AS person_key,
+           NULL::bigint AS record_id
+      FROM batch_records r;
+    -- (each with the number its person holds: the clustering never gives a
+    -- person a second number)
+    INSERT INTO batch_nodes
+    SELECT last_node + row_number() OVER ()::integer,
+           (SELECT min(pi.resident_id::bigint) FROM healthhub.person_identifiers pi
+             WHERE pi.person_key = s.person_key AND pi.resident_id IS NOT NULL),
+           s.person_key, s.record_id
+      FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk
+             WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k)) e
+      JOIN healthhub.source_records s ON s.record_id = e.record_id AND s.withdrawn_at IS NULL;
+    INSERT INTO batch_keys
+    SELECT bk.block_hash, n2.node FROM batch_nodes n2
+      JOIN healthhub.record_block_keys bk ON bk.record_id = n2.record_id
+     WHERE n2.record_id IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
+    CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
+    SELECT p.a, p.b, NULL::double precision AS weight FROM healthhub.block_pairs(healthhub.batch_block_limit()) p;
+    -- (every work table is analysed once made: the planner sees no
+    -- statistics of temporary tables otherwise, and guesses badly at this size)
+    ANALYZE batch_keys, batch_nodes, batch_edges;
+    SELECT count(*) INTO n FROM batch_edges;
+    report := report || jsonb_build_object('phase', 'blocking', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: % candidate pairs from blocking in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 3. scoring ----------------------------------------------------------
+    CREATE TEMP TABLE batch_all ON COMMIT DROP AS
+    SELECT r.node, r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone,
+           r.region, r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials,
+           r.surname, r.name_given_pinyin
+      FROM batch_records r
+    UNION ALL
+    SELECT n2.node, s.source, s.local_id, s.institution_key, s.name, s.sex, s.birth_date, s.identifier_text, s.phone,
+           s.region, s.other_identifiers, s.resident_id, s.id_conflict, s.name_hanzi, s.name_pinyin, s.name_initials,
+           s.surname, s.name_given_pinyin
+      FROM batch_nodes n2 JOIN healthhub.source_records s ON s.record_id = n2.record_id;
+    CREATE UNIQUE INDEX ON batch_all (node);
+    ANALYZE batch_all;
+    CREATE TEMP TABLE batch_scored ON COMMIT DROP AS
+    SELECT e.a, e.b, healthhub.batch_match_score(x, y, model) AS weight
+      FROM batch_edges e JOIN batch_all x ON x.node = e.a JOIN batch_all y ON y.node = e.b
+     WHERE NOT EXISTS (SELECT FROM healthhub.link_decisions l
+                        WHERE l.state = 'no_match'
+                          AND ((l.source = x.source AND l.local_id = x.local_id
+                                AND l.person_key = (SELECT person_key FROM batch_nodes WHERE node = y.node))
+                            OR (l.source = y.source AND l.local_id = y.local_id
+                                AND l.person_key = (SELECT person_key FROM batch_nodes WHERE node = x.node))));
+    DROP TABLE batch_edges;
+    ALTER TABLE batch_scored RENAME TO batch_edges;
+    -- identifiers: records sharing a resident ID (without conflict) or
+    -- another identifier are one person, whatever their scores
+    -- (unless the names differ entirely: a parent's number on a child's
+    -- record that gives no birth date to contradict it)
+    INSERT INTO batch_edges
+    SELECT g.first, x.node, 'Infinity'::double precision
+      FROM batch_all x
+      JOIN (SELECT resident_id, min(node) AS first FROM batch_records WHERE resident_id IS NOT NULL AND NOT id_conflict
+             GROUP BY resident_id HAVING count(*) > 1) g ON g.resident_id OPERATOR(healthhub.=) x.resident_id
+      JOIN batch_all f ON f.node = g.first
+     WHERE x.node <> g.first AND NOT x.id_conflict AND x.node <= last_node
+       AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
+    INSERT INTO batch_edges
+    SELECT g.first, xi.node, 'Infinity'::double precision
+      FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) xi
+      JOIN (SELECT ident, min(node) AS first FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) y
+             GROUP BY ident HAVING count(*) > 1) g ON g.ident OPERATOR(healthhub.=) xi.ident
+      JOIN batch_all x ON x.node = xi.node
+      JOIN batch_all f ON f.node = g.first
+     WHERE xi.node <> g.first
+       AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
+    -- and records whose number or identifier is already a person's join it,
+    -- by the rule link_record follows (identifier_links)
+    UPDATE batch_nodes bn SET person_key = pi.person_key
+      FROM batch_records r JOIN healthhub.person_identifiers pi
+        ON pi.resident_id OPERATOR(healthhub.=) r.resident_id
+     WHERE bn.node = r.node AND NOT r.id_conflict
+       AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, false);
+    UPDATE batch_nodes bn SET person_key = pi.person_key
+      FROM (SELECT r1 AS rec, r1.node, unnest(r1.other_identifiers) AS ident FROM batch_records r1) r
+      JOIN healthhub.person_identifiers pi ON pi.identifier OPERATOR(healthhub.=) r.ident
+     WHERE bn.node = r.node AND bn.person_key IS NULL
+       AND healthhub.identifier_links(r.rec, pi.person_key, m.names_must_agree, true);
+    -- a record that joins a person without a number of its own carries the
+    -- person's into the clustering
+    UPDATE batch_nodes bn SET resident_id = (SELECT min(pi.resident_id::bigint) FROM healthhub.person_identifiers pi
+                                              WHERE pi.person_key = bn.person_key AND pi.resident_id IS NOT NULL)
+     WHERE bn.person_key IS NOT NULL AND bn.resident_id IS NULL AND bn.node <= last_node;
+    ANALYZE batch_edges, batch_nodes;
+    SELECT count(*) INTO n FROM batch_edges;
+    report := report || jsonb_build_object('phase', 'scoring', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: scored % pairs in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 4. clustering -------------------------------------------------------
+    -- (each node's group with the group's person already in the index, if any)
+    CREATE TEMP TABLE batch_clusters ON COMMIT DROP AS
+    SELECT c.node, c.cluster, c.person_key FROM healthhub.link_clusters(match_weight) c;
+    -- (new persons numbered in the order of their first record: the same
+    -- file gives the same keys whatever plan the aggregate gets)
+    CREATE TEMP TABLE batch_persons ON COMMIT DROP AS
+    SELECT g.cluster, coalesce(g.existing, healthhub.hub_key(hub, nextval('healthhub.key_seq'))) AS person_key,
+           g.existing IS NULL AS created
+      FROM (SELECT c.cluster, max(c.person_key) AS existing
+              FROM batch_clusters c GROUP BY c.cluster ORDER BY c.cluster) g;
+    -- The records with their persons and ids, as a new table (an UPDATE
+    -- would write a million rows twice).  The ids are a block of the
+    -- sequence, the batch's alone while it holds the index.
+    first_record_id := nextval('healthhub.record_seq');
+    PERFORM setval('healthhub.record_seq', first_record_id + last_node);
+    CREATE TEMP TABLE batch_linked ON COMMIT DROP AS
+    SELECT r.*, p.person_key, p.created AS person_created, first_record_id + r.node AS record_id
+      FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
+    DROP TABLE batch_records;
+    ALTER TABLE batch_linked RENAME TO batch_records;
+    -- (without statistics the planner joined the review queue's pairs to
+    -- these records and persons as if they were a few rows: a second batch
+    -- into a large index multiplied them out of all proportion)
+    ANALYZE batch_records, batch_clusters, batch_persons;
+    SELECT count(*) INTO n FROM batch_persons WHERE created;
+    report := report || jsonb_build_object('phase', 'clustering', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: % records in % new persons in % s', (SELECT count(*) FROM batch_records), n,
+        round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 5. writing ----------------------------------------------------------
+    entry := healthhub.audit_append('link.batch', 'load', lid::text, NULL, 'patient identity management', 'ok');
+    -- Every row written below refers to rows this transaction has just
+    -- written or read (persons, records, institutions): the per-row
+    -- foreign-key triggers are skipped while it writes, as pg_restore
+    -- --disable-triggers does, and none of these tables has another trigger.
+    replication_role := current_setting('session_replication_role');
+    PERFORM set_config('session_replication_role', 'replica', true);
+    INSERT INTO healthhub.source_records (source, local_id, institution_key, name, sex, birth_date, identifier_text,
+                                          phone, region, other_identifiers, resident_id, id_conflict, name_hanzi,
+                                          name_pinyin, name_initials, surname, name_given_pinyin, person_key,
+                                          link_origin, link_model, linked_by, record_id)
+    SELECT r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region,
+           r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials, r.surname,
+           r.name_given_pinyin, r.person_key, 'auto', model, who, r.record_id
+      FROM batch_records r ORDER BY r.source, r.local_id;
+    -- the best pair across two persons between the thresholds: the review queue
+    INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version, decided_by)
+    SELECT DISTINCT ON (x.node) xa.source, xa.local_id, py.person_key, 'possible_match', 'auto', x.weight, model, who
+      FROM (SELECT e.a AS node, e.b AS other, e.weight FROM batch_edges e
+             WHERE e.weight >= possible_weight AND e.weight < match_weight
+            UNION ALL
+            SELECT e.b, e.a, e.weight FROM batch_edges e
+             WHERE e.weight >= possible_weight AND e.weight < match_weight) x
+      JOIN batch_records xa ON xa.node = x.node
+      JOIN batch_clusters cy ON cy.node = x.other
+      JOIN batch_persons py ON py.cluster = cy.cluster
+     WHERE py.person_key <> xa.person_key
+     ORDER BY x.node, x.weight DESC
+    ON CONFLICT DO NOTHING;
+    INSERT INTO healthhub.record_block_keys (block_hash, record_id)
+    SELECT k.block_hash, first_record_id + k.node FROM batch_keys k WHERE k.node <= last_node
+     ORDER BY 1, 2;
+    INSERT INTO healthhub.person_identifiers (resident_id, person_key)
+    SELECT DISTINCT ON (r.resident_id) r.resident_id, r.person_key FROM batch_records r
+     WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict
+     ORDER BY r.resident_id, r.node
+    ON CONFLICT DO NOTHING;
+    INSERT INTO healthhub.person_identifiers (identifier, person_key)
+    SELECT DISTINCT ON (i) i, r.person_key FROM batch_records r, unnest(r.other_identifiers) i
+     ORDER BY i, r.node
+    ON CONFLICT DO NOTHING;
+    -- new persons are inserted with their golden records (after their records
+    -- and identifiers: the golden record is made from them); persons that
+    -- were already in the index get theirs rebuilt
+    -- (the hub given, not left to its default: a function call per row)
+    INSERT INTO healthhub.persons (hub_id, person_key, resident_id, name, sex, birth_date, phone, region)
+    SELECT hub, g.* FROM healthhub.golden_records(ARRAY(
+               SELECT p.person_key FROM batch_persons p
+                WHERE p.created AND p.person_key IN (SELECT r.person_key FROM batch_records r))) g
+     ORDER BY g.person_key;
+    PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT p.person_key FROM batch_persons p
+                                                WHERE NOT p.created));
+    INSERT INTO healthhub.link_events (entry_id, by_role, action, source, local_id, record_id, person_key, new_state,
+                                       origin, model_version, reason)
+    SELECT entry, who, 'link_batch', r.source, r.local_id, r.record_id, r.person_key, 'match', 'auto', model,
+           CASE WHEN r.person_created THEN 'created' ELSE 'matched' END
+      FROM batch_records r
+     ORDER BY r.record_id;
+    PERFORM set_config('session_replication_role', replication_role, true);
+    -- the tables grew by a batch: plan the next link_record() on their real sizes
+    ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.link_decisions, healthhub.persons,
+            healthhub.person_identifiers;
+    SELECT count(*) INTO n FROM batch_records;
+    report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: wrote % records in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+
+    -- the rows this batch read leave the staging table (rows staged
+    -- meanwhile stay for the next batch)
+    DELETE FROM healthhub.stage_person_records s USING batch_in b WHERE s.ctid = b.stage_row;
+    UPDATE healthhub.loads l SET outcome = jsonb_build_object(
+        'records', n,
+        'rejected', (SELECT count(DISTINCT le.line_no) FROM healthhub.load_errors le WHERE le.load_id = lid),
+        'persons_created', (SELECT count(*) FROM batch_persons WHERE created),
+        'matched_existing', (SELECT count(*) FROM batch_records r WHERE NOT r.person_created),
+        'possible_matches', (SELECT count(*) FROM healthhub.link_decisions lk WHERE lk.state = 'possible_match'
+                               AND (lk.source, lk.local_id) IN (SELECT br.source, br.local_id FROM batch_records br)),
+        'model_version', model, 'phases', report, 'audit_entry', entry)
+     WHERE l.load_id = lid;
+    RETURN QUERY
+    SELECT x->>'phase', round((x->>'seconds')::numeric, 2), (x->>'rows')::bigint FROM jsonb_array_elements(report) x
+    UNION ALL
+    SELECT 'total', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 2), n;
+END
+$$;
+
