@@ -144,3 +144,18 @@ CREATE TEMP TABLE before AS SELECT * FROM practice_rights;
 DELETE FROM practice_rights;
 SELECT recompute_practice_rights() AS rows;
 SELECT count(*) AS differences FROM ((TABLE before EXCEPT TABLE practice_rights) UNION ALL (TABLE practice_rights EXCEPT TABLE before)) d;
+
+-- may_practise reads the derived rights; why_not_practise reads the sources
+-- again: the two must agree on every practitioner, act, institution,
+-- privilege and time (twice a year, across suspensions, the revocation and
+-- the blacklist above)
+SELECT count(*) AS questions,
+       count(*) FILTER (WHERE healthhub.may_practise(p.practitioner_key, a.act, i.institution_key, t.at, v.priv)
+                              IS DISTINCT FROM
+                              (healthhub.why_not_practise(p.practitioner_key, a.act, i.institution_key, t.at, v.priv) IS NULL))
+         AS answers_that_disagree
+  FROM k, practitioners p, institutions i,
+       (VALUES ('physician'), ('pharmacist')) a(act),
+       (VALUES (NULL::text), ('antimicrobial_restricted'), ('narcotic'), ('psychotropic_1')) v(priv),
+       generate_series(timestamptz '2019-07-01', '2031-01-01', '6 months') t(at)
+ WHERE p.practitioner_key IN (k.zhang, k.li) AND i.institution_key IN (k.a, k.b, k.c);
