@@ -305,15 +305,19 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION healthhub.linkage_authorise_admin() RETURNS void
+-- hub_admin (and superusers) only: the person index's maintenance (the
+-- defaults) and its audited reads (which name what they refuse).
+CREATE FUNCTION healthhub.linkage_authorise_admin(
+        refusal text DEFAULT 'does not hold the hub_admin profile',
+        detail text DEFAULT 'Merging, unmerging, recording deaths, training and bulk linking are for hub_admin.')
+    RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT healthhub.linkage_is_admin() THEN
-        RAISE EXCEPTION 'role % does not hold the hub_admin profile', healthhub.acting_role()
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'Merging, unmerging, recording deaths, training and bulk linking are for hub_admin.';
+        RAISE EXCEPTION 'role % %', healthhub.acting_role(), refusal
+            USING ERRCODE = 'insufficient_privilege', DETAIL = detail;
     END IF;
 END
 $$;

@@ -12,7 +12,7 @@ DECLARE
 BEGIN
     FOREACH f IN ARRAY ARRAY[
         'healthhub.linkage_model()', 'healthhub.prepare_record(text, text, text, text, date, text, text, text, text[])',
-        'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin()', 'healthhub.linkage_is_admin()',
+        'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin(text, text)', 'healthhub.linkage_is_admin()',
         'healthhub.authorised_record(text, text, boolean, boolean)',
         'healthhub.linkage_authorise_person(healthhub.source_records, bigint)', 'healthhub.institution_for_source(text)',
         'healthhub.institutions_named_by(text)', 'healthhub.linkage_authorise_institution(text, bigint)',
@@ -36,7 +36,7 @@ BEGIN
         'healthhub.rebuild_golden(bigint)', 'healthhub.rebuild_golden_set(bigint[])',
         'healthhub.golden_records(bigint[])',
         -- the audited reads (reads.sql)
-        'healthhub.linkage_may_read_history()', 'healthhub.linkage_authorise_reader(text)',
+        'healthhub.linkage_may_read_history()',
         'healthhub.linkage_authorise_history()',
         'healthhub.require_page_size(integer)', 'healthhub.require_record_key(text, text, text)',
         'healthhub.source_record(text, text)',

@@ -15,19 +15,6 @@ CREATE FUNCTION healthhub.linkage_may_read_history() RETURNS boolean
            OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
                        WHERE ep.profile OPERATOR(pg_catalog.=) 'auditor');
 
--- The person index's reads for hub_admin (and superusers) only.
-CREATE FUNCTION healthhub.linkage_authorise_reader(detail text) RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT healthhub.linkage_is_admin() THEN
-        RAISE EXCEPTION 'role % may not read the person index', healthhub.acting_role()
-            USING ERRCODE = 'insufficient_privilege', DETAIL = detail;
-    END IF;
-END
-$$;
-
 CREATE FUNCTION healthhub.linkage_authorise_history() RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -150,7 +137,7 @@ DECLARE
     p healthhub.persons;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.person_details', ARRAY['person'], ARRAY[person IS NULL]);
-    PERFORM healthhub.linkage_authorise_reader('Reading persons is for hub_admin.');
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading persons is for hub_admin.');
     SELECT * INTO p FROM healthhub.persons x WHERE x.person_key = person;
     PERFORM healthhub.audit_append('read', 'person', person::text, p.person_key, 'patient identity management',
                                    CASE WHEN p.person_key IS NULL THEN 'not_found' ELSE 'found' END);
@@ -172,7 +159,7 @@ DECLARE
     page healthhub.source_records[];
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.person_records', ARRAY['person'], ARRAY[person IS NULL]);
-    PERFORM healthhub.linkage_authorise_reader('Reading a person''s records is for hub_admin.');
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading a person''s records is for hub_admin.');
     SELECT array_agg(s ORDER BY s.source, s.local_id) INTO page
       FROM healthhub.source_records s WHERE s.person_key = person;
     PERFORM healthhub.audit_append('read', 'person_records', person::text, person, 'patient identity management',
@@ -192,7 +179,7 @@ DECLARE
     found_ids healthhub.person_identifiers[];
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.person_identifiers_of', ARRAY['person'], ARRAY[person IS NULL]);
-    PERFORM healthhub.linkage_authorise_reader('Reading a person''s identifiers is for hub_admin.');
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading a person''s identifiers is for hub_admin.');
     SELECT array_agg(pi ORDER BY pi.resident_id IS NULL, pi.resident_id, pi.identifier) INTO found_ids
       FROM healthhub.person_identifiers pi WHERE pi.person_key = person;
     PERFORM healthhub.audit_append('read', 'person_identifiers', person::text, person, 'patient identity management',
@@ -214,7 +201,7 @@ DECLARE
     found_links healthhub.links[];
 BEGIN
     PERFORM healthhub.require_record_key('record_links', source, local_id);
-    PERFORM healthhub.linkage_authorise_reader('Reading the links of a record is for hub_admin.');
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading the links of a record is for hub_admin.');
     SELECT array_agg(l ORDER BY l.state = 'match' DESC, l.decided_at, l.person_key) INTO found_links
       FROM healthhub.links l WHERE l.source = btrim(record_links.source) AND l.local_id = btrim(record_links.local_id);
     PERFORM healthhub.audit_append('read', 'person_links', btrim(source) || '/' || btrim(local_id),
@@ -238,7 +225,7 @@ DECLARE
     n integer;
 BEGIN
     PERFORM healthhub.require_page_size(max_rows);
-    PERFORM healthhub.linkage_authorise_reader('Reviewing possible matches is for hub_admin.');
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reviewing possible matches is for hub_admin.');
     SELECT array_agg(q.r ORDER BY (q.r).queued_at, (q.r).source, (q.r).local_id, (q.r).candidate) INTO page
       FROM (SELECT rq AS r FROM healthhub.review_queue rq
              WHERE queued_after IS NULL OR rq.queued_at > queued_after
@@ -263,7 +250,7 @@ AS $$
 DECLARE
     found_persons healthhub.persons_with_two_numbers[];
 BEGIN
-    PERFORM healthhub.linkage_authorise_reader('Reviewing persons with two numbers is for hub_admin.');
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reviewing persons with two numbers is for hub_admin.');
     SELECT array_agg(v ORDER BY v.person_key) INTO found_persons FROM healthhub.persons_with_two_numbers v;
     PERFORM healthhub.audit_append('read', 'persons_with_two_numbers', NULL, NULL, 'patient identity management',
                                    coalesce(cardinality(found_persons), 0) || ' persons');

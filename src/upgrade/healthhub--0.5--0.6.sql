@@ -2431,3 +2431,136 @@ BEGIN
 END
 $$;
 
+
+-- ==== One hub_admin check for the person index (maintenance and audited reads) ====
+DROP FUNCTION healthhub.linkage_authorise_admin();
+DROP FUNCTION healthhub.linkage_authorise_reader(text);
+CREATE FUNCTION healthhub.linkage_authorise_admin(
+        refusal text DEFAULT 'does not hold the hub_admin profile',
+        detail text DEFAULT 'Merging, unmerging, recording deaths, training and bulk linking are for hub_admin.')
+    RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT healthhub.linkage_is_admin() THEN
+        RAISE EXCEPTION 'role % %', healthhub.acting_role(), refusal
+            USING ERRCODE = 'insufficient_privilege', DETAIL = detail;
+    END IF;
+END
+$$;
+
+REVOKE ALL ON FUNCTION healthhub.linkage_authorise_admin(text, text) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION healthhub.person_details(person bigint)
+    RETURNS SETOF healthhub.persons
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p healthhub.persons;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_details', ARRAY['person'], ARRAY[person IS NULL]);
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading persons is for hub_admin.');
+    SELECT * INTO p FROM healthhub.persons x WHERE x.person_key = person;
+    PERFORM healthhub.audit_append('read', 'person', person::text, p.person_key, 'patient identity management',
+                                   CASE WHEN p.person_key IS NULL THEN 'not_found' ELSE 'found' END);
+    IF p.person_key IS NOT NULL THEN
+        RETURN NEXT p;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.person_records(person bigint)
+    RETURNS SETOF healthhub.source_records
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    page healthhub.source_records[];
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_records', ARRAY['person'], ARRAY[person IS NULL]);
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading a person''s records is for hub_admin.');
+    SELECT array_agg(s ORDER BY s.source, s.local_id) INTO page
+      FROM healthhub.source_records s WHERE s.person_key = person;
+    PERFORM healthhub.audit_append('read', 'person_records', person::text, person, 'patient identity management',
+                                   coalesce(cardinality(page), 0) || ' records');
+    RETURN QUERY SELECT * FROM unnest(page);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.person_identifiers_of(person bigint)
+    RETURNS TABLE (resident_id healthhub.resident_id, identifier healthhub.health_identifier, linked_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_ids healthhub.person_identifiers[];
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.person_identifiers_of', ARRAY['person'], ARRAY[person IS NULL]);
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading a person''s identifiers is for hub_admin.');
+    SELECT array_agg(pi ORDER BY pi.resident_id IS NULL, pi.resident_id, pi.identifier) INTO found_ids
+      FROM healthhub.person_identifiers pi WHERE pi.person_key = person;
+    PERFORM healthhub.audit_append('read', 'person_identifiers', person::text, person, 'patient identity management',
+                                   coalesce(cardinality(found_ids), 0) || ' identifiers');
+    RETURN QUERY SELECT x.resident_id, x.identifier, x.linked_at FROM unnest(found_ids) x;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.record_links(source text, local_id text)
+    RETURNS SETOF healthhub.links
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_links healthhub.links[];
+BEGIN
+    PERFORM healthhub.require_record_key('record_links', source, local_id);
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reading the links of a record is for hub_admin.');
+    SELECT array_agg(l ORDER BY l.state = 'match' DESC, l.decided_at, l.person_key) INTO found_links
+      FROM healthhub.links l WHERE l.source = btrim(record_links.source) AND l.local_id = btrim(record_links.local_id);
+    PERFORM healthhub.audit_append('read', 'person_links', btrim(source) || '/' || btrim(local_id),
+                                   (SELECT x.person_key FROM unnest(found_links) x WHERE x.state = 'match'),
+                                   'patient identity management', coalesce(cardinality(found_links), 0) || ' links');
+    RETURN QUERY SELECT * FROM unnest(found_links);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.pending_reviews(queued_after timestamptz DEFAULT NULL, max_rows integer DEFAULT 100)
+    RETURNS SETOF healthhub.review_queue
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    page healthhub.review_queue[];
+    n integer;
+BEGIN
+    PERFORM healthhub.require_page_size(max_rows);
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reviewing possible matches is for hub_admin.');
+    SELECT array_agg(q.r ORDER BY (q.r).queued_at, (q.r).source, (q.r).local_id, (q.r).candidate) INTO page
+      FROM (SELECT rq AS r FROM healthhub.review_queue rq
+             WHERE queued_after IS NULL OR rq.queued_at > queued_after
+             ORDER BY rq.queued_at, rq.source, rq.local_id, rq.candidate LIMIT max_rows) q;
+    n := coalesce(cardinality(page), 0);
+    PERFORM healthhub.audit_append('read', 'review_queue',
+                                   CASE WHEN n > 0 THEN 'queued ' || (page[1]).queued_at || ' .. ' || (page[n]).queued_at END,
+                                   NULL, 'patient identity management', n || ' possible matches');
+    RETURN QUERY SELECT * FROM unnest(page);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION healthhub.find_persons_with_two_numbers()
+    RETURNS SETOF healthhub.persons_with_two_numbers
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_persons healthhub.persons_with_two_numbers[];
+BEGIN
+    PERFORM healthhub.linkage_authorise_admin('may not read the person index', 'Reviewing persons with two numbers is for hub_admin.');
+    SELECT array_agg(v ORDER BY v.person_key) INTO found_persons FROM healthhub.persons_with_two_numbers v;
+    PERFORM healthhub.audit_append('read', 'persons_with_two_numbers', NULL, NULL, 'patient identity management',
+                                   coalesce(cardinality(found_persons), 0) || ' persons');
+    RETURN QUERY SELECT * FROM unnest(found_persons);
+END
+$$;
+
