@@ -251,7 +251,8 @@ BEGIN
 END
 $$;
 
--- Rule: the column matches a pattern (empty: does not match).
+-- Rule: the column matches a pattern; an empty value fails when the column is
+-- required and passes when it is not.
 CREATE FUNCTION healthhub.load_check_pattern(load_id bigint, entity text, stage regclass, col text, pattern text,
                                              reason text, required boolean DEFAULT true) RETURNS void
     LANGUAGE plpgsql VOLATILE
