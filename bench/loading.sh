@@ -7,8 +7,17 @@
 #       (validation, set-based write, the load's one audit entry), delta;
 #     - baseline: a plain COPY of the same file into healthhub.practitioners
 #       itself (same indexes and triggers, each row audited by the trigger).
-#   Target: the framework within 3x of the plain COPY.  Both into an empty
-#   table; commits are not durable (synchronous_commit = off), the same for
+#   BENCH_SCALE x 1M person records (scripts/gen-population.pl) as one CSV
+#   file; timed:
+#     - framework: COPY into healthhub.stage_person_records + link_batch()
+#       (preparation, validation, blocking, scoring, clustering, set-based
+#       write, the load's one audit entry) into an empty person index;
+#     - baseline: a plain COPY of what that load wrote (persons, records,
+#       identifiers, blocking keys, link events, review queue) back into the
+#       same tables, emptied, with their indexes and without the per-row
+#       foreign-key triggers (link_batch skips them too).
+#   Target: the framework within 3x of the plain COPY.  Each into empty
+#   tables; commits are not durable (synchronous_commit = off), the same for
 #   both.  Medians of BENCH_REPS runs (default 3; 1 at BENCH_SCALE >= 1).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
@@ -83,3 +92,50 @@ printf '  COPY to staging + load_registry %8.2f s  (%.0f rows/s; one audit entry
 printf '  bare COPY, no trigger fires     %8.2f s  (%.0f rows/s; nothing audited, no rights derived)\n' "$bare" "$(echo "$n / $bare" | bc -l)"
 printf '  ratio %.2fx to the plain COPY, %.2fx to the bare COPY (target <= 3x); practitioner.* entries in the trail: %s (all from the plain COPYs)\n' \
   "$(echo "$load / $copy" | bc -l)" "$(echo "$load / $bare" | bc -l)" "$audit"
+
+# --- person records ---------------------------------------------------------
+say "generating $n person records (scripts/gen-population.pl)"
+perl "$top/scripts/gen-population.pl" --records "$n" --seed 42 | cut -d, -f1-9 >"$work/records.csv"
+chmod 755 "$work"; chmod 644 "$work/records.csv"
+index_tables='healthhub.persons, healthhub.source_records, healthhub.person_identifiers, healthhub.record_block_keys,
+              healthhub.link_events, healthhub.link_decisions'
+empty_index() { psql_db bench_loading -c "TRUNCATE $index_tables, healthhub.person_separations CASCADE" \
+                                      -c 'TRUNCATE healthhub.stage_person_records' -c 'VACUUM ANALYZE' >/dev/null; }
+for i in $(seq "$reps"); do
+  empty_index
+  t0=$(now)
+  psql_db bench_loading >"$work/link.out" <<SQL
+\\copy healthhub.stage_person_records (institution, local_id, name, sex, birth_date, identifier, phone, address_region, other_identifiers) FROM '$work/records.csv' WITH (FORMAT csv, HEADER)
+SELECT phase, seconds, rows FROM healthhub.link_batch('bench-persons', 'sha256:' || md5('persons') || md5('$n/$i'));
+SQL
+  t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/link"
+  records=$(psql_db bench_loading -At -c 'SELECT count(*) FROM healthhub.source_records')
+  # what the load wrote, as files for the baseline
+  for t in persons source_records person_identifiers record_block_keys link_events link_decisions; do
+    psql_db bench_loading -c "\\copy healthhub.$t TO '$work/$t.copy'"
+  done
+  empty_index
+  t0=$(now)
+  psql_db bench_loading >/dev/null <<SQL
+SET session_replication_role = replica;
+BEGIN;
+\\copy healthhub.persons FROM '$work/persons.copy'
+\\copy healthhub.source_records FROM '$work/source_records.copy'
+\\copy healthhub.person_identifiers FROM '$work/person_identifiers.copy'
+\\copy healthhub.record_block_keys FROM '$work/record_block_keys.copy'
+\\copy healthhub.link_events FROM '$work/link_events.copy'
+\\copy healthhub.link_decisions FROM '$work/link_decisions.copy'
+COMMIT;
+SQL
+  t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/plain_index"
+  [ "$(psql_db bench_loading -At -c 'SELECT count(*) FROM healthhub.source_records')" = "$records" ]
+  say "run $i: COPY + link_batch $(tail -1 "$work/link") s ($records records linked), plain COPY of its result $(tail -1 "$work/plain_index") s"
+done
+link=$(median <"$work/link"); plain=$(median <"$work/plain_index")
+printf 'loading %d person records (scale %s, synchronous_commit off, median of %d):\n' "$n" "$scale" "$reps"
+printf '  COPY to staging + link_batch    %8.2f s  (%.0f records/s; validated, linked, one audit entry per load)\n' "$link" "$(echo "$n / $link" | bc -l)"
+printf '  plain COPY of its result        %8.2f s  (%.0f records/s; the same rows into the same tables)\n' "$plain" "$(echo "$n / $plain" | bc -l)"
+sed -n '/phase/,$p' "$work/link.out" | sed 's/^/    /'
+printf '  ratio %.2fx to the plain COPY (target <= 3x)\n' "$(echo "$link / $plain" | bc -l)"

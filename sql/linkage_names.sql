@@ -51,13 +51,33 @@ SELECT a, b, birth_date_level(a, b)
                ('1980-05-06', '1990-05-06'), ('1980-05-06', '2005-05-06'), ('1980-05-06', '1980-05-16'),
                ('1980-05-06', '1980-07-09'), ('1980-05-06', NULL), (NULL, NULL)) v(a, b);
 
--- sex and phone as institutions write them
-SELECT s, parse_sex(s) FROM unnest(ARRAY['1', '2', 'M', 'f', 'male', 'FEMALE', '男', '女', '0', '9', '']) s;
-SELECT parse_sex('x');
-SELECT p, normalise_phone(p)
-  FROM unnest(ARRAY['13800138000', '138-0013-8000', '+86 138 0013 8000', '(0755) 8888 6666', '１３８００１３８０００', '']) p;
-SELECT normalise_phone('12345');
-SELECT normalise_phone('call me');
+-- a record's fields as institutions write them, through the one
+-- preparation link_record and link_batch share: the value the index keeps,
+-- or why the field cannot be used
+SELECT s, p.sex, p.sex_problem
+  FROM unnest(ARRAY['1', '2', 'M', 'f', 'male', 'FEMALE', '男', '女', '0', '9', '', 'x']) s,
+       person_record_prepared('NA', 'r-1', NULL, NULL, s, NULL, NULL, NULL, NULL, NULL) p;
+SELECT ph, p.phone, p.phone_problem
+  FROM unnest(ARRAY['13800138000', '138-0013-8000', '+86 138 0013 8000', '(0755) 8888 6666', '１３８００１３８０００', '',
+                    '12345', 'call me']) ph,
+       person_record_prepared('NA', 'r-1', NULL, NULL, NULL, NULL, NULL, ph, NULL, NULL) p;
+SELECT b, p.birth_date, p.birth_date_problem
+  FROM unnest(ARRAY['1990-01-05', '19900105', '1990/1/5', ' ', '1879-12-31', '2999-01-01', 'yesterday']) b,
+       person_record_prepared('NA', 'r-1', NULL, NULL, NULL, b, NULL, NULL, NULL, NULL) p;
+SELECT rg, p.region, p.region_problem
+  FROM unnest(ARRAY['440305', '440399', '44030', '']) rg,
+       person_record_prepared('NA', 'r-1', NULL, NULL, NULL, NULL, NULL, NULL, rg, NULL) p;
+SELECT p.other_identifiers, p.others_problem
+  FROM (VALUES (ARRAY['passport:CHN:E12345678']), (ARRAY['passport:CHN:E12345678', 'nonsense']), ('{}')) v(o),
+       person_record_prepared('NA', 'r-1', NULL, NULL, NULL, NULL, NULL, NULL, NULL, o) p;
+SELECT p.name, p.name_pinyin, p.name_problem, p.identifier_text, p.resident_id, p.id_conflict
+  FROM (VALUES ('张三', '440305199203140013', '1992-03-14'), ('张3', NULL, NULL),
+               ('李四', '440305199203140013', '2015-01-01'), ('王五', '4403051992031400', NULL)) v(n, i, b),
+       person_record_prepared('NA', 'r-1', NULL, n, NULL, b, i, NULL, NULL, NULL) p;
+SELECT src, left(loc, 8) AS loc, p.institution_key, p.key_problem, p.institution_problem
+  FROM (VALUES (' NA ', ' r-1 ', ARRAY[7]::bigint[]), ('', 'r-1', NULL), ('NA', NULL, NULL),
+               ('NA', repeat('x', 1001), NULL), ('DUP', 'r-1', ARRAY[7, 8]::bigint[])) v(src, loc, inst),
+       person_record_prepared(src, loc, inst, NULL, NULL, NULL, NULL, NULL, NULL, NULL) p;
 
 -- phone digits and birth dates as extracts write them (never raise: NULL
 -- for nothing, '' or NULL for what is not a value of the kind)

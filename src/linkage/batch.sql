@@ -26,55 +26,38 @@ COMMENT ON TABLE healthhub.stage_person_records IS
 -- (work space, never published: the whole row is its replica identity)
 ALTER TABLE healthhub.stage_person_records REPLICA IDENTITY FULL;
 
--- Why an identifier's text does not parse, or NULL (never raises).
-CREATE FUNCTION healthhub.health_identifier_problem(text) RETURNS text
-    AS 'MODULE_PATHNAME', 'health_identifier_problem' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION healthhub.health_identifier_problem(text) IS
-    'The DETAIL health_identifier input would raise for this text, or NULL if it is valid';
-CREATE FUNCTION healthhub.name_keys_or_null(name text, OUT hanzi text, OUT pinyin text, OUT initials text,
-                                            OUT surname text, OUT given_pinyin text)
-    AS 'MODULE_PATHNAME', 'hh_name_keys_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION healthhub.name_keys_or_null(text) IS 'name_keys(), or NULL for a name it would refuse';
-CREATE FUNCTION healthhub.name_problem(name text) RETURNS text
-    AS 'MODULE_PATHNAME', 'hh_name_problem_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION healthhub.name_problem(text) IS 'Why name_keys() would refuse a name, or NULL';
-
--- A birth date as extracts write it, or NULL if it is not one (never
--- raises; src/linkage/record_fields.c).
-CREATE FUNCTION healthhub.birth_date_or_null(t text) RETURNS date
-    AS 'MODULE_PATHNAME', 'hh_birth_date_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION healthhub.birth_date_or_null(text) IS
-    'A birth date written YYYYMMDD or YYYY-M-D (- / or .), from 1880 on, or NULL if the text is not one';
-
--- The staged rows, parsed and keyed but not judged: what link_batch()
--- validates and links, and what train_linkage(staged => true) learns from.
--- (A plain SQL body, which the planner inlines into its caller.)
+-- The staged rows, prepared as link_record prepares one record
+-- (person_record_prepared) but not judged: what link_batch() validates and
+-- links, and what train_linkage(staged => true) learns from; with the
+-- texts as staged, which the errors show.  (A plain SQL body, which the
+-- planner inlines into its caller.)
 CREATE FUNCTION healthhub.staged_person_records()
-    RETURNS TABLE (stage_row tid, line_no bigint, source text, local_id text, name text, hanzi text, pinyin text, initials text,
-                   surname text, given_pinyin text, sex_text text, sex smallint, birth_text text, birth_date date,
-                   identifier text, phone_text text, phone text, region_text text, region_ok boolean, others text[],
-                   key_problem text, institution_key bigint, institution_ok boolean)
+    RETURNS TABLE (stage_row tid, line_no bigint, source text, local_id text, institution_key bigint, name text,
+                   name_hanzi text, name_pinyin text, name_initials text, surname text, name_given_pinyin text,
+                   sex smallint, birth_date date, identifier_text text, resident_id healthhub.resident_id,
+                   id_conflict boolean, phone text, region healthhub.region_code,
+                   other_identifiers healthhub.health_identifier[], key_problem text, institution_problem text,
+                   name_problem text, sex_problem text, birth_date_problem text, phone_problem text,
+                   region_problem text, others_problem text, sex_text text, birth_text text, phone_text text,
+                   region_text text, others_text text)
     LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT s.ctid, s.line_no, btrim(s.institution) AS source, btrim(s.local_id) AS local_id,
-           nullif(btrim(s.name), '') AS name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
-           s.sex AS sex_text, healthhub.sex_code(s.sex) AS sex,
-           nullif(btrim(s.birth_date), '') AS birth_text, healthhub.birth_date_or_null(s.birth_date) AS birth_date,
-           nullif(btrim(s.identifier), '') AS identifier, nullif(btrim(s.phone), '') AS phone_text,
-           healthhub.phone_digits(s.phone) AS phone, nullif(btrim(s.address_region), '') AS region_text,
-           btrim(s.address_region) IN (SELECT rg.code::text FROM healthhub.regions rg) AS region_ok,
-           ARRAY(SELECT btrim(x) FROM unnest(string_to_array(s.other_identifiers, ';')) x WHERE btrim(x) <> '') AS others,
-           healthhub.record_key_problem(s.institution, s.local_id) AS key_problem,
-           src.institutions[1] AS institution_key, coalesce(cardinality(src.institutions) <= 1, true) AS institution_ok
+    SELECT s.ctid, s.line_no, p.source, p.local_id, p.institution_key, p.name, p.name_hanzi, p.name_pinyin,
+           p.name_initials, p.surname, p.name_given_pinyin, p.sex, p.birth_date, p.identifier_text, p.resident_id,
+           p.id_conflict, p.phone, p.region, p.other_identifiers, p.key_problem, p.institution_problem, p.name_problem,
+           p.sex_problem, p.birth_date_problem, p.phone_problem, p.region_problem, p.others_problem,
+           s.sex, s.birth_date, s.phone, s.address_region, s.other_identifiers
       FROM healthhub.stage_person_records s
-      LEFT JOIN LATERAL healthhub.name_keys_or_null(nullif(btrim(s.name), '')) k ON true
       -- the institutions each source names, looked up once per source
       LEFT JOIN (SELECT d.source, healthhub.institutions_named_by(d.source) AS institutions
                    FROM (SELECT DISTINCT btrim(st.institution) AS source FROM healthhub.stage_person_records st) d
-                ) src ON src.source = btrim(s.institution);
+                ) src ON src.source = btrim(s.institution)
+     CROSS JOIN LATERAL healthhub.person_record_prepared(
+               s.institution, s.local_id, src.institutions, s.name, s.sex, s.birth_date, s.identifier, s.phone,
+               s.address_region, string_to_array(s.other_identifiers, ';')) p;
 END;
 COMMENT ON FUNCTION healthhub.staged_person_records() IS
-    'The records staged in healthhub.stage_person_records, parsed and keyed (NULL where a field does not parse)';
+    'The records staged in healthhub.stage_person_records, prepared as link_record prepares one, with why each field cannot be used';
 
 -- match_score over rows of the batch's work table (same columns as
 -- source_records; the C function reads them by name).
@@ -167,6 +150,7 @@ BEGIN
         RETURN QUERY SELECT 'already linked'::text, 0::numeric, 0::bigint;
         RETURN;
     END IF;
+    PERFORM healthhub.begin_load_writes(lid);
     SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
     match_weight := log(2.0, (m.match_probability / (1 - m.match_probability))::numeric)::double precision;
     possible_weight := log(2.0, (m.possible_probability / (1 - m.possible_probability))::numeric)::double precision;
@@ -178,23 +162,19 @@ BEGIN
     SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
       FROM batch_in b
      CROSS JOIN LATERAL (VALUES
-        ('institution', b.source, CASE WHEN NOT b.institution_ok THEN 'names more than one institution (their keys or source_refs)'
-                                       WHEN b.key_problem LIKE 'an institution%' THEN b.key_problem END),
+        ('institution', b.source, coalesce(b.institution_problem,
+                                           CASE WHEN b.key_problem LIKE 'an institution%' THEN b.key_problem END)),
         ('local_id', b.local_id, CASE WHEN b.key_problem LIKE 'a local id%' THEN b.key_problem END),
-        ('name', b.name, CASE WHEN b.name IS NOT NULL AND b.hanzi IS NULL THEN healthhub.name_problem(b.name) END),
-        ('sex', b.sex_text, CASE WHEN b.sex = 0 THEN 'Sex is 1 or 2, M or F, male or female, 男 or 女; 0 or 9 if not known.' END),
-        ('birth_date', b.birth_text, CASE WHEN b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date)
-                                          THEN 'not a birth date between 1880-01-01 and today (YYYY-MM-DD)' END),
-        ('phone', b.phone_text, CASE WHEN b.phone = '' THEN 'A phone number has 7 to 15 digits.' END),
-        ('address_region', b.region_text,
-         CASE WHEN b.region_text IS NOT NULL AND NOT b.region_ok THEN 'not a region code in healthhub.regions' END),
-        ('other_identifiers', array_to_string(b.others, ';'),
-         (SELECT string_agg(healthhub.health_identifier_problem(x), ' ') FROM unnest(b.others) x))
+        ('name', b.name, b.name_problem),
+        ('sex', b.sex_text, b.sex_problem),
+        ('birth_date', b.birth_text, b.birth_date_problem),
+        ('phone', b.phone_text, b.phone_problem),
+        ('address_region', b.region_text, b.region_problem),
+        ('other_identifiers', b.others_text, b.others_problem)
         ) e(col, val, reason)
-     -- (only rows that may have a problem are looked at column by column)
-     WHERE (b.key_problem IS NOT NULL OR NOT b.institution_ok OR (b.name IS NOT NULL AND b.hanzi IS NULL)
-            OR b.sex = 0 OR (b.birth_text IS NOT NULL AND (b.birth_date IS NULL OR b.birth_date > current_date))
-            OR b.phone = '' OR (b.region_text IS NOT NULL AND NOT b.region_ok) OR cardinality(b.others) > 0)
+     -- (only rows with a problem are looked at column by column)
+     WHERE coalesce(b.key_problem, b.institution_problem, b.name_problem, b.sex_problem, b.birth_date_problem,
+                    b.phone_problem, b.region_problem, b.others_problem) IS NOT NULL
        AND e.reason IS NOT NULL;
     -- a record sent twice in one file: the last line counts
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
@@ -204,20 +184,10 @@ BEGIN
              GROUP BY b2.source, b2.local_id HAVING count(*) > 1) d
         ON d.source = b.source AND d.local_id = b.local_id AND b.line_no < d.last_line;
     CREATE TEMP TABLE batch_records ON COMMIT DROP AS
-    SELECT row_number() OVER (ORDER BY b.line_no)::integer AS node, b.line_no,
-           b.source, b.local_id,
-           b.institution_key,
-           b.name, b.sex, b.birth_date, b.identifier AS identifier_text, b.phone,
-           b.region_text::healthhub.region_code AS region,
-           b.others::healthhub.health_identifier[] AS other_identifiers,
-           rid.resident_id,
-           -- a number the record contradicts (a parent's) is evidence, never a match
-           healthhub.resident_id_contradicts(rid.resident_id, b.birth_date, b.sex) AS id_conflict,
-           b.hanzi AS name_hanzi, b.pinyin AS name_pinyin, b.initials AS name_initials, b.surname,
-           b.given_pinyin AS name_given_pinyin
+    SELECT row_number() OVER (ORDER BY b.line_no)::integer AS node, b.line_no, b.source, b.local_id,
+           b.institution_key, b.name, b.sex, b.birth_date, b.identifier_text, b.phone, b.region, b.other_identifiers,
+           b.resident_id, b.id_conflict, b.name_hanzi, b.name_pinyin, b.name_initials, b.surname, b.name_given_pinyin
       FROM batch_in b
-      CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(b.identifier)
-                                      THEN healthhub.resident_id(b.identifier) END AS resident_id) rid
      WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
 
     -- records already in the index are linked one by one (corrections; no
@@ -225,9 +195,8 @@ BEGIN
     FOR rec IN SELECT r.* FROM batch_records r
                 WHERE EXISTS (SELECT FROM healthhub.source_records s WHERE s.source = r.source AND s.local_id = r.local_id)
     LOOP
-        PERFORM healthhub.link_prepared(healthhub.prepare_record(
-                    rec.source, rec.local_id, rec.name, rec.sex::text, rec.birth_date, rec.identifier_text, rec.phone,
-                    rec.region::integer::text, rec.other_identifiers::text[]));
+        -- (prepared already: the work table's columns are the index's)
+        PERFORM healthhub.link_prepared(jsonb_populate_record(NULL::healthhub.source_records, to_jsonb(rec)));
         DELETE FROM batch_records r WHERE r.node = rec.node;
     END LOOP;
     ANALYZE batch_records;
@@ -373,7 +342,6 @@ BEGIN
     t := clock_timestamp();
 
     -- 5. writing ----------------------------------------------------------
-    entry := healthhub.audit_append('link.batch', 'load', lid::text, NULL, 'patient identity management', 'ok');
     -- Every row written below refers to rows this transaction has just
     -- written or read (persons, records, institutions): the per-row
     -- foreign-key triggers are skipped while it writes, as pg_restore
@@ -425,6 +393,17 @@ BEGIN
      ORDER BY g.person_key;
     PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT p.person_key FROM batch_persons p
                                                 WHERE NOT p.created));
+    SELECT count(*) INTO n FROM batch_records;
+    report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    -- the load's one entry; each record's link event refers to it
+    entry := healthhub.end_load(lid, jsonb_build_object(
+        'records', n,
+        'rejected', healthhub.load_rejected(lid, 'person_record'),
+        'persons_created', (SELECT count(*) FROM batch_persons WHERE created),
+        'matched_existing', (SELECT count(*) FROM batch_records r WHERE NOT r.person_created),
+        'possible_matches', (SELECT count(*) FROM healthhub.link_decisions lk WHERE lk.state = 'possible_match'
+                               AND (lk.source, lk.local_id) IN (SELECT br.source, br.local_id FROM batch_records br)),
+        'model_version', model, 'phases', report), 'patient identity management');
     INSERT INTO healthhub.link_events (entry_id, by_role, action, source, local_id, record_id, person_key, new_state,
                                        origin, model_version, reason)
     SELECT entry, who, 'link_batch', r.source, r.local_id, r.record_id, r.person_key, 'match', 'auto', model,
@@ -435,22 +414,13 @@ BEGIN
     -- the tables grew by a batch: plan the next link_record() on their real sizes
     ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.link_decisions, healthhub.persons,
             healthhub.person_identifiers;
-    SELECT count(*) INTO n FROM batch_records;
-    report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    -- (the phase as returned ends here, after the events)
+    report := (report - -1) || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
     RAISE NOTICE 'link_batch: wrote % records in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
 
     -- the rows this batch read leave the staging table (rows staged
     -- meanwhile stay for the next batch)
     DELETE FROM healthhub.stage_person_records s USING batch_in b WHERE s.ctid = b.stage_row;
-    UPDATE healthhub.loads l SET outcome = jsonb_build_object(
-        'records', n,
-        'rejected', (SELECT count(DISTINCT le.line_no) FROM healthhub.load_errors le WHERE le.load_id = lid),
-        'persons_created', (SELECT count(*) FROM batch_persons WHERE created),
-        'matched_existing', (SELECT count(*) FROM batch_records r WHERE NOT r.person_created),
-        'possible_matches', (SELECT count(*) FROM healthhub.link_decisions lk WHERE lk.state = 'possible_match'
-                               AND (lk.source, lk.local_id) IN (SELECT br.source, br.local_id FROM batch_records br)),
-        'model_version', model, 'phases', report, 'audit_entry', entry)
-     WHERE l.load_id = lid;
     RETURN QUERY
     SELECT x->>'phase', round((x->>'seconds')::numeric, 2), (x->>'rows')::bigint FROM jsonb_array_elements(report) x
     UNION ALL

@@ -114,38 +114,25 @@ CREATE FUNCTION healthhub.phone_digits(t text) RETURNS text
 COMMENT ON FUNCTION healthhub.phone_digits(text) IS
     'A phone number''s digits (+86 or 0086 removed), NULL if empty, an empty string if not 7 to 15 digits';
 
--- The same, raising for what is not a sex or a phone number (link_record).
-CREATE FUNCTION healthhub.parse_sex(sex text) RETURNS smallint
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    code smallint := healthhub.sex_code(sex);
-BEGIN
-    IF code = 0 THEN
-        RAISE EXCEPTION 'invalid sex: "%"', sex
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'Sex is 1 or 2 (GB/T 2261.1), M or F, male or female, 男 or 女; 0 or 9 if not known.';
-    END IF;
-    RETURN code;
-END
-$$;
+-- Why an identifier's text does not parse, or NULL (never raises).
+CREATE FUNCTION healthhub.health_identifier_problem(text) RETURNS text
+    AS 'MODULE_PATHNAME', 'health_identifier_problem' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.health_identifier_problem(text) IS
+    'The DETAIL health_identifier input would raise for this text, or NULL if it is valid';
+CREATE FUNCTION healthhub.name_keys_or_null(name text, OUT hanzi text, OUT pinyin text, OUT initials text,
+                                            OUT surname text, OUT given_pinyin text)
+    AS 'MODULE_PATHNAME', 'hh_name_keys_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.name_keys_or_null(text) IS 'name_keys(), or NULL for a name it would refuse';
+CREATE FUNCTION healthhub.name_problem(name text) RETURNS text
+    AS 'MODULE_PATHNAME', 'hh_name_problem_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.name_problem(text) IS 'Why name_keys() would refuse a name, or NULL';
 
-CREATE FUNCTION healthhub.normalise_phone(phone text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    digits text := healthhub.phone_digits(phone);
-BEGIN
-    IF digits = '' THEN
-        RAISE EXCEPTION 'invalid phone number: "%"', phone
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A phone number has 7 to 15 digits, with optional spaces, hyphens, brackets and a +86 prefix.';
-    END IF;
-    RETURN digits;
-END
-$$;
+-- A birth date as extracts write it, or NULL if it is not one (never
+-- raises; src/linkage/record_fields.c).
+CREATE FUNCTION healthhub.birth_date_or_null(t text) RETURNS date
+    AS 'MODULE_PATHNAME', 'hh_birth_date_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION healthhub.birth_date_or_null(text) IS
+    'A birth date written YYYYMMDD or YYYY-M-D (- / or .), from 1880 on, or NULL if the text is not one';
 
 -- A resident ID number whose birth date contradicts the record's is someone
 -- else's (a parent's on a child's record): evidence, never a match.  A sex
@@ -173,7 +160,56 @@ CREATE FUNCTION healthhub.record_key_problem(source text, local_id text) RETURNS
 COMMENT ON FUNCTION healthhub.record_key_problem(text, text) IS
     'Why a source and local id cannot key a record (missing, or too long), or NULL';
 
--- Validate and key a record, without writing anything.
+-- The one preparation of a person record, for link_record (which raises
+-- the first problem, prepare_record) and link_batch (which reports every
+-- one, staged_person_records): the fields as the index keeps them, and for
+-- each field why it cannot be used (NULL: no problem; the field is then
+-- NULL too).  The source's institutions are looked up by the caller
+-- (institutions_named_by: link_batch once per source).  The arguments are
+-- the texts as received, by position; the first subquery names them.
+-- Blank other identifiers are dropped.
+-- (A plain SQL body, which the planner inlines into its caller.)
+CREATE FUNCTION healthhub.person_record_prepared(text, text, bigint[], text, text, text, text, text, text, text[])
+    RETURNS TABLE (source text, local_id text, institution_key bigint, name text, name_hanzi text, name_pinyin text,
+                   name_initials text, surname text, name_given_pinyin text, sex smallint, birth_date date,
+                   identifier_text text, resident_id healthhub.resident_id, id_conflict boolean, phone text,
+                   region healthhub.region_code, other_identifiers healthhub.health_identifier[],
+                   key_problem text, institution_problem text, name_problem text, sex_problem text,
+                   birth_date_problem text, phone_problem text, region_problem text, others_problem text)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT f.source, f.local_id, f.institutions[1], f.name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
+           nullif(f.sex, 0), v.birth_date, f.identifier, rid.resident_id,
+           healthhub.resident_id_contradicts(rid.resident_id, v.birth_date, nullif(f.sex, 0)),
+           nullif(f.phone, ''), CASE WHEN v.region_ok THEN f.region::healthhub.region_code END,
+           CASE WHEN v.others_problem IS NULL THEN f.others::healthhub.health_identifier[] END,
+           healthhub.record_key_problem(f.source, f.local_id),
+           CASE WHEN cardinality(f.institutions) > 1 THEN 'names more than one institution (their keys or source_refs)' END,
+           CASE WHEN f.name IS NOT NULL AND k.hanzi IS NULL THEN healthhub.name_problem(f.name) END,
+           CASE WHEN f.sex = 0 THEN 'Sex is 1 or 2 (GB/T 2261.1), M or F, male or female, 男 or 女; 0 or 9 if not known.' END,
+           CASE WHEN f.birth_text IS NOT NULL AND v.birth_date IS NULL
+                THEN 'A birth date is written YYYY-MM-DD (or YYYYMMDD, YYYY/MM/DD) and lies between 1880-01-01 and today.' END,
+           CASE WHEN f.phone = '' THEN 'A phone number has 7 to 15 digits, with optional spaces, hyphens, brackets and a +86 prefix.' END,
+           CASE WHEN f.region IS NOT NULL AND NOT v.region_ok THEN 'A region is the 6-digit code of a county in healthhub.regions.' END,
+           v.others_problem
+      FROM (SELECT btrim($1) AS source, btrim($2) AS local_id, $3 AS institutions, nullif(btrim($4), '') AS name,
+                   healthhub.sex_code($5) AS sex, nullif(btrim($6), '') AS birth_text, nullif(btrim($7), '') AS identifier,
+                   healthhub.phone_digits($8) AS phone, nullif(btrim($9), '') AS region,
+                   ARRAY(SELECT btrim(x) FROM unnest($10) x WHERE btrim(x) <> '') AS others) f
+      LEFT JOIN LATERAL healthhub.name_keys_or_null(f.name) k ON true
+     CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.birth_date_or_null(f.birth_text) <= current_date
+                                     THEN healthhub.birth_date_or_null(f.birth_text) END AS birth_date,
+                                f.region IN (SELECT g.code::text FROM healthhub.regions g) AS region_ok,
+                                (SELECT string_agg(healthhub.health_identifier_problem(x), ' ')
+                                   FROM unnest(f.others) x) AS others_problem) v
+     CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(f.identifier)
+                                     THEN healthhub.resident_id(f.identifier) END AS resident_id) rid;
+END;
+COMMENT ON FUNCTION healthhub.person_record_prepared(text, text, bigint[], text, text, text, text, text, text, text[]) IS
+    'A person record''s fields (source, local id, institutions, name, sex, birth date, identifier, phone, region, other identifiers) as the index keeps them, and why each cannot be used';
+
+-- Validate and key one record (link_record), without writing anything:
+-- the first problem raises.
 CREATE FUNCTION healthhub.prepare_record(source text, local_id text, name text, sex text, birth_date date,
                                          identifier text, phone text, region text, other_identifiers text[])
     RETURNS healthhub.source_records
@@ -182,52 +218,54 @@ CREATE FUNCTION healthhub.prepare_record(source text, local_id text, name text, 
 AS $$
 DECLARE
     r healthhub.source_records;
-    k record;
-    problem text;
+    p record;
+    bad record;
 BEGIN
-    r.source := btrim(source);
-    r.local_id := btrim(local_id);
-    problem := healthhub.record_key_problem(source, local_id);
-    IF problem LIKE '%required' THEN
-        RAISE EXCEPTION 'a source record needs its source and local id'
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = format('source %L, local_id %L', source, local_id);
-    ELSIF problem IS NOT NULL THEN
-        RAISE EXCEPTION 'source or local id too long: %', problem
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('The source has %s bytes, the local id %s.', octet_length(r.source), octet_length(r.local_id));
-    END IF;
     IF array_position(other_identifiers, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'other_identifiers holds a NULL'
             USING ERRCODE = 'null_value_not_allowed',
                   DETAIL = format('Element %s of the array is NULL.', array_position(other_identifiers, NULL)),
                   HINT = 'Pass only the identifiers the record has: ''{}'' for none.';
     END IF;
-    r.institution_key := healthhub.institution_for_source(r.source);
-    r.name := nullif(btrim(name), '');
-    IF r.name IS NOT NULL THEN
-        k := healthhub.name_keys(r.name);
-        r.name_hanzi := k.hanzi;
-        r.name_pinyin := k.pinyin;
-        r.name_initials := k.initials;
-        r.surname := k.surname;
-        r.name_given_pinyin := k.given_pinyin;
-    END IF;
-    r.sex := healthhub.parse_sex(sex);
-    IF birth_date > current_date OR birth_date < '1880-01-01' THEN
-        RAISE EXCEPTION 'implausible birth date: %', birth_date
+    SELECT * INTO p FROM healthhub.person_record_prepared(source, local_id, NULL, name, sex,
+                                                          to_char(birth_date, 'YYYY-MM-DD'), identifier, phone, region,
+                                                          other_identifiers);
+    IF p.key_problem LIKE '%required' THEN
+        RAISE EXCEPTION 'a source record needs its source and local id'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('source %L, local_id %L', source, local_id);
+    ELSIF p.key_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'source or local id too long: %', p.key_problem
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A birth date lies between 1880-01-01 and today.';
+                  DETAIL = format('The source has %s bytes, the local id %s.', octet_length(p.source), octet_length(p.local_id));
     END IF;
-    r.birth_date := birth_date;
-    r.identifier_text := nullif(btrim(identifier), '');
-    IF healthhub.is_valid_resident_id(r.identifier_text) THEN
-        r.resident_id := healthhub.resident_id(r.identifier_text);
+    SELECT f.noun, f.value, f.reason INTO bad
+      FROM (VALUES (1, 'name', name, p.name_problem), (2, 'sex', sex, p.sex_problem),
+                   (3, 'birth date', birth_date::text, p.birth_date_problem), (4, 'phone number', phone, p.phone_problem),
+                   (5, 'region', region, p.region_problem),
+                   (6, 'other identifiers', array_to_string(other_identifiers, ';'), p.others_problem)) f(n, noun, value, reason)
+     WHERE f.reason IS NOT NULL ORDER BY f.n LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invalid %: "%"', bad.noun, bad.value
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = bad.reason;
     END IF;
-    r.id_conflict := healthhub.resident_id_contradicts(r.resident_id, r.birth_date, r.sex);
-    r.phone := healthhub.normalise_phone(phone);
-    r.region := nullif(btrim(region), '')::healthhub.region_code;
-    r.other_identifiers := coalesce(other_identifiers::healthhub.health_identifier[], '{}');
+    r.source := p.source;
+    r.local_id := p.local_id;
+    r.institution_key := healthhub.institution_for_source(p.source);
+    r.name := p.name;
+    r.name_hanzi := p.name_hanzi;
+    r.name_pinyin := p.name_pinyin;
+    r.name_initials := p.name_initials;
+    r.surname := p.surname;
+    r.name_given_pinyin := p.name_given_pinyin;
+    r.sex := p.sex;
+    r.birth_date := p.birth_date;
+    r.identifier_text := p.identifier_text;
+    r.resident_id := p.resident_id;
+    r.id_conflict := p.id_conflict;
+    r.phone := p.phone;
+    r.region := p.region;
+    r.other_identifiers := p.other_identifiers;
     RETURN r;
 END
 $$;

@@ -107,14 +107,14 @@ SELECT pr, 'function', f, 'EXECUTE'
                     'healthhub.link_history(timestamptz, timestamptz, bigint, integer)']) f;
 
 -- The person index changes only through its functions, each recorded
--- (link.<action>, link.batch, linkage.train, linkage.rebuild_name_keys;
+-- (link.<action>, person_records.load.delta, linkage.train, linkage.rebuild_name_keys;
 -- docs/linkage.md); survivorship_rules has the audit_changes trigger.
 INSERT INTO healthhub.audit_exemptions
-SELECT 'healthhub.' || t, 'functions', 'link.<action> and link.batch'
+SELECT 'healthhub.' || t, 'functions', 'link.<action> and person_records.load.delta'
   FROM unnest(ARRAY['persons', 'person_identifiers', 'source_records', 'link_decisions', 'person_separations',
                     'link_events', 'record_block_keys', 'link_locks']) t
 UNION ALL
-SELECT 'healthhub.stage_person_records', 'staging', 'link.batch of the batch that reads it'
+SELECT 'healthhub.stage_person_records', 'staging', 'person_records.load.delta of the batch that reads it'
 UNION ALL
 SELECT 'healthhub.' || t, 'functions', 'linkage.train'
   FROM unnest(ARRAY['linkage_models', 'linkage_weights', 'surname_frequencies']) t

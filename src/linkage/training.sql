@@ -50,15 +50,10 @@ BEGIN
     -- the records, numbered, with the fields the comparisons read
     IF staged THEN
         CREATE TEMP TABLE train_records ON COMMIT DROP AS
-        SELECT row_number() OVER (ORDER BY s.line_no)::integer AS node, s.hanzi AS name_hanzi, s.pinyin AS name_pinyin,
-               s.initials AS name_initials, s.surname, s.given_pinyin AS name_given_pinyin, s.birth_date,
-               nullif(s.sex, 0) AS sex, nullif(s.phone, '') AS phone,
-               CASE WHEN s.region_ok THEN s.region_text::healthhub.region_code END AS region,
-               s.identifier AS identifier_text, rid.resident_id,
-               healthhub.resident_id_contradicts(rid.resident_id, s.birth_date, nullif(s.sex, 0)) AS id_conflict
+        SELECT row_number() OVER (ORDER BY s.line_no)::integer AS node, s.name_hanzi, s.name_pinyin,
+               s.name_initials, s.surname, s.name_given_pinyin, s.birth_date, s.sex, s.phone, s.region,
+               s.identifier_text, s.resident_id, s.id_conflict
           FROM healthhub.staged_person_records() s
-         CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(s.identifier)
-                                         THEN healthhub.resident_id(s.identifier) END AS resident_id) rid
          WHERE s.key_problem IS NULL;
     ELSE
         CREATE TEMP TABLE train_records ON COMMIT DROP AS

@@ -423,8 +423,10 @@ $$;
 
 -- End a load: rows written from here on are recorded one by one again; the
 -- outcome goes into loads, and the load's one entry into the trail:
--- <kind>.load.<mode>, object id = the load id ('partial' if rows were rejected).
-CREATE FUNCTION healthhub.end_load(load_id bigint, outcome jsonb, purpose text) RETURNS void
+-- <kind>.load.<mode>, object id = the load id ('partial' if rows were
+-- rejected).  Returns the entry's id (an area's own history of the load,
+-- such as link_events, refers to it).
+CREATE FUNCTION healthhub.end_load(load_id bigint, outcome jsonb, purpose text) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -433,7 +435,7 @@ DECLARE
 BEGIN
     PERFORM healthhub.end_load_writes();
     UPDATE healthhub.loads x SET outcome = end_load.outcome WHERE x.load_id = end_load.load_id RETURNING * INTO l;
-    PERFORM healthhub.audit_append(l.kind || '.load.' || l.mode, 'load', l.load_id::text, NULL, purpose,
+    RETURN healthhub.audit_append(l.kind || '.load.' || l.mode, 'load', l.load_id::text, NULL, purpose,
         CASE WHEN EXISTS (SELECT 1 FROM healthhub.load_errors e WHERE e.load_id = l.load_id) THEN 'partial' ELSE 'ok' END);
 END
 $$;

@@ -272,6 +272,51 @@ BEGIN ATOMIC
      WHERE h.status = 'active' AND (h.next_effective IS NULL OR h.next_effective > h.effective);
 END;
 
+-- The practice-rights rule, written once.  A licence lets its holder act
+-- as its kind at an institution at time T when T lies in the licence's
+-- validity, in its active periods, in a registration of it there and in
+-- the institution's operating period, and in no blacklist period of the
+-- practitioner or of the institution; a privilege further needs a grant
+-- (antimicrobial_special includes antimicrobial_restricted).
+-- practice_right_terms gives these periods for each licence and each
+-- institution it is registered at (one row with no institution for a
+-- licence registered nowhere), practice_privilege_terms the grants.
+-- recompute_practice_rights() stores their combination; why_not_practise()
+-- names the term that leaves a time out.
+CREATE FUNCTION healthhub.practice_right_terms(practitioner bigint)
+    RETURNS TABLE (licence_key bigint, act text, licence_no text, validity tstzrange, active tstzmultirange,
+                   institution_key bigint, registered tstzmultirange, operating tstzrange, barred tstzmultirange)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT l.licence_key, l.kind, l.licence_no, l.validity, healthhub.licence_active_periods(l.licence_key),
+           r.institution_key, r.registered, i.valid,
+           coalesce((SELECT range_agg(x.period) FROM healthhub.blacklist x
+                      WHERE x.practitioner_key = practice_right_terms.practitioner
+                         OR x.institution_key = r.institution_key), '{}'::tstzmultirange)
+      FROM healthhub.licences l
+      LEFT JOIN LATERAL (SELECT g.institution_key, range_agg(g.period) AS registered
+                           FROM healthhub.registrations g WHERE g.licence_key = l.licence_key
+                          GROUP BY g.institution_key) r ON true
+      LEFT JOIN healthhub.institutions i ON i.institution_key = r.institution_key
+     WHERE l.practitioner_key = practice_right_terms.practitioner;
+END;
+COMMENT ON FUNCTION healthhub.practice_right_terms(bigint) IS
+    'The periods the practice-rights rule combines, for each licence of a practitioner and each institution it is registered at';
+
+CREATE FUNCTION healthhub.practice_privilege_terms(practitioner bigint)
+    RETURNS TABLE (institution_key bigint, privilege text, granted tstzmultirange)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT g.institution_key, v.privilege, range_agg(g.period)
+      FROM healthhub.practice_privileges g
+     CROSS JOIN LATERAL (VALUES (g.privilege), (CASE WHEN g.privilege = 'antimicrobial_special'
+                                                THEN 'antimicrobial_restricted' END)) v(privilege)
+     WHERE g.practitioner_key = practice_privilege_terms.practitioner AND v.privilege IS NOT NULL
+     GROUP BY g.institution_key, v.privilege;
+END;
+COMMENT ON FUNCTION healthhub.practice_privilege_terms(bigint) IS
+    'The periods each privilege of a practitioner is granted at each institution (the special antimicrobial grant includes the restricted tier)';
+
 -- Recompute the practice rights of one practitioner.  The UPDATE of the
 -- practitioner row serialises recomputations of the same practitioner;
 -- note_rights_change() makes this transaction's commit exclude the commits
@@ -295,42 +340,22 @@ BEGIN
         RETURN 0;
     END IF;
     INSERT INTO healthhub.practice_rights (practitioner_key, institution_key, act, privilege, valid)
-    WITH usable AS (            -- each licence: validity * active periods
-        SELECT l.licence_key, l.kind,
-               pg_catalog.tstzmultirange(l.validity) OPERATOR(pg_catalog.*) healthhub.licence_active_periods(l.licence_key) AS m
-          FROM healthhub.licences l
-         WHERE l.practitioner_key = practitioner
-    ), sited AS (               -- * registration period * institution operating period
-        SELECT u.kind, r.institution_key,
-               u.m OPERATOR(pg_catalog.*) pg_catalog.tstzmultirange(r.period OPERATOR(pg_catalog.*) i.valid) AS m
-          FROM usable u
-          JOIN healthhub.registrations r ON r.licence_key = u.licence_key
-          JOIN healthhub.institutions i ON i.institution_key = r.institution_key
-    ), base AS (
-        SELECT s.kind, s.institution_key, pg_catalog.range_agg(s.m) AS m
-          FROM sited s GROUP BY s.kind, s.institution_key
-    ), barred AS (              -- minus the blacklist of the practitioner and of the institution
-        SELECT b.kind, b.institution_key,
-               b.m OPERATOR(pg_catalog.-) COALESCE(
-                   (SELECT pg_catalog.range_agg(x.period) FROM healthhub.blacklist x
-                     WHERE x.practitioner_key = practitioner
-                        OR x.institution_key = b.institution_key),
-                   '{}'::pg_catalog.tstzmultirange) AS m
-          FROM base b
-    ), privs AS (               -- special antimicrobial privilege includes the restricted tier
-        SELECT g.institution_key, v.privilege, pg_catalog.range_agg(g.period) AS m
-          FROM healthhub.practice_privileges g
-         CROSS JOIN LATERAL (VALUES (g.privilege), (CASE WHEN g.privilege = 'antimicrobial_special'
-                                                    THEN 'antimicrobial_restricted' END)) v(privilege)
-         WHERE g.practitioner_key = practitioner AND v.privilege IS NOT NULL
-         GROUP BY g.institution_key, v.privilege
+    WITH rights AS (
+        SELECT t.institution_key, t.act,
+               pg_catalog.range_agg(pg_catalog.tstzmultirange(t.validity) OPERATOR(pg_catalog.*) t.active
+                                    OPERATOR(pg_catalog.*) t.registered
+                                    OPERATOR(pg_catalog.*) pg_catalog.tstzmultirange(t.operating)
+                                    OPERATOR(pg_catalog.-) t.barred) AS m
+          FROM healthhub.practice_right_terms(practitioner) t
+         WHERE t.institution_key IS NOT NULL
+         GROUP BY t.institution_key, t.act
     )
-    SELECT practitioner, b.institution_key, b.kind, '', b.m
-      FROM barred b WHERE NOT pg_catalog.isempty(b.m)
+    SELECT practitioner, r.institution_key, r.act, '', r.m
+      FROM rights r WHERE NOT pg_catalog.isempty(r.m)
     UNION ALL
-    SELECT practitioner, b.institution_key, b.kind, p.privilege, b.m OPERATOR(pg_catalog.*) p.m
-      FROM barred b JOIN privs p ON p.institution_key = b.institution_key
-     WHERE NOT pg_catalog.isempty(b.m OPERATOR(pg_catalog.*) p.m);
+    SELECT practitioner, r.institution_key, r.act, p.privilege, r.m OPERATOR(pg_catalog.*) p.granted
+      FROM rights r JOIN healthhub.practice_privilege_terms(practitioner) p ON p.institution_key = r.institution_key
+     WHERE NOT pg_catalog.isempty(r.m OPERATOR(pg_catalog.*) p.granted);
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
@@ -639,6 +664,7 @@ AS $$
 DECLARE
     inst healthhub.institutions%ROWTYPE;
     l record;
+    here record;
     st record;
     b record;
     reasons text[] := '{}';
@@ -670,61 +696,63 @@ BEGIN
         RETURN 'unknown institution';
     END IF;
 
-    FOR l IN SELECT * FROM healthhub.licences x
-              WHERE x.practitioner_key = practitioner AND x.kind = act
-              ORDER BY lower(x.validity) DESC, x.licence_key LOOP
+    -- the terms of the rule (practice_right_terms), licence by licence
+    FOR l IN SELECT DISTINCT ON (x.lower_validity, x.licence_key) x.*
+               FROM (SELECT t.*, lower(t.validity) AS lower_validity,
+                            coalesce(bool_or(t.institution_key = institution AND t.registered @> "at")
+                                         OVER (PARTITION BY t.licence_key), false) AS registered_here
+                       FROM healthhub.practice_right_terms(practitioner) t
+                      WHERE t.act = why_not_practise.act) x
+              ORDER BY x.lower_validity DESC, x.licence_key LOOP
         IF NOT l.validity @> "at" THEN
             reasons := reasons || CASE WHEN detailed
                 THEN format('%s licence %s is not valid at %s (valid %s)', act, l.licence_no, "at", l.validity)
                 ELSE format('%s licence is not valid at %s', act, "at") END;
-            CONTINUE;
-        END IF;
-        SELECT h.status, h.effective, h.reason INTO st FROM healthhub.licence_status_history h
-         WHERE h.licence_key = l.licence_key AND h.effective <= "at"
-         ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
-        IF FOUND AND st.status <> 'active' THEN
+        ELSIF NOT l.active @> "at" THEN
+            -- (in words: the status in force at that time)
+            SELECT h.status, h.effective, h.reason INTO st FROM healthhub.licence_status_history h
+             WHERE h.licence_key = l.licence_key AND h.effective <= "at"
+             ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
             reasons := reasons || CASE WHEN detailed
                 THEN format('%s licence %s is %s since %s: %s', act, l.licence_no, st.status, st.effective, st.reason)
                 ELSE format('%s licence is %s since %s', act, st.status, st.effective) END;
-            CONTINUE;
-        END IF;
-        IF NOT EXISTS (SELECT 1 FROM healthhub.registrations r
-                        WHERE r.licence_key = l.licence_key AND r.institution_key = institution
-                          AND r.period @> "at") THEN
+        ELSIF NOT l.registered_here THEN
             reasons := reasons || CASE WHEN detailed
                 THEN format('%s licence %s is not registered at %s at %s', act, l.licence_no, inst.name, "at")
                 ELSE format('%s licence is not registered at %s at %s', act, inst.name, "at") END;
-            CONTINUE;
+        ELSE
+            some_licence_ok := true;
         END IF;
-        some_licence_ok := true;
     END LOOP;
-    IF NOT FOUND AND cardinality(reasons) = 0 THEN
+    IF NOT FOUND THEN
         RETURN format('no %s licence', act);
     END IF;
     IF NOT some_licence_ok THEN
         RETURN array_to_string(reasons, '; ');
     END IF;
 
-    IF NOT inst.valid @> "at" THEN
+    SELECT t.operating, t.barred INTO here FROM healthhub.practice_right_terms(practitioner) t
+     WHERE t.act = why_not_practise.act AND t.institution_key = institution LIMIT 1;
+    IF NOT here.operating @> "at" THEN
         reasons := reasons || format('%s is not operating at %s', inst.name, "at");
     END IF;
-    FOR b IN SELECT x.subject_kind, x.reason, x.source, x.period FROM healthhub.blacklist x
-              WHERE (x.practitioner_key = practitioner OR x.institution_key = institution)
-                AND x.period @> "at"
-              ORDER BY x.subject_kind DESC, lower(x.period), x.entry_key LOOP
-        reasons := reasons || format('%s blacklisted %s (%s: %s)',
-                                     CASE b.subject_kind WHEN 'practitioner' THEN 'practitioner' ELSE 'institution ' || inst.name END,
-                                     CASE WHEN upper_inf(b.period) THEN 'since ' || lower(b.period)
-                                          ELSE 'during ' || b.period::text END,
-                                     b.source, b.reason);
-    END LOOP;
+    IF here.barred @> "at" THEN
+        -- (in words: the entries in force at that time)
+        FOR b IN SELECT x.subject_kind, x.reason, x.source, x.period FROM healthhub.blacklist x
+                  WHERE (x.practitioner_key = practitioner OR x.institution_key = institution)
+                    AND x.period @> "at"
+                  ORDER BY x.subject_kind DESC, lower(x.period), x.entry_key LOOP
+            reasons := reasons || format('%s blacklisted %s (%s: %s)',
+                                         CASE b.subject_kind WHEN 'practitioner' THEN 'practitioner' ELSE 'institution ' || inst.name END,
+                                         CASE WHEN upper_inf(b.period) THEN 'since ' || lower(b.period)
+                                              ELSE 'during ' || b.period::text END,
+                                         b.source, b.reason);
+        END LOOP;
+    END IF;
     IF cardinality(reasons) = 0 AND privilege IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM healthhub.practice_privileges g
-                        WHERE g.practitioner_key = practitioner AND g.institution_key = institution
-                          AND (g.privilege = why_not_practise.privilege
-                               OR (why_not_practise.privilege = 'antimicrobial_restricted'
-                                   AND g.privilege = 'antimicrobial_special'))
-                          AND g.period @> "at") THEN
+       AND NOT EXISTS (SELECT 1 FROM healthhub.practice_privilege_terms(practitioner) g
+                        WHERE g.institution_key = institution AND g.privilege = why_not_practise.privilege
+                          AND g.granted @> "at") THEN
         reasons := reasons || format('privilege %s is not granted at %s at %s', privilege, inst.name, "at");
     END IF;
     IF cardinality(reasons) = 0 THEN
@@ -1034,6 +1062,8 @@ REVOKE ALL ON FUNCTION healthhub.change_licence_status(text, text, text, timesta
 REVOKE ALL ON FUNCTION healthhub.blacklist_practitioner(bigint, text, text, tstzrange) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.blacklist_institution(bigint, text, text, tstzrange) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.lift_blacklist(bigint, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.practice_right_terms(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.practice_privilege_terms(bigint) FROM PUBLIC;
 
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT 'hub_admin', 'table', t, p FROM (VALUES

@@ -2564,3 +2564,882 @@ BEGIN
 END
 $$;
 
+
+-- One preparation of a person record (link_record and link_batch): the
+-- raising parsers give way to person_record_prepared; staged_person_records
+-- returns the index's columns; link_batch is a load of the framework
+-- (marker, end_load's entry person_records.load.delta), end_load returns
+-- the entry's id.
+DROP FUNCTION healthhub.parse_sex(text);
+DROP FUNCTION healthhub.normalise_phone(text);
+CREATE FUNCTION healthhub.person_record_prepared(text, text, bigint[], text, text, text, text, text, text, text[])
+    RETURNS TABLE (source text, local_id text, institution_key bigint, name text, name_hanzi text, name_pinyin text,
+                   name_initials text, surname text, name_given_pinyin text, sex smallint, birth_date date,
+                   identifier_text text, resident_id healthhub.resident_id, id_conflict boolean, phone text,
+                   region healthhub.region_code, other_identifiers healthhub.health_identifier[],
+                   key_problem text, institution_problem text, name_problem text, sex_problem text,
+                   birth_date_problem text, phone_problem text, region_problem text, others_problem text)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT f.source, f.local_id, f.institutions[1], f.name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
+           nullif(f.sex, 0), v.birth_date, f.identifier, rid.resident_id,
+           healthhub.resident_id_contradicts(rid.resident_id, v.birth_date, nullif(f.sex, 0)),
+           nullif(f.phone, ''), CASE WHEN v.region_ok THEN f.region::healthhub.region_code END,
+           CASE WHEN v.others_problem IS NULL THEN f.others::healthhub.health_identifier[] END,
+           healthhub.record_key_problem(f.source, f.local_id),
+           CASE WHEN cardinality(f.institutions) > 1 THEN 'names more than one institution (their keys or source_refs)' END,
+           CASE WHEN f.name IS NOT NULL AND k.hanzi IS NULL THEN healthhub.name_problem(f.name) END,
+           CASE WHEN f.sex = 0 THEN 'Sex is 1 or 2 (GB/T 2261.1), M or F, male or female, 男 or 女; 0 or 9 if not known.' END,
+           CASE WHEN f.birth_text IS NOT NULL AND v.birth_date IS NULL
+                THEN 'A birth date is written YYYY-MM-DD (or YYYYMMDD, YYYY/MM/DD) and lies between 1880-01-01 and today.' END,
+           CASE WHEN f.phone = '' THEN 'A phone number has 7 to 15 digits, with optional spaces, hyphens, brackets and a +86 prefix.' END,
+           CASE WHEN f.region IS NOT NULL AND NOT v.region_ok THEN 'A region is the 6-digit code of a county in healthhub.regions.' END,
+           v.others_problem
+      FROM (SELECT btrim($1) AS source, btrim($2) AS local_id, $3 AS institutions, nullif(btrim($4), '') AS name,
+                   healthhub.sex_code($5) AS sex, nullif(btrim($6), '') AS birth_text, nullif(btrim($7), '') AS identifier,
+                   healthhub.phone_digits($8) AS phone, nullif(btrim($9), '') AS region,
+                   ARRAY(SELECT btrim(x) FROM unnest($10) x WHERE btrim(x) <> '') AS others) f
+      LEFT JOIN LATERAL healthhub.name_keys_or_null(f.name) k ON true
+     CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.birth_date_or_null(f.birth_text) <= current_date
+                                     THEN healthhub.birth_date_or_null(f.birth_text) END AS birth_date,
+                                f.region IN (SELECT g.code::text FROM healthhub.regions g) AS region_ok,
+                                (SELECT string_agg(healthhub.health_identifier_problem(x), ' ')
+                                   FROM unnest(f.others) x) AS others_problem) v
+     CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(f.identifier)
+                                     THEN healthhub.resident_id(f.identifier) END AS resident_id) rid;
+END;
+COMMENT ON FUNCTION healthhub.person_record_prepared(text, text, bigint[], text, text, text, text, text, text, text[]) IS
+    'A person record''s fields (source, local id, institutions, name, sex, birth date, identifier, phone, region, other identifiers) as the index keeps them, and why each cannot be used';
+
+CREATE OR REPLACE FUNCTION healthhub.prepare_record(source text, local_id text, name text, sex text, birth_date date,
+                                         identifier text, phone text, region text, other_identifiers text[])
+    RETURNS healthhub.source_records
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r healthhub.source_records;
+    p record;
+    bad record;
+BEGIN
+    IF array_position(other_identifiers, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'other_identifiers holds a NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('Element %s of the array is NULL.', array_position(other_identifiers, NULL)),
+                  HINT = 'Pass only the identifiers the record has: ''{}'' for none.';
+    END IF;
+    SELECT * INTO p FROM healthhub.person_record_prepared(source, local_id, NULL, name, sex,
+                                                          to_char(birth_date, 'YYYY-MM-DD'), identifier, phone, region,
+                                                          other_identifiers);
+    IF p.key_problem LIKE '%required' THEN
+        RAISE EXCEPTION 'a source record needs its source and local id'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('source %L, local_id %L', source, local_id);
+    ELSIF p.key_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'source or local id too long: %', p.key_problem
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('The source has %s bytes, the local id %s.', octet_length(p.source), octet_length(p.local_id));
+    END IF;
+    SELECT f.noun, f.value, f.reason INTO bad
+      FROM (VALUES (1, 'name', name, p.name_problem), (2, 'sex', sex, p.sex_problem),
+                   (3, 'birth date', birth_date::text, p.birth_date_problem), (4, 'phone number', phone, p.phone_problem),
+                   (5, 'region', region, p.region_problem),
+                   (6, 'other identifiers', array_to_string(other_identifiers, ';'), p.others_problem)) f(n, noun, value, reason)
+     WHERE f.reason IS NOT NULL ORDER BY f.n LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invalid %: "%"', bad.noun, bad.value
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = bad.reason;
+    END IF;
+    r.source := p.source;
+    r.local_id := p.local_id;
+    r.institution_key := healthhub.institution_for_source(p.source);
+    r.name := p.name;
+    r.name_hanzi := p.name_hanzi;
+    r.name_pinyin := p.name_pinyin;
+    r.name_initials := p.name_initials;
+    r.surname := p.surname;
+    r.name_given_pinyin := p.name_given_pinyin;
+    r.sex := p.sex;
+    r.birth_date := p.birth_date;
+    r.identifier_text := p.identifier_text;
+    r.resident_id := p.resident_id;
+    r.id_conflict := p.id_conflict;
+    r.phone := p.phone;
+    r.region := p.region;
+    r.other_identifiers := p.other_identifiers;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION healthhub.prepare_record(text, text, text, text, date, text, text, text, text[]) IS
+    'Validate a record and derive its keys (resident ID, conflict flag, name keys) without writing anything';
+
+DROP FUNCTION healthhub.staged_person_records();
+CREATE FUNCTION healthhub.staged_person_records()
+    RETURNS TABLE (stage_row tid, line_no bigint, source text, local_id text, institution_key bigint, name text,
+                   name_hanzi text, name_pinyin text, name_initials text, surname text, name_given_pinyin text,
+                   sex smallint, birth_date date, identifier_text text, resident_id healthhub.resident_id,
+                   id_conflict boolean, phone text, region healthhub.region_code,
+                   other_identifiers healthhub.health_identifier[], key_problem text, institution_problem text,
+                   name_problem text, sex_problem text, birth_date_problem text, phone_problem text,
+                   region_problem text, others_problem text, sex_text text, birth_text text, phone_text text,
+                   region_text text, others_text text)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT s.ctid, s.line_no, p.source, p.local_id, p.institution_key, p.name, p.name_hanzi, p.name_pinyin,
+           p.name_initials, p.surname, p.name_given_pinyin, p.sex, p.birth_date, p.identifier_text, p.resident_id,
+           p.id_conflict, p.phone, p.region, p.other_identifiers, p.key_problem, p.institution_problem, p.name_problem,
+           p.sex_problem, p.birth_date_problem, p.phone_problem, p.region_problem, p.others_problem,
+           s.sex, s.birth_date, s.phone, s.address_region, s.other_identifiers
+      FROM healthhub.stage_person_records s
+      -- the institutions each source names, looked up once per source
+      LEFT JOIN (SELECT d.source, healthhub.institutions_named_by(d.source) AS institutions
+                   FROM (SELECT DISTINCT btrim(st.institution) AS source FROM healthhub.stage_person_records st) d
+                ) src ON src.source = btrim(s.institution)
+     CROSS JOIN LATERAL healthhub.person_record_prepared(
+               s.institution, s.local_id, src.institutions, s.name, s.sex, s.birth_date, s.identifier, s.phone,
+               s.address_region, string_to_array(s.other_identifiers, ';')) p;
+END;
+COMMENT ON FUNCTION healthhub.staged_person_records() IS
+    'The records staged in healthhub.stage_person_records, prepared as link_record prepares one, with why each field cannot be used';
+
+REVOKE ALL ON FUNCTION healthhub.staged_person_records() FROM PUBLIC;
+DROP FUNCTION healthhub.end_load(bigint, jsonb, text);
+CREATE FUNCTION healthhub.end_load(load_id bigint, outcome jsonb, purpose text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l healthhub.loads;
+BEGIN
+    PERFORM healthhub.end_load_writes();
+    UPDATE healthhub.loads x SET outcome = end_load.outcome WHERE x.load_id = end_load.load_id RETURNING * INTO l;
+    RETURN healthhub.audit_append(l.kind || '.load.' || l.mode, 'load', l.load_id::text, NULL, purpose,
+        CASE WHEN EXISTS (SELECT 1 FROM healthhub.load_errors e WHERE e.load_id = l.load_id) THEN 'partial' ELSE 'ok' END);
+END
+$$;
+
+REVOKE ALL ON FUNCTION healthhub.end_load(bigint, jsonb, text) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION healthhub.link_batch(batch_name text, file_digest text)
+    RETURNS TABLE (phase text, seconds numeric, rows bigint)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    model integer := healthhub.linkage_model();
+    m healthhub.linkage_models;
+    lid bigint;
+    again boolean;
+    t0 timestamptz := clock_timestamp();
+    t timestamptz := clock_timestamp();
+    n bigint;
+    match_weight double precision;
+    possible_weight double precision;
+    hub bigint := healthhub.hub_id();
+    entry bigint;
+    report jsonb := '[]';
+    rec record;
+    replication_role text;
+    who text := healthhub.acting_role();
+    last_node integer;
+    first_record_id bigint;
+BEGIN
+    PERFORM healthhub.linkage_authorise_admin();
+    PERFORM healthhub.require_load_key(batch_name, file_digest, 'person_records', 'delta');
+    PERFORM healthhub.require_no_work_tables('link_batch', ARRAY['batch_in', 'batch_records', 'batch_keys',
+        'batch_nodes', 'batch_edges', 'batch_all', 'batch_scored', 'batch_clusters', 'batch_persons', 'batch_linked']);
+    PERFORM healthhub.check_name_keys_version();
+    -- The batch's work tables take hundreds of MB: kept in local buffers
+    -- instead of written out and read back.  temp_buffers can only be raised
+    -- before the session's first temporary table (docs/linkage.md).
+    IF pg_size_bytes(current_setting('temp_buffers')) < pg_size_bytes('1GB') THEN
+        BEGIN
+            PERFORM set_config('temp_buffers', '1GB', false);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE NOTICE 'link_batch: temp_buffers stays at % in this session (temporary tables were used before)',
+                current_setting('temp_buffers')
+                USING HINT = 'Call link_batch first in a new session, or set temp_buffers to 1GB before anything else.';
+        END;
+    END IF;
+    IF hub IS NULL THEN
+        RAISE EXCEPTION 'this hub has no identity yet'
+            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call healthhub.init_hub(region, instance) first.';
+    END IF;
+    -- One batch at a time, and no single-record link meanwhile (link_record
+    -- waits; resolve() and reads go on): what the batch decides from the
+    -- index stays true until it commits.
+    LOCK TABLE healthhub.source_records IN SHARE ROW EXCLUSIVE MODE;
+    -- (the loading framework's key: the same file is never linked twice)
+    SELECT b.load_id, b.already_loaded INTO lid, again
+      FROM healthhub.begin_load('person_records', batch_name, file_digest, 'delta') b;
+    IF again THEN
+        DELETE FROM healthhub.stage_person_records;
+        RETURN QUERY SELECT 'already linked'::text, 0::numeric, 0::bigint;
+        RETURN;
+    END IF;
+    PERFORM healthhub.begin_load_writes(lid);
+    SELECT * INTO m FROM healthhub.linkage_models lm WHERE lm.model_version = model;
+    match_weight := log(2.0, (m.match_probability / (1 - m.match_probability))::numeric)::double precision;
+    possible_weight := log(2.0, (m.possible_probability / (1 - m.possible_probability))::numeric)::double precision;
+
+    -- 1. validate and key ------------------------------------------------
+    CREATE TEMP TABLE batch_in ON COMMIT DROP AS SELECT * FROM healthhub.staged_person_records();
+    ANALYZE batch_in;
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'person_record', b.line_no, e.col, e.val, e.reason
+      FROM batch_in b
+     CROSS JOIN LATERAL (VALUES
+        ('institution', b.source, coalesce(b.institution_problem,
+                                           CASE WHEN b.key_problem LIKE 'an institution%' THEN b.key_problem END)),
+        ('local_id', b.local_id, CASE WHEN b.key_problem LIKE 'a local id%' THEN b.key_problem END),
+        ('name', b.name, b.name_problem),
+        ('sex', b.sex_text, b.sex_problem),
+        ('birth_date', b.birth_text, b.birth_date_problem),
+        ('phone', b.phone_text, b.phone_problem),
+        ('address_region', b.region_text, b.region_problem),
+        ('other_identifiers', b.others_text, b.others_problem)
+        ) e(col, val, reason)
+     -- (only rows with a problem are looked at column by column)
+     WHERE coalesce(b.key_problem, b.institution_problem, b.name_problem, b.sex_problem, b.birth_date_problem,
+                    b.phone_problem, b.region_problem, b.others_problem) IS NOT NULL
+       AND e.reason IS NOT NULL;
+    -- a record sent twice in one file: the last line counts
+    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
+    SELECT lid, 'person_record', b.line_no, 'local_id', b.local_id, 'sent again on a later line of this batch'
+      FROM batch_in b
+      JOIN (SELECT b2.source, b2.local_id, max(b2.line_no) AS last_line FROM batch_in b2
+             GROUP BY b2.source, b2.local_id HAVING count(*) > 1) d
+        ON d.source = b.source AND d.local_id = b.local_id AND b.line_no < d.last_line;
+    CREATE TEMP TABLE batch_records ON COMMIT DROP AS
+    SELECT row_number() OVER (ORDER BY b.line_no)::integer AS node, b.line_no, b.source, b.local_id,
+           b.institution_key, b.name, b.sex, b.birth_date, b.identifier_text, b.phone, b.region, b.other_identifiers,
+           b.resident_id, b.id_conflict, b.name_hanzi, b.name_pinyin, b.name_initials, b.surname, b.name_given_pinyin
+      FROM batch_in b
+     WHERE NOT EXISTS (SELECT FROM healthhub.load_errors le WHERE le.load_id = lid AND le.line_no = b.line_no);
+
+    -- records already in the index are linked one by one (corrections; no
+    -- per-record locks: the batch holds the index)
+    FOR rec IN SELECT r.* FROM batch_records r
+                WHERE EXISTS (SELECT FROM healthhub.source_records s WHERE s.source = r.source AND s.local_id = r.local_id)
+    LOOP
+        -- (prepared already: the work table's columns are the index's)
+        PERFORM healthhub.link_prepared(jsonb_populate_record(NULL::healthhub.source_records, to_jsonb(rec)));
+        DELETE FROM batch_records r WHERE r.node = rec.node;
+    END LOOP;
+    ANALYZE batch_records;
+    SELECT count(*), max(r.node) INTO n, last_node FROM batch_records r;
+    report := report || jsonb_build_object('phase', 'validate and key', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: validated and keyed % records (% rejected) in % s', n,
+        (SELECT count(*) FROM healthhub.load_errors le WHERE le.load_id = lid), round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 2. blocking: records sharing a key of the model's rules (and records
+    --    already in the index that share one) --------------------------
+    CREATE TEMP TABLE batch_keys ON COMMIT DROP AS
+    SELECT h AS block_hash, r.node
+      FROM batch_records r,
+           unnest(healthhub.block_hashes(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region,
+                                         r.phone, m.blocking_rules)) h;
+    -- existing records become nodes too, after the batch's own
+    CREATE TEMP TABLE batch_nodes ON COMMIT DROP AS
+    SELECT r.node, CASE WHEN NOT r.id_conflict THEN r.resident_id::bigint END AS resident_id, NULL::bigint AS person_key,
+           NULL::bigint AS record_id
+      FROM batch_records r;
+    -- (each with the number its person holds: the clustering never gives a
+    -- person a second number)
+    INSERT INTO batch_nodes
+    SELECT last_node + row_number() OVER ()::integer,
+           (SELECT min(pi.resident_id::bigint) FROM healthhub.person_identifiers pi
+             WHERE pi.person_key = s.person_key AND pi.resident_id IS NOT NULL),
+           s.person_key, s.record_id
+      FROM (SELECT DISTINCT bk.record_id FROM healthhub.record_block_keys bk
+             WHERE bk.block_hash IN (SELECT k.block_hash FROM batch_keys k)) e
+      JOIN healthhub.source_records s ON s.record_id = e.record_id AND s.withdrawn_at IS NULL;
+    INSERT INTO batch_keys
+    SELECT bk.block_hash, n2.node FROM batch_nodes n2
+      JOIN healthhub.record_block_keys bk ON bk.record_id = n2.record_id
+     WHERE n2.record_id IS NOT NULL AND bk.block_hash IN (SELECT k.block_hash FROM batch_keys k);
+    CREATE TEMP TABLE batch_edges ON COMMIT DROP AS
+    SELECT p.a, p.b, NULL::double precision AS weight FROM healthhub.block_pairs(healthhub.batch_block_limit()) p;
+    -- (every work table is analysed once made: the planner sees no
+    -- statistics of temporary tables otherwise, and guesses badly at this size)
+    ANALYZE batch_keys, batch_nodes, batch_edges;
+    SELECT count(*) INTO n FROM batch_edges;
+    report := report || jsonb_build_object('phase', 'blocking', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: % candidate pairs from blocking in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 3. scoring ----------------------------------------------------------
+    CREATE TEMP TABLE batch_all ON COMMIT DROP AS
+    SELECT r.node, r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone,
+           r.region, r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials,
+           r.surname, r.name_given_pinyin
+      FROM batch_records r
+    UNION ALL
+    SELECT n2.node, s.source, s.local_id, s.institution_key, s.name, s.sex, s.birth_date, s.identifier_text, s.phone,
+           s.region, s.other_identifiers, s.resident_id, s.id_conflict, s.name_hanzi, s.name_pinyin, s.name_initials,
+           s.surname, s.name_given_pinyin
+      FROM batch_nodes n2 JOIN healthhub.source_records s ON s.record_id = n2.record_id;
+    CREATE UNIQUE INDEX ON batch_all (node);
+    ANALYZE batch_all;
+    CREATE TEMP TABLE batch_scored ON COMMIT DROP AS
+    SELECT e.a, e.b, healthhub.batch_match_score(x, y, model) AS weight
+      FROM batch_edges e JOIN batch_all x ON x.node = e.a JOIN batch_all y ON y.node = e.b
+     WHERE NOT EXISTS (SELECT FROM healthhub.link_decisions l
+                        WHERE l.state = 'no_match'
+                          AND ((l.source = x.source AND l.local_id = x.local_id
+                                AND l.person_key = (SELECT person_key FROM batch_nodes WHERE node = y.node))
+                            OR (l.source = y.source AND l.local_id = y.local_id
+                                AND l.person_key = (SELECT person_key FROM batch_nodes WHERE node = x.node))));
+    DROP TABLE batch_edges;
+    ALTER TABLE batch_scored RENAME TO batch_edges;
+    -- identifiers: records sharing a resident ID (without conflict) or
+    -- another identifier are one person, whatever their scores
+    -- (unless the names differ entirely: a parent's number on a child's
+    -- record that gives no birth date to contradict it)
+    INSERT INTO batch_edges
+    SELECT g.first, x.node, 'Infinity'::double precision
+      FROM batch_all x
+      JOIN (SELECT resident_id, min(node) AS first FROM batch_records WHERE resident_id IS NOT NULL AND NOT id_conflict
+             GROUP BY resident_id HAVING count(*) > 1) g ON g.resident_id OPERATOR(healthhub.=) x.resident_id
+      JOIN batch_all f ON f.node = g.first
+     WHERE x.node <> g.first AND NOT x.id_conflict AND x.node <= last_node
+       AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
+    INSERT INTO batch_edges
+    SELECT g.first, xi.node, 'Infinity'::double precision
+      FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) xi
+      JOIN (SELECT ident, min(node) AS first FROM (SELECT node, unnest(other_identifiers) AS ident FROM batch_records) y
+             GROUP BY ident HAVING count(*) > 1) g ON g.ident OPERATOR(healthhub.=) xi.ident
+      JOIN batch_all x ON x.node = xi.node
+      JOIN batch_all f ON f.node = g.first
+     WHERE xi.node <> g.first
+       AND (NOT m.names_must_agree OR (healthhub.batch_comparison_levels(x, f))[1] <> 5);
+    -- and records whose number or identifier is already a person's join it,
+    -- by the rule link_record follows (identifier_links)
+    UPDATE batch_nodes bn SET person_key = pi.person_key
+      FROM batch_records r JOIN healthhub.person_identifiers pi
+        ON pi.resident_id OPERATOR(healthhub.=) r.resident_id
+     WHERE bn.node = r.node AND NOT r.id_conflict
+       AND healthhub.identifier_links(r, pi.person_key, m.names_must_agree, false);
+    UPDATE batch_nodes bn SET person_key = pi.person_key
+      FROM (SELECT r1 AS rec, r1.node, unnest(r1.other_identifiers) AS ident FROM batch_records r1) r
+      JOIN healthhub.person_identifiers pi ON pi.identifier OPERATOR(healthhub.=) r.ident
+     WHERE bn.node = r.node AND bn.person_key IS NULL
+       AND healthhub.identifier_links(r.rec, pi.person_key, m.names_must_agree, true);
+    -- a record that joins a person without a number of its own carries the
+    -- person's into the clustering
+    UPDATE batch_nodes bn SET resident_id = (SELECT min(pi.resident_id::bigint) FROM healthhub.person_identifiers pi
+                                              WHERE pi.person_key = bn.person_key AND pi.resident_id IS NOT NULL)
+     WHERE bn.person_key IS NOT NULL AND bn.resident_id IS NULL AND bn.node <= last_node;
+    ANALYZE batch_edges, batch_nodes;
+    SELECT count(*) INTO n FROM batch_edges;
+    report := report || jsonb_build_object('phase', 'scoring', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: scored % pairs in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 4. clustering -------------------------------------------------------
+    -- (each node's group with the group's person already in the index, if any)
+    CREATE TEMP TABLE batch_clusters ON COMMIT DROP AS
+    SELECT c.node, c.cluster, c.person_key FROM healthhub.link_clusters(match_weight) c;
+    -- (new persons numbered in the order of their first record: the same
+    -- file gives the same keys whatever plan the aggregate gets)
+    CREATE TEMP TABLE batch_persons ON COMMIT DROP AS
+    SELECT g.cluster, coalesce(g.existing, healthhub.hub_key(hub, nextval('healthhub.key_seq'))) AS person_key,
+           g.existing IS NULL AS created
+      FROM (SELECT c.cluster, max(c.person_key) AS existing
+              FROM batch_clusters c GROUP BY c.cluster ORDER BY c.cluster) g;
+    -- The records with their persons and ids, as a new table (an UPDATE
+    -- would write a million rows twice).  The ids are a block of the
+    -- sequence, the batch's alone while it holds the index.
+    first_record_id := nextval('healthhub.record_seq');
+    PERFORM setval('healthhub.record_seq', first_record_id + last_node);
+    CREATE TEMP TABLE batch_linked ON COMMIT DROP AS
+    SELECT r.*, p.person_key, p.created AS person_created, first_record_id + r.node AS record_id
+      FROM batch_records r JOIN batch_clusters c ON c.node = r.node JOIN batch_persons p ON p.cluster = c.cluster;
+    DROP TABLE batch_records;
+    ALTER TABLE batch_linked RENAME TO batch_records;
+    -- (without statistics the planner joined the review queue's pairs to
+    -- these records and persons as if they were a few rows: a second batch
+    -- into a large index multiplied them out of all proportion)
+    ANALYZE batch_records, batch_clusters, batch_persons;
+    SELECT count(*) INTO n FROM batch_persons WHERE created;
+    report := report || jsonb_build_object('phase', 'clustering', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: % records in % new persons in % s', (SELECT count(*) FROM batch_records), n,
+        round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+    t := clock_timestamp();
+
+    -- 5. writing ----------------------------------------------------------
+    -- Every row written below refers to rows this transaction has just
+    -- written or read (persons, records, institutions): the per-row
+    -- foreign-key triggers are skipped while it writes, as pg_restore
+    -- --disable-triggers does, and none of these tables has another trigger.
+    replication_role := current_setting('session_replication_role');
+    PERFORM set_config('session_replication_role', 'replica', true);
+    INSERT INTO healthhub.source_records (source, local_id, institution_key, name, sex, birth_date, identifier_text,
+                                          phone, region, other_identifiers, resident_id, id_conflict, name_hanzi,
+                                          name_pinyin, name_initials, surname, name_given_pinyin, person_key,
+                                          link_origin, link_model, linked_by, record_id)
+    SELECT r.source, r.local_id, r.institution_key, r.name, r.sex, r.birth_date, r.identifier_text, r.phone, r.region,
+           r.other_identifiers, r.resident_id, r.id_conflict, r.name_hanzi, r.name_pinyin, r.name_initials, r.surname,
+           r.name_given_pinyin, r.person_key, 'auto', model, who, r.record_id
+      FROM batch_records r ORDER BY r.source, r.local_id;
+    -- the best pair across two persons between the thresholds: the review queue
+    INSERT INTO healthhub.link_decisions (source, local_id, person_key, state, origin, score, model_version, decided_by)
+    SELECT DISTINCT ON (x.node) xa.source, xa.local_id, py.person_key, 'possible_match', 'auto', x.weight, model, who
+      FROM (SELECT e.a AS node, e.b AS other, e.weight FROM batch_edges e
+             WHERE e.weight >= possible_weight AND e.weight < match_weight
+            UNION ALL
+            SELECT e.b, e.a, e.weight FROM batch_edges e
+             WHERE e.weight >= possible_weight AND e.weight < match_weight) x
+      JOIN batch_records xa ON xa.node = x.node
+      JOIN batch_clusters cy ON cy.node = x.other
+      JOIN batch_persons py ON py.cluster = cy.cluster
+     WHERE py.person_key <> xa.person_key
+     ORDER BY x.node, x.weight DESC
+    ON CONFLICT DO NOTHING;
+    INSERT INTO healthhub.record_block_keys (block_hash, record_id)
+    SELECT k.block_hash, first_record_id + k.node FROM batch_keys k WHERE k.node <= last_node
+     ORDER BY 1, 2;
+    INSERT INTO healthhub.person_identifiers (resident_id, person_key)
+    SELECT DISTINCT ON (r.resident_id) r.resident_id, r.person_key FROM batch_records r
+     WHERE r.resident_id IS NOT NULL AND NOT r.id_conflict
+     ORDER BY r.resident_id, r.node
+    ON CONFLICT DO NOTHING;
+    INSERT INTO healthhub.person_identifiers (identifier, person_key)
+    SELECT DISTINCT ON (i) i, r.person_key FROM batch_records r, unnest(r.other_identifiers) i
+     ORDER BY i, r.node
+    ON CONFLICT DO NOTHING;
+    -- new persons are inserted with their golden records (after their records
+    -- and identifiers: the golden record is made from them); persons that
+    -- were already in the index get theirs rebuilt
+    -- (the hub given, not left to its default: a function call per row)
+    INSERT INTO healthhub.persons (hub_id, person_key, resident_id, name, sex, birth_date, phone, region)
+    SELECT hub, g.* FROM healthhub.golden_records(ARRAY(
+               SELECT p.person_key FROM batch_persons p
+                WHERE p.created AND p.person_key IN (SELECT r.person_key FROM batch_records r))) g
+     ORDER BY g.person_key;
+    PERFORM healthhub.rebuild_golden_set(ARRAY(SELECT DISTINCT p.person_key FROM batch_persons p
+                                                WHERE NOT p.created));
+    SELECT count(*) INTO n FROM batch_records;
+    report := report || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    -- the load's one entry; each record's link event refers to it
+    entry := healthhub.end_load(lid, jsonb_build_object(
+        'records', n,
+        'rejected', healthhub.load_rejected(lid, 'person_record'),
+        'persons_created', (SELECT count(*) FROM batch_persons WHERE created),
+        'matched_existing', (SELECT count(*) FROM batch_records r WHERE NOT r.person_created),
+        'possible_matches', (SELECT count(*) FROM healthhub.link_decisions lk WHERE lk.state = 'possible_match'
+                               AND (lk.source, lk.local_id) IN (SELECT br.source, br.local_id FROM batch_records br)),
+        'model_version', model, 'phases', report), 'patient identity management');
+    INSERT INTO healthhub.link_events (entry_id, by_role, action, source, local_id, record_id, person_key, new_state,
+                                       origin, model_version, reason)
+    SELECT entry, who, 'link_batch', r.source, r.local_id, r.record_id, r.person_key, 'match', 'auto', model,
+           CASE WHEN r.person_created THEN 'created' ELSE 'matched' END
+      FROM batch_records r
+     ORDER BY r.record_id;
+    PERFORM set_config('session_replication_role', replication_role, true);
+    -- the tables grew by a batch: plan the next link_record() on their real sizes
+    ANALYZE healthhub.source_records, healthhub.record_block_keys, healthhub.link_decisions, healthhub.persons,
+            healthhub.person_identifiers;
+    -- (the phase as returned ends here, after the events)
+    report := (report - -1) || jsonb_build_object('phase', 'writing', 'seconds', extract(epoch FROM clock_timestamp() - t), 'rows', n);
+    RAISE NOTICE 'link_batch: wrote % records in % s', n, round(extract(epoch FROM clock_timestamp() - t)::numeric, 1);
+
+    -- the rows this batch read leave the staging table (rows staged
+    -- meanwhile stay for the next batch)
+    DELETE FROM healthhub.stage_person_records s USING batch_in b WHERE s.ctid = b.stage_row;
+    RETURN QUERY
+    SELECT x->>'phase', round((x->>'seconds')::numeric, 2), (x->>'rows')::bigint FROM jsonb_array_elements(report) x
+    UNION ALL
+    SELECT 'total', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 2), n;
+END
+$$;
+COMMENT ON FUNCTION healthhub.link_batch(text, text) IS
+    'Link every record staged in healthhub.stage_person_records and empty it; returns the time and rows of each phase';
+
+CREATE OR REPLACE FUNCTION healthhub.train_linkage(max_pairs integer DEFAULT 1000000, random_pairs integer DEFAULT 200000,
+                                        iterations integer DEFAULT 25, blocking_rules text[] DEFAULT NULL,
+                                        match_probability double precision DEFAULT NULL,
+                                        possible_probability double precision DEFAULT NULL,
+                                        staged boolean DEFAULT false)
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    base healthhub.linkage_models;
+    v integer;
+    rules text[];
+    prior double precision;
+    n_pairs bigint;
+    n_records bigint;
+    it integer := 0;
+    moved double precision;
+    floor_p constant double precision := 1e-6;
+BEGIN
+    PERFORM healthhub.linkage_authorise_admin();
+    IF max_pairs < 1000 OR random_pairs < 1000 OR iterations < 1 THEN
+        RAISE EXCEPTION 'too little to train on'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'max_pairs and random_pairs must be at least 1000, iterations at least 1.';
+    END IF;
+    v := healthhub.linkage_model();      -- (the neutral start is made at first use)
+    SELECT * INTO base FROM healthhub.linkage_models lm WHERE lm.model_version = v;
+    rules := coalesce(blocking_rules, base.blocking_rules);
+    IF EXISTS (SELECT FROM unnest(rules) r WHERE r NOT IN (SELECT b.rule FROM healthhub.linkage_blocking_rules b))
+       OR cardinality(rules) = 0 THEN
+        RAISE EXCEPTION 'unknown blocking rule in %', rules
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The rules are listed in healthhub.linkage_blocking_rules.';
+    END IF;
+    PERFORM healthhub.require_no_work_tables('train_linkage', ARRAY['train_records', 'train_random', 'train_weights',
+        'train_fixed', 'train_keys', 'train_patterns', 'train_m']);
+    PERFORM setseed(0.4242);
+
+    -- the records, numbered, with the fields the comparisons read
+    IF staged THEN
+        CREATE TEMP TABLE train_records ON COMMIT DROP AS
+        SELECT row_number() OVER (ORDER BY s.line_no)::integer AS node, s.name_hanzi, s.name_pinyin,
+               s.name_initials, s.surname, s.name_given_pinyin, s.birth_date, s.sex, s.phone, s.region,
+               s.identifier_text, s.resident_id, s.id_conflict
+          FROM healthhub.staged_person_records() s
+         WHERE s.key_problem IS NULL;
+    ELSE
+        CREATE TEMP TABLE train_records ON COMMIT DROP AS
+        SELECT row_number() OVER (ORDER BY s.source, s.local_id)::integer AS node, s.name_hanzi, s.name_pinyin,
+               s.name_initials, s.surname, s.name_given_pinyin, s.birth_date, s.sex, s.phone, s.region,
+               s.identifier_text, s.resident_id, s.id_conflict
+          FROM healthhub.source_records s WHERE s.withdrawn_at IS NULL;
+    END IF;
+    SELECT count(*) INTO n_records FROM train_records;
+    IF n_records < 100 THEN
+        RAISE EXCEPTION 'too few records to train on: %', n_records
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = CASE WHEN staged THEN 'Training needs at least 100 staged records.'
+                                ELSE 'Training needs at least 100 linked records.' END,
+                  HINT = CASE WHEN staged THEN 'COPY an extract into healthhub.stage_person_records first.'
+                              ELSE 'Stage an extract and train on it with staged => true, or link records first.' END;
+    END IF;
+    CREATE UNIQUE INDEX ON train_records (node);
+    ANALYZE train_records;
+
+    -- u: level frequencies among random pairs
+    CREATE TEMP TABLE train_random ON COMMIT DROP AS
+    SELECT healthhub.batch_comparison_levels(a, b) AS levels
+      FROM (SELECT 1 + floor(random() * n_records)::integer AS x, 1 + floor(random() * n_records)::integer AS y
+              FROM generate_series(1, random_pairs)) p
+      JOIN train_records a ON a.node = p.x JOIN train_records b ON b.node = p.y
+     WHERE p.x <> p.y;
+    CREATE TEMP TABLE train_weights ON COMMIT DROP AS
+    SELECT c.comparison, c.level_no, c.level, w.m,
+           greatest(floor_p, least(1 - floor_p,
+               (SELECT (count(*) FILTER (WHERE r.levels[c.ord] = c.level_no) + 1.0)
+                       / (count(*) FILTER (WHERE r.levels[c.ord] > 0) + 2.0)
+                  FROM train_random r))) AS u
+      FROM (SELECT lc.*, dense_rank() OVER (ORDER BY
+                     array_position(ARRAY['name', 'birth_date', 'sex', 'phone', 'region', 'identifier'], lc.comparison))
+                     AS ord
+              FROM healthhub.linkage_comparisons lc) c
+      JOIN healthhub.linkage_weights w ON w.model_version = base.model_version
+                                      AND w.comparison = c.comparison AND w.level = c.level;
+
+    -- The pairs each blocking rule proposes (up to max_pairs in all), as
+    -- patterns of levels.  EM runs per rule over the comparisons the rule
+    -- does not fix (pairs that share a birth date say nothing about how
+    -- often matches share one), and each m is the average of the runs that
+    -- estimated it, weighted by their expected matches: Splink's way to keep
+    -- blocking from confounding the estimates.
+    CREATE TEMP TABLE train_fixed ON COMMIT DROP AS
+    SELECT f.rule, f.comparison FROM (VALUES
+        ('pinyin_birth_year', 'name'), ('pinyin_birth_year', 'birth_date'),
+        ('initials_birth_date', 'name'), ('initials_birth_date', 'birth_date'),
+        ('birth_date_sex_prefecture', 'birth_date'), ('birth_date_sex_prefecture', 'sex'),
+        ('birth_date_sex_prefecture', 'region'),
+        ('phone', 'phone'), ('hanzi', 'name')) f(rule, comparison);
+    CREATE TEMP TABLE train_keys ON COMMIT DROP AS
+    SELECT split_part(k, ':', 1) AS rule, healthhub.block_hash(k) AS h, r.node
+      FROM train_records r,
+           unnest(healthhub.block_keys(r.name_pinyin, r.name_initials, r.name_hanzi, r.birth_date, r.sex, r.region, r.phone)) k
+     WHERE split_part(k, ':', 1) = ANY (rules);
+    CREATE TEMP TABLE train_patterns ON COMMIT DROP AS
+    SELECT p.rule, healthhub.batch_comparison_levels(a, b) AS levels, count(*)::double precision AS n,
+           0.0::double precision AS p
+      FROM (SELECT DISTINCT k1.rule, k1.node AS x, k2.node AS y
+              FROM train_keys k1 JOIN train_keys k2 ON k1.rule = k2.rule AND k1.h = k2.h AND k1.node < k2.node
+             LIMIT max_pairs) p
+      JOIN train_records a ON a.node = p.x JOIN train_records b ON b.node = p.y
+     GROUP BY p.rule, 2;
+    SELECT sum(n)::bigint INTO n_pairs FROM train_patterns;
+    IF n_pairs = 0 THEN
+        RAISE EXCEPTION 'blocking proposes no pairs to train on'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    CREATE TEMP TABLE train_m ON COMMIT DROP AS
+    SELECT r.rule, w.comparison, w.level_no,
+           array_position(ARRAY['name', 'birth_date', 'sex', 'phone', 'region', 'identifier'], w.comparison) AS ord,
+           w.m, w.u, base.prior AS prior, 0.0::double precision AS delta
+      FROM (SELECT DISTINCT tp.rule FROM train_patterns tp) r
+     CROSS JOIN train_weights w
+     WHERE NOT EXISTS (SELECT FROM train_fixed f WHERE f.rule = r.rule AND f.comparison = w.comparison);
+
+    LOOP
+        it := it + 1;
+        -- expectation: the chance each pattern is a match, under its rule's m
+        UPDATE train_patterns tp SET p = s.posterior
+          FROM (SELECT t.rule, t.levels,
+                       1.0 / (1.0 + (1 - max(m.prior)) / max(m.prior)
+                                    * exp(coalesce(sum(ln(m.u) - ln(m.m)) FILTER (WHERE t.levels[m.ord] = m.level_no), 0))) AS posterior
+                  FROM train_patterns t JOIN train_m m ON m.rule = t.rule
+                 GROUP BY t.rule, t.levels) s
+         WHERE tp.rule = s.rule AND tp.levels = s.levels;
+        -- maximisation: each rule's m and prior
+        UPDATE train_m m SET delta = abs(m.m - nm.m), m = nm.m, prior = nm.prior
+          FROM (SELECT m2.rule, m2.comparison, m2.level_no,
+                       greatest(floor_p, least(1 - floor_p,
+                           (coalesce(sum(t.n * t.p) FILTER (WHERE t.levels[m2.ord] = m2.level_no), 0) + 1e-9)
+                           / (coalesce(sum(t.n * t.p) FILTER (WHERE t.levels[m2.ord] > 0), 0) + 1e-9))) AS m,
+                       greatest(floor_p, least(1 - floor_p, sum(t.n * t.p) / sum(t.n))) AS prior
+                  FROM train_m m2 JOIN train_patterns t ON t.rule = m2.rule
+                 GROUP BY m2.rule, m2.comparison, m2.level_no) nm
+         WHERE m.rule = nm.rule AND m.comparison = nm.comparison AND m.level_no = nm.level_no;
+        SELECT max(m.delta) INTO moved FROM train_m m;
+        EXIT WHEN it >= iterations OR moved < 1e-5;
+    END LOOP;
+    -- each m: the runs that estimated it (saw the comparison at all),
+    -- weighted by their expected matches with the comparison known
+    UPDATE train_weights w SET m = greatest(floor_p, least(1 - floor_p, s.m))
+      FROM (SELECT m.comparison, m.level_no, sum(m.m * e.matches) / sum(e.matches) AS m
+              FROM train_m m
+              JOIN (SELECT t.rule, c.ord, sum(t.n * t.p) AS matches
+                      FROM train_patterns t
+                     CROSS JOIN generate_series(1, 6) AS c(ord)
+                     WHERE t.levels[c.ord] > 0
+                     GROUP BY t.rule, c.ord) e
+                ON e.rule = m.rule AND e.ord = m.ord
+             GROUP BY m.comparison, m.level_no) s
+     WHERE w.comparison = s.comparison AND w.level_no = s.level_no;
+    -- The prior: the chance that two records taken at random are one
+    -- person, as the weights are (u comes from random pairs).  The matches
+    -- are counted once over the distinct pairs blocking proposes, each
+    -- scored under the rules' average prior, and spread over all pairs.
+    SELECT sum(e.matches) / sum(e.pairs) INTO prior
+      FROM (SELECT t.rule, sum(t.n * t.p) AS matches, sum(t.n) AS pairs FROM train_patterns t GROUP BY t.rule) e;
+    SELECT sum(d.n / (1.0 + (1 - prior) / prior
+                            * exp(coalesce((SELECT sum(ln(w.u) - ln(w.m)) FROM train_weights w
+                                             WHERE d.levels[array_position(ARRAY['name', 'birth_date', 'sex', 'phone',
+                                                   'region', 'identifier'], w.comparison)] = w.level_no), 0))))
+      INTO prior
+      FROM (SELECT t.levels, sum(t.n) AS n FROM train_patterns t GROUP BY t.levels) d;
+    prior := greatest(1e-12, least(0.5, prior / (n_records * (n_records - 1) / 2.0)));
+
+    SELECT max(lm.model_version) + 1 INTO v FROM healthhub.linkage_models lm;
+    INSERT INTO healthhub.linkage_models (model_version, method, prior, match_probability, possible_probability,
+                                          blocking_rules, names_must_agree, pairs, iterations)
+    VALUES (v, 'em', prior, coalesce(match_probability, base.match_probability),
+            coalesce(possible_probability, base.possible_probability), rules, base.names_must_agree, n_pairs, it);
+    INSERT INTO healthhub.linkage_weights (model_version, comparison, level, m, u)
+    SELECT v, w.comparison, w.level, w.m, w.u FROM train_weights w;
+    INSERT INTO healthhub.surname_frequencies (model_version, surname, frequency)
+    SELECT v, s.surname, count(*)::double precision / sum(count(*)) OVER ()
+      FROM train_records s WHERE s.surname IS NOT NULL
+     GROUP BY s.surname;
+    IF rules IS DISTINCT FROM base.blocking_rules THEN
+        PERFORM healthhub.rebuild_block_keys();
+    END IF;
+    PERFORM healthhub.audit_append('linkage.train', 'linkage_model', v::text, NULL, 'patient identity management', 'ok');
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION healthhub.train_linkage(integer, integer, integer, text[], double precision, double precision, boolean) IS
+    'Estimate a new linkage model version from the records (or the staged extract): u from random pairs, m and the prior by EM';
+
+UPDATE healthhub.audit_exemptions SET recorded_as = replace(recorded_as, 'link.batch', 'person_records.load.delta')
+ WHERE recorded_as LIKE '%link.batch%';
+
+-- One practice-rights derivation: practice_right_terms and
+-- practice_privilege_terms state the rule's periods; recompute stores their
+-- combination and why_not_practise names the term that leaves a time out.
+CREATE FUNCTION healthhub.practice_right_terms(practitioner bigint)
+    RETURNS TABLE (licence_key bigint, act text, licence_no text, validity tstzrange, active tstzmultirange,
+                   institution_key bigint, registered tstzmultirange, operating tstzrange, barred tstzmultirange)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT l.licence_key, l.kind, l.licence_no, l.validity, healthhub.licence_active_periods(l.licence_key),
+           r.institution_key, r.registered, i.valid,
+           coalesce((SELECT range_agg(x.period) FROM healthhub.blacklist x
+                      WHERE x.practitioner_key = practice_right_terms.practitioner
+                         OR x.institution_key = r.institution_key), '{}'::tstzmultirange)
+      FROM healthhub.licences l
+      LEFT JOIN LATERAL (SELECT g.institution_key, range_agg(g.period) AS registered
+                           FROM healthhub.registrations g WHERE g.licence_key = l.licence_key
+                          GROUP BY g.institution_key) r ON true
+      LEFT JOIN healthhub.institutions i ON i.institution_key = r.institution_key
+     WHERE l.practitioner_key = practice_right_terms.practitioner;
+END;
+COMMENT ON FUNCTION healthhub.practice_right_terms(bigint) IS
+    'The periods the practice-rights rule combines, for each licence of a practitioner and each institution it is registered at';
+
+CREATE FUNCTION healthhub.practice_privilege_terms(practitioner bigint)
+    RETURNS TABLE (institution_key bigint, privilege text, granted tstzmultirange)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT g.institution_key, v.privilege, range_agg(g.period)
+      FROM healthhub.practice_privileges g
+     CROSS JOIN LATERAL (VALUES (g.privilege), (CASE WHEN g.privilege = 'antimicrobial_special'
+                                                THEN 'antimicrobial_restricted' END)) v(privilege)
+     WHERE g.practitioner_key = practice_privilege_terms.practitioner AND v.privilege IS NOT NULL
+     GROUP BY g.institution_key, v.privilege;
+END;
+COMMENT ON FUNCTION healthhub.practice_privilege_terms(bigint) IS
+    'The periods each privilege of a practitioner is granted at each institution (the special antimicrobial grant includes the restricted tier)';
+
+REVOKE ALL ON FUNCTION healthhub.practice_right_terms(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.practice_privilege_terms(bigint) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION healthhub.recompute_practice_rights(practitioner bigint) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.recompute_practice_rights', ARRAY['practitioner'],
+                                        ARRAY[practitioner IS NULL]);
+    UPDATE healthhub.practitioners p SET rights_version = p.rights_version + 1
+     WHERE p.practitioner_key = practitioner;
+    PERFORM healthhub.note_rights_change(practitioner);
+    DELETE FROM healthhub.practice_rights r WHERE r.practitioner_key = practitioner;
+    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM healthhub.practitioners p WHERE p.practitioner_key = practitioner) THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO healthhub.practice_rights (practitioner_key, institution_key, act, privilege, valid)
+    WITH rights AS (
+        SELECT t.institution_key, t.act,
+               pg_catalog.range_agg(pg_catalog.tstzmultirange(t.validity) OPERATOR(pg_catalog.*) t.active
+                                    OPERATOR(pg_catalog.*) t.registered
+                                    OPERATOR(pg_catalog.*) pg_catalog.tstzmultirange(t.operating)
+                                    OPERATOR(pg_catalog.-) t.barred) AS m
+          FROM healthhub.practice_right_terms(practitioner) t
+         WHERE t.institution_key IS NOT NULL
+         GROUP BY t.institution_key, t.act
+    )
+    SELECT practitioner, r.institution_key, r.act, '', r.m
+      FROM rights r WHERE NOT pg_catalog.isempty(r.m)
+    UNION ALL
+    SELECT practitioner, r.institution_key, r.act, p.privilege, r.m OPERATOR(pg_catalog.*) p.granted
+      FROM rights r JOIN healthhub.practice_privilege_terms(practitioner) p ON p.institution_key = r.institution_key
+     WHERE NOT pg_catalog.isempty(r.m OPERATOR(pg_catalog.*) p.granted);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION healthhub.recompute_practice_rights(bigint) IS
+    'Rebuild the derived practice rights of one practitioner (triggers call it)';
+
+CREATE OR REPLACE FUNCTION healthhub.why_not_practise(practitioner bigint, act text, institution bigint,
+                                           "at" timestamptz DEFAULT pg_catalog.now(), privilege text DEFAULT NULL)
+    RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    inst healthhub.institutions%ROWTYPE;
+    l record;
+    here record;
+    st record;
+    b record;
+    reasons text[] := '{}';
+    some_licence_ok boolean := false;
+    -- Licence numbers and the reasons of suspensions are the licensing
+    -- authority's, not every institution's: hub_admin reads them, others
+    -- read what stands in the way.
+    detailed boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
+                        OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                                    WHERE ep.profile = 'hub_admin');
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.why_not_practise',
+                                        ARRAY['practitioner', 'act', 'institution', 'at'],
+                                        ARRAY[practitioner IS NULL, act IS NULL, institution IS NULL, "at" IS NULL]);
+    PERFORM healthhub.check_own_institution(institution);
+    -- the detailed answer holds the reasons of suspensions: a read
+    IF detailed THEN
+        PERFORM healthhub.audit_append('read', 'practice_reasons', practitioner::text, NULL,
+                                       'registry maintenance', 'ok', practitioner);
+    END IF;
+    IF healthhub.may_practise(practitioner, act, institution, "at", privilege) THEN
+        RETURN NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM healthhub.practitioners p WHERE p.practitioner_key = practitioner) THEN
+        RETURN 'unknown practitioner';
+    END IF;
+    SELECT * INTO inst FROM healthhub.institutions i WHERE i.institution_key = institution;
+    IF NOT FOUND THEN
+        RETURN 'unknown institution';
+    END IF;
+
+    -- the terms of the rule (practice_right_terms), licence by licence
+    FOR l IN SELECT DISTINCT ON (x.lower_validity, x.licence_key) x.*
+               FROM (SELECT t.*, lower(t.validity) AS lower_validity,
+                            coalesce(bool_or(t.institution_key = institution AND t.registered @> "at")
+                                         OVER (PARTITION BY t.licence_key), false) AS registered_here
+                       FROM healthhub.practice_right_terms(practitioner) t
+                      WHERE t.act = why_not_practise.act) x
+              ORDER BY x.lower_validity DESC, x.licence_key LOOP
+        IF NOT l.validity @> "at" THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not valid at %s (valid %s)', act, l.licence_no, "at", l.validity)
+                ELSE format('%s licence is not valid at %s', act, "at") END;
+        ELSIF NOT l.active @> "at" THEN
+            -- (in words: the status in force at that time)
+            SELECT h.status, h.effective, h.reason INTO st FROM healthhub.licence_status_history h
+             WHERE h.licence_key = l.licence_key AND h.effective <= "at"
+             ORDER BY h.effective DESC, h.entry_key DESC LIMIT 1;
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is %s since %s: %s', act, l.licence_no, st.status, st.effective, st.reason)
+                ELSE format('%s licence is %s since %s', act, st.status, st.effective) END;
+        ELSIF NOT l.registered_here THEN
+            reasons := reasons || CASE WHEN detailed
+                THEN format('%s licence %s is not registered at %s at %s', act, l.licence_no, inst.name, "at")
+                ELSE format('%s licence is not registered at %s at %s', act, inst.name, "at") END;
+        ELSE
+            some_licence_ok := true;
+        END IF;
+    END LOOP;
+    IF NOT FOUND THEN
+        RETURN format('no %s licence', act);
+    END IF;
+    IF NOT some_licence_ok THEN
+        RETURN array_to_string(reasons, '; ');
+    END IF;
+
+    SELECT t.operating, t.barred INTO here FROM healthhub.practice_right_terms(practitioner) t
+     WHERE t.act = why_not_practise.act AND t.institution_key = institution LIMIT 1;
+    IF NOT here.operating @> "at" THEN
+        reasons := reasons || format('%s is not operating at %s', inst.name, "at");
+    END IF;
+    IF here.barred @> "at" THEN
+        -- (in words: the entries in force at that time)
+        FOR b IN SELECT x.subject_kind, x.reason, x.source, x.period FROM healthhub.blacklist x
+                  WHERE (x.practitioner_key = practitioner OR x.institution_key = institution)
+                    AND x.period @> "at"
+                  ORDER BY x.subject_kind DESC, lower(x.period), x.entry_key LOOP
+            reasons := reasons || format('%s blacklisted %s (%s: %s)',
+                                         CASE b.subject_kind WHEN 'practitioner' THEN 'practitioner' ELSE 'institution ' || inst.name END,
+                                         CASE WHEN upper_inf(b.period) THEN 'since ' || lower(b.period)
+                                              ELSE 'during ' || b.period::text END,
+                                         b.source, b.reason);
+        END LOOP;
+    END IF;
+    IF cardinality(reasons) = 0 AND privilege IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM healthhub.practice_privilege_terms(practitioner) g
+                        WHERE g.institution_key = institution AND g.privilege = why_not_practise.privilege
+                          AND g.granted @> "at") THEN
+        reasons := reasons || format('privilege %s is not granted at %s at %s', privilege, inst.name, "at");
+    END IF;
+    IF cardinality(reasons) = 0 THEN
+        RETURN 'the derived practice rights are out of date; run healthhub.recompute_practice_rights()';
+    END IF;
+    RETURN array_to_string(reasons, '; ');
+END
+$$;
+COMMENT ON FUNCTION healthhub.why_not_practise(bigint, text, bigint, timestamptz, text) IS
+    'Why may_practise() refuses (NULL when it allows), in words';
+
