@@ -64,7 +64,35 @@ SELECT s.seqrelid::regclass AS seq, s.seqmin = hub_id() * 10000000000 + 1 AS fro
  WHERE s.seqrelid IN ('record_seq'::regclass, 'person_identifier_seq'::regclass,
                       'link_events_event_id_seq'::regclass)
  ORDER BY s.seqrelid::regclass::text;
-SELECT place_sequences_in_hub_block(0);
+SELECT place_sequences_in_hub_block(0, NULL);
+
+-- a hub of several nodes: each node mints in its tenth of the block (the
+-- node part, digit 10 of the serial).  This database minted keys of node
+-- 0's part as a hub of one node: it may become node 0, no other node.
+SELECT hub_node();
+SELECT set_hub_node(3);
+SELECT set_hub_node(10);
+SELECT set_hub_node(0);
+SELECT hub_node();
+SELECT s.seqrelid::regclass AS seq, s.seqmin - CASE WHEN s.seqrelid = 'key_seq'::regclass THEN 0 ELSE hub_id() * 10000000000 END AS first_serial,
+       s.seqmax - CASE WHEN s.seqrelid = 'key_seq'::regclass THEN 0 ELSE hub_id() * 10000000000 END AS last_serial
+  FROM pg_sequence s
+ WHERE s.seqrelid IN ('key_seq'::regclass, 'record_seq'::regclass, 'person_identifier_seq'::regclass,
+                      'link_events_event_id_seq'::regclass)
+ ORDER BY s.seqrelid::regclass::text;
+SELECT (mint_key() - hub_id() * 10000000000) / 1000000000 AS node_part;
+-- init_hub keeps the node (the identity stays: keys exist)
+SELECT init_hub(region, instance) = hub_id() AS same_hub FROM hub;
+SELECT hub_node();
+-- back to a hub of one node, whose block holds every part
+SELECT set_hub_node(NULL);
+SELECT hub_node(), (SELECT s.seqmax FROM pg_sequence s WHERE s.seqrelid = 'key_seq'::regclass) AS key_seq_max;
+-- only the owner places nodes
+CREATE ROLE hh_node_app;
+SET ROLE hh_node_app;
+SELECT set_hub_node(1);
+RESET ROLE;
+DROP ROLE hh_node_app;
 
 -- triggers that fire on a subscriber for replicated rows (ALWAYS): the
 -- derivation of practice rights, and nothing else

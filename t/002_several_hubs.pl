@@ -1,7 +1,10 @@
 # Keys minted by different hubs never collide: each embeds its hub's id, and
 # so does every person key the master person index makes (the same patient
 # linked at two hubs gets two keys that will never be confused when the hubs
-# federate).  And a database that is not UTF8 is refused at CREATE EXTENSION.
+# federate).  Inside one hub of several nodes (Citus workers that mint),
+# each node mints in its own part of the hub's block: two databases with
+# one identity stand for two nodes here.  And a database that is not UTF8 is
+# refused at CREATE EXTENSION.
 use strict;
 use warnings;
 use FindBin;
@@ -50,5 +53,32 @@ for my $name (sort keys %hubs)
     $node->stop;
 }
 is(scalar(keys %keys), 3003, 'no key, person keys included, collides across hubs');
+
+# Two nodes of one hub: the 0.3 check minted 2,001 keys on two workers and
+# got 1,001 distinct ones; with node parts every key and record id differs.
+my $citus = hub_node('two_nodes');
+$citus->start;
+my %minted;
+for my $n (1, 2)
+{
+    $citus->safe_psql('postgres', "CREATE DATABASE node$n");
+    $citus->safe_psql("node$n", qq{
+        CREATE EXTENSION healthhub;
+        SELECT healthhub.init_hub('440300', 1);
+        SELECT healthhub.set_hub_node($n);
+    });
+    is($citus->safe_psql("node$n", 'SELECT healthhub.hub_node()'), $n, "node$n knows its node part");
+    for my $what ('healthhub.mint_key()', q{nextval('healthhub.record_seq')})
+    {
+        my @k = split /\n/, $citus->safe_psql("node$n", "SELECT $what FROM generate_series(1, 1001)");
+        my $stray = grep { int(($_ % 10_000_000_000) / 1_000_000_000) != $n
+                           || int($_ / 10_000_000_000) != 44030001 } @k;
+        is($stray, 0, "every $what of node$n carries the hub and node $n");
+        $minted{$what}{$_}++ for @k;
+    }
+}
+is(scalar(keys %{ $minted{$_} }), 2002, "$_: 2,002 minted on two nodes of one hub, 2,002 distinct")
+  for sort keys %minted;
+$citus->stop;
 
 done_testing();
