@@ -178,32 +178,36 @@ CREATE FUNCTION healthhub.person_record_prepared(text, text, bigint[], text, tex
                    birth_date_problem text, phone_problem text, region_problem text, others_problem text)
     LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT f.source, f.local_id, f.institutions[1], f.name, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
-           nullif(f.sex, 0), v.birth_date, f.identifier, rid.resident_id,
-           healthhub.resident_id_contradicts(rid.resident_id, v.birth_date, nullif(f.sex, 0)),
-           nullif(f.phone, ''), CASE WHEN v.region_ok THEN f.region::healthhub.region_code END,
-           CASE WHEN v.others_problem IS NULL THEN f.others::healthhub.health_identifier[] END,
+    SELECT f.source, f.local_id, f.institutions[1], f.name, f.hanzi, f.pinyin, f.initials, f.surname, f.given_pinyin,
+           nullif(f.sex, 0), f.birth_date, f.identifier, f.resident_id,
+           healthhub.resident_id_contradicts(f.resident_id, f.birth_date, nullif(f.sex, 0)),
+           nullif(f.phone, ''), CASE WHEN f.region_ok THEN f.region::healthhub.region_code END,
+           CASE WHEN f.others_problem IS NULL THEN f.others::healthhub.health_identifier[] END,
            healthhub.record_key_problem(f.source, f.local_id),
            CASE WHEN cardinality(f.institutions) > 1 THEN 'names more than one institution (their keys or source_refs)' END,
-           CASE WHEN f.name IS NOT NULL AND k.hanzi IS NULL THEN healthhub.name_problem(f.name) END,
+           CASE WHEN f.name IS NOT NULL AND f.hanzi IS NULL THEN healthhub.name_problem(f.name) END,
            CASE WHEN f.sex = 0 THEN 'Sex is 1 or 2 (GB/T 2261.1), M or F, male or female, 男 or 女; 0 or 9 if not known.' END,
-           CASE WHEN f.birth_text IS NOT NULL AND v.birth_date IS NULL
+           CASE WHEN f.birth_text IS NOT NULL AND f.birth_date IS NULL
                 THEN 'A birth date is written YYYY-MM-DD (or YYYYMMDD, YYYY/MM/DD) and lies between 1880-01-01 and today.' END,
            CASE WHEN f.phone = '' THEN 'A phone number has 7 to 15 digits, with optional spaces, hyphens, brackets and a +86 prefix.' END,
-           CASE WHEN f.region IS NOT NULL AND NOT v.region_ok THEN 'A region is the 6-digit code of a county in healthhub.regions.' END,
-           v.others_problem
-      FROM (SELECT btrim($1) AS source, btrim($2) AS local_id, $3 AS institutions, nullif(btrim($4), '') AS name,
-                   healthhub.sex_code($5) AS sex, nullif(btrim($6), '') AS birth_text, nullif(btrim($7), '') AS identifier,
-                   healthhub.phone_digits($8) AS phone, nullif(btrim($9), '') AS region,
-                   ARRAY(SELECT btrim(x) FROM unnest($10) x WHERE btrim(x) <> '') AS others) f
-      LEFT JOIN LATERAL healthhub.name_keys_or_null(f.name) k ON true
-     CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.birth_date_or_null(f.birth_text) <= current_date
-                                     THEN healthhub.birth_date_or_null(f.birth_text) END AS birth_date,
-                                f.region IN (SELECT g.code::text FROM healthhub.regions g) AS region_ok,
-                                (SELECT string_agg(healthhub.health_identifier_problem(x), ' ')
-                                   FROM unnest(f.others) x) AS others_problem) v
-     CROSS JOIN LATERAL (SELECT CASE WHEN healthhub.is_valid_resident_id(f.identifier)
-                                     THEN healthhub.resident_id(f.identifier) END AS resident_id) rid;
+           CASE WHEN f.region IS NOT NULL AND NOT f.region_ok THEN 'A region is the 6-digit code of a county in healthhub.regions.' END,
+           f.others_problem
+      -- (each field parsed once: OFFSET 0 keeps the planner from copying
+      -- the parsers into every expression that reads their results)
+      FROM (SELECT t.*, k.hanzi, k.pinyin, k.initials, k.surname, k.given_pinyin,
+                   CASE WHEN t.parsed_birth_date <= current_date THEN t.parsed_birth_date END AS birth_date,
+                   CASE WHEN healthhub.is_valid_resident_id(t.identifier) THEN healthhub.resident_id(t.identifier) END
+                       AS resident_id,
+                   t.region IN (SELECT g.code::text FROM healthhub.regions g) AS region_ok,
+                   (SELECT string_agg(healthhub.health_identifier_problem(x), ' ') FROM unnest(t.others) x) AS others_problem
+              FROM (SELECT btrim($1) AS source, btrim($2) AS local_id, $3 AS institutions, nullif(btrim($4), '') AS name,
+                           healthhub.sex_code($5) AS sex, nullif(btrim($6), '') AS birth_text,
+                           healthhub.birth_date_or_null($6) AS parsed_birth_date, nullif(btrim($7), '') AS identifier,
+                           healthhub.phone_digits($8) AS phone, nullif(btrim($9), '') AS region,
+                           ARRAY(SELECT btrim(x) FROM unnest($10) x WHERE btrim(x) <> '') AS others
+                    OFFSET 0) t
+              LEFT JOIN LATERAL healthhub.name_keys_or_null(t.name) k ON true
+            OFFSET 0) f;
 END;
 COMMENT ON FUNCTION healthhub.person_record_prepared(text, text, bigint[], text, text, text, text, text, text, text[]) IS
     'A person record''s fields (source, local id, institutions, name, sex, birth date, identifier, phone, region, other identifiers) as the index keeps them, and why each cannot be used';
