@@ -309,13 +309,6 @@ $$;
 COMMENT ON FUNCTION healthhub.institution_for_source(text) IS
     'The institution a record source names (its key or source_ref), NULL if none; raises if several';
 
--- Whether the acting role may act on any record: a superuser or hub_admin.
-CREATE FUNCTION healthhub.linkage_is_admin() RETURNS boolean
-    LANGUAGE sql STABLE
-    RETURN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) healthhub.acting_role())
-           OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                       WHERE ep.profile OPERATOR(pg_catalog.=) 'hub_admin');
-
 -- Who may act on the records of a source: hub_admin any; an institution's
 -- application only its own institution's.  Decided from the source alone,
 -- before any record is looked up, so the answer says nothing about which
@@ -335,7 +328,7 @@ CREATE FUNCTION healthhub.linkage_authorise_institution(source text, institution
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT healthhub.linkage_is_admin()
+    IF NOT healthhub.acting_role_is_admin()
        AND (institution IS NULL OR institution IS DISTINCT FROM healthhub.institution_of(healthhub.acting_role())) THEN
         RAISE EXCEPTION 'role % may not act on records of source %', healthhub.acting_role(), source
             USING ERRCODE = 'insufficient_privilege',
@@ -367,7 +360,7 @@ BEGIN
          WHERE s.source = btrim(authorised_record.source) AND s.local_id = btrim(authorised_record.local_id);
     END IF;
     IF r.source IS NULL OR (linked_only AND r.withdrawn_at IS NOT NULL)
-       OR NOT (healthhub.linkage_is_admin() OR r.institution_key IS NOT DISTINCT FROM institution) THEN
+       OR NOT (healthhub.acting_role_is_admin() OR r.institution_key IS NOT DISTINCT FROM institution) THEN
         RAISE EXCEPTION 'no % record %/%', CASE WHEN linked_only THEN 'linked' ELSE 'such' END, source, local_id
             USING ERRCODE = 'no_data_found', HINT = 'Link it with healthhub.link_record() first.';
     END IF;
@@ -383,7 +376,7 @@ CREATE FUNCTION healthhub.linkage_authorise_person(r healthhub.source_records, p
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF person IS NULL OR healthhub.linkage_is_admin() OR person = r.person_key
+    IF person IS NULL OR healthhub.acting_role_is_admin() OR person = r.person_key
        OR EXISTS (SELECT FROM healthhub.link_decisions l
                    WHERE l.source = r.source AND l.local_id = r.local_id AND l.person_key = person
                      AND l.state = 'possible_match')
@@ -839,7 +832,7 @@ BEGIN
         -- with, the score) is told to hub_admin only: even its shape would
         -- tell an application whether another institution's record shares
         -- a key with one it crafted (docs/linkage.md, "What a caller learns").
-        IF healthhub.linkage_is_admin() THEN
+        IF healthhub.acting_role_is_admin() THEN
             explanation := full_explanation;
         ELSE
             explanation := explanation - 'tier';

@@ -315,7 +315,7 @@ CREATE FUNCTION healthhub.linkage_authorise_admin(
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT healthhub.linkage_is_admin() THEN
+    IF NOT healthhub.acting_role_is_admin() THEN
         RAISE EXCEPTION 'role % %', healthhub.acting_role(), refusal
             USING ERRCODE = 'insufficient_privilege', DETAIL = detail;
     END IF;

@@ -12,7 +12,7 @@ DECLARE
 BEGIN
     FOREACH f IN ARRAY ARRAY[
         'healthhub.linkage_model()', 'healthhub.prepare_record(text, text, text, text, date, text, text, text, text[])',
-        'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin(text, text)', 'healthhub.linkage_is_admin()',
+        'healthhub.linkage_authorise(text)', 'healthhub.linkage_authorise_admin(text, text)',
         'healthhub.authorised_record(text, text, boolean, boolean)',
         'healthhub.linkage_authorise_person(healthhub.source_records, bigint)', 'healthhub.institution_for_source(text)',
         'healthhub.institutions_named_by(text)', 'healthhub.linkage_authorise_institution(text, bigint)',

@@ -11,7 +11,7 @@
 -- and superusers.
 CREATE FUNCTION healthhub.linkage_may_read_history() RETURNS boolean
     LANGUAGE sql STABLE
-    RETURN healthhub.linkage_is_admin()
+    RETURN healthhub.acting_role_is_admin()
            OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
                        WHERE ep.profile OPERATOR(pg_catalog.=) 'auditor');
 
@@ -79,7 +79,7 @@ DECLARE
 BEGIN
     PERFORM healthhub.require_record_key('source_record', source, local_id);
     r := healthhub.authorised_record(source, local_id, false, false);
-    IF NOT healthhub.linkage_is_admin() THEN
+    IF NOT healthhub.acting_role_is_admin() THEN
         r.link_score := NULL;
     END IF;
     PERFORM healthhub.audit_append('read', 'source_record', r.source || '/' || r.local_id, r.person_key,
@@ -100,7 +100,7 @@ CREATE FUNCTION healthhub.source_records_of(source text, after_local_id text DEF
 AS $$
 DECLARE
     institution bigint;
-    admin boolean := healthhub.linkage_is_admin();
+    admin boolean := healthhub.acting_role_is_admin();
     page healthhub.source_records[];
     n integer;
 BEGIN

@@ -129,6 +129,17 @@ BEGIN ATOMIC
                     WHERE ep.profile OPERATOR(pg_catalog.=) has_profile.profile);
 END;
 
+-- Whether the acting role runs the hub: a superuser, or a holder of
+-- hub_admin (the one test every area's admin-only paths use).
+CREATE FUNCTION healthhub.acting_role_is_admin() RETURNS boolean
+    LANGUAGE sql STABLE
+    RETURN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) healthhub.acting_role())
+           OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                       WHERE ep.profile OPERATOR(pg_catalog.=) 'hub_admin');
+COMMENT ON FUNCTION healthhub.acting_role_is_admin() IS
+    'Whether the acting role is a superuser or holds hub_admin';
+REVOKE ALL ON FUNCTION healthhub.acting_role_is_admin() FROM PUBLIC;
+
 -- Grant (or re-grant) the privileges of every profile a role holds.
 CREATE FUNCTION healthhub.apply_profile_privileges(role_name name, profile text, grant_them boolean)
     RETURNS void

@@ -672,9 +672,7 @@ DECLARE
     -- Licence numbers and the reasons of suspensions are the licensing
     -- authority's, not every institution's: hub_admin reads them, others
     -- read what stands in the way.
-    detailed boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
-                        OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                                    WHERE ep.profile = 'hub_admin');
+    detailed boolean := healthhub.acting_role_is_admin();
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.why_not_practise',
                                         ARRAY['practitioner', 'act', 'institution', 'at'],
