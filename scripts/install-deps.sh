@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
   make gcc git binutils
   postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-client-15
-  libicu-dev libssl-dev pkg-config
+  libicu-dev libssl-dev libcbor-dev zlib1g-dev pkg-config
   libipc-run-perl perl
   clang libclang-rt-14-dev
   util-linux procps
