@@ -30,7 +30,14 @@ IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \
               src/ident/resident_id.o src/ident/uscc.o src/ident/region_code.o \
               src/ident/health_identifier.o src/ident/ident_error.o
 LINKAGE_OBJS = src/linkage/name_key.o src/linkage/compare.o src/linkage/han_icu.o src/linkage/compare_sql.o src/linkage/record_compare.o src/linkage/resolve.o src/linkage/cluster.o src/linkage/record_fields.o src/linkage/record_fields_sql.o src/linkage/golden.o src/linkage/block_keys.o src/linkage/block_pairs.o src/linkage/plan_freshness.o
-OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS)
+# the codec is pure C (fuzz/fuzz_health_code.c); the rest is its SQL glue
+HEALTHCODE_OBJS = src/healthcode/base45.o src/healthcode/zlib_codec.o src/healthcode/cbor_io.o \
+              src/healthcode/cbor_json.o src/healthcode/cose.o src/healthcode/cwt.o \
+              src/healthcode/cose_crypto.o src/healthcode/health_code.o \
+              src/healthcode/code_text.o src/healthcode/health_code_type.o src/healthcode/keys_sql.o \
+              src/healthcode/verify.o src/healthcode/issue.o
+OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS) \
+              $(HEALTHCODE_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql \
@@ -62,21 +69,31 @@ SQL_PARTS  += src/platform/acting_role.sql \
               src/linkage/training.sql \
               src/linkage/reads.sql \
               src/linkage/privileges.sql
+HEALTHCODE_PARTS = src/healthcode/health_code.sql src/healthcode/health_code_ops.sql \
+              src/healthcode/keys.sql src/healthcode/verify.sql src/healthcode/issue.sql
+SQL_PARTS  += $(HEALTHCODE_PARTS)
+# Rooms new in the release being built: its upgrade script installs them
+# whole after the hand-written delta (docs/development.md, "Releases").
+NEW_PARTS   = $(HEALTHCODE_PARTS)
 
 # Released install scripts and the upgrades between them are frozen in
 # versions/ (the upgrade tests start from them); the release being built adds
 # one hand-written delta in src/upgrade/, which t/003 checks against a fresh
 # install object by object.
 AUX_CONTROL = $(patsubst %,$(EXTENSION)--%.control,$(filter $(PGCRYPTO_RELEASES),$(RELEASED)))
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(AUX_CONTROL)
-DATA        = $(FROZEN) $(DELTA)
-GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier)
+UPGRADE_BUILT = $(EXTENSION)--$(lastword $(UPGRADES)).sql
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT) $(AUX_CONTROL)
+DATA        = $(FROZEN)
+GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier) \
+                src/healthcode/health_code_ops.sql
 EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
 # No -Werror here (a packager's newer compiler must not fail the build):
 # CI adds it with `make COPT=-Werror` (.ci/run).
-PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK  = -lcrypto -licui18n -licuuc
+# (-Wno-clobbered: -Wextra's -Wclobbered flags PG_TRY's own _do_rethrow, a
+# known false positive; variables set inside PG_TRY are declared volatile)
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-clobbered
+SHLIB_LINK  = -lcrypto -licui18n -licuuc -lcbor -lz
 
 REGRESS      = core_install $(filter-out core_install,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS =
@@ -96,6 +113,9 @@ $(OBJS): $(wildcard src/*.h src/*/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
+$(UPGRADE_BUILT): $(DELTA) $(NEW_PARTS)
+	cat $^ > $@
+
 # The list and the files agree: every listed script exists, no frozen script
 # is left unlisted, and the control file's default is the version being built.
 $(foreach f,$(FROZEN) $(DELTA),$(if $(wildcard $(f)),,$(error $(f) is listed by versions/RELEASES but missing)))
@@ -108,17 +128,21 @@ endif
 $(AUX_CONTROL): $(EXTENSION)--%.control:
 	printf "# healthhub %s as released: it required pgcrypto (unused; dropped in 0.6)\nrequires = 'pgcrypto'\n" $* > $@
 
-# Release the version being built: freeze its install script and its delta
-# into versions/.  Then add the next version to versions/RELEASES, set
-# default_version, and start src/upgrade/healthhub--$(EXTVERSION)--<next>.sql.
-freeze: $(EXTENSION)--$(EXTVERSION).sql
+# Release the version being built: freeze its install script and its
+# upgrade (the delta and the new rooms) into versions/.  Then add the next
+# version to versions/RELEASES, set default_version, empty NEW_PARTS, and
+# start src/upgrade/healthhub--$(EXTVERSION)--<next>.sql.
+freeze: $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT)
 	@test ! -e versions/$< || { echo "versions/$< exists: $(EXTVERSION) is frozen already" >&2; exit 1; }
 	cp $< versions/$<
-	git mv $(DELTA) versions/
-	@echo "frozen $(EXTVERSION); now add the next version to versions/RELEASES and write its delta"
+	cp $(UPGRADE_BUILT) versions/$(UPGRADE_BUILT)
+	git rm -q $(DELTA)
+	@echo "frozen $(EXTVERSION); now add the next version to versions/RELEASES, empty NEW_PARTS and write its delta"
 
 # Every identifier type gets the same operators and operator classes.
 src/ident/%_ops.sql: src/core/comparison_ops.sql.in
+	sed 's/@TYPE@/$*/g' $< > $@
+src/healthcode/%_ops.sql: src/core/comparison_ops.sql.in
 	sed 's/@TYPE@/$*/g' $< > $@
 
 src/ident/region_data.sql: data/regions.csv scripts/regions-to-sql.sh

@@ -7,7 +7,7 @@
 #   perl scripts/dcc-vectors-to-csv.pl ../shared/reference/dcc-testdata > data/dcc-testdata/vectors.csv
 #
 # Columns: vector (folder/file), prefix, certificate (base64 DER), clock,
-# the EXPECTED* verdicts (t, f or empty when the vector does not test that
+# the EXPECTED* verdicts (t, f, or NULL when the vector does not test that
 # step), json (the certificate's JSON, compact, keys sorted), cbor (hex).
 use strict;
 use warnings;
@@ -19,15 +19,16 @@ my @expected = qw(EXPECTEDUNPREFIX EXPECTEDB45DECODE EXPECTEDCOMPRESSION EXPECTE
                   EXPECTEDEXPIRATIONCHECK EXPECTEDKEYUSAGE EXPECTEDVALIDJSON);
 my @files;
 find(sub { push @files, $File::Find::name if /\.json$/ }, $dir);
-my $json = JSON::PP->new->canonical;
-sub csv { my $v = shift // ''; $v =~ s/"/""/g; return "\"$v\"" }
-sub verdict { my $v = shift; return '' unless defined $v; return $v ? 't' : 'f' }
+my $json = JSON::PP->new->utf8->canonical;
+# (a missing value is an unquoted empty field: NULL to COPY)
+sub csv { my $v = shift; return '' unless defined $v; $v =~ s/"/""/g; return "\"$v\"" }
+sub verdict { my $v = shift; return undef unless defined $v; return $v ? 't' : 'f' }
 
 print join(',', 'vector', 'prefix', 'certificate', 'clock', map({ lc } @expected), 'json', 'cbor'), "\n";
 for my $f (sort @files) {
     open my $fh, '<:raw', $f or die "$f: $!";
     local $/;
-    my $v = JSON::PP->new->decode(<$fh>);
+    my $v = JSON::PP->new->utf8->decode(<$fh>);
     (my $name = $f) =~ s{^\Q$dir\E/?}{};
     $name =~ s{/2DCode/raw/}{/};
     my $ctx = $v->{TESTCTX} // {};

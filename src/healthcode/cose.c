@@ -51,7 +51,12 @@ tag_content(const cbor_item_t *tag)
 	return content;
 }
 
-/* alg (protected header only) and kid (the first header that has one). */
+/*
+ * alg and kid: the protected header's, else the unprotected one's (RFC 9052
+ * allows either; the EU DCC tests have codes with both in the unprotected
+ * header).  An unprotected alg is not signed, but it only chooses how the
+ * signature is checked: the trusted key decides what verifies.
+ */
 static hc_cose_status
 read_header(const cbor_item_t *map, bool is_protected, hc_cose_sign1 *msg)
 {
@@ -63,7 +68,7 @@ read_header(const cbor_item_t *map, bool is_protected, hc_cose_sign1 *msg)
 		return HC_COSE_BAD_HEADER;
 	if (kid != NULL && !cbor_isa_bytestring(kid))
 		return HC_COSE_BAD_HEADER;
-	if (is_protected && alg != NULL)
+	if (alg != NULL && !msg->has_alg)
 	{
 		if (!hc_cbor_int64(alg, &msg->alg))
 			return HC_COSE_BAD_HEADER;

@@ -124,10 +124,36 @@ decode_layers(const char *text, size_t len, hc_decoded *out)
 	r = unwrap(text + HC_PREFIX_LEN, len - HC_PREFIX_LEN, out, &cose, &cose_len);
 	if (r != HC_OK)
 		return r;
+	out->cose_bytes = cose;
+	out->cose_len = cose_len;
 	st = hc_cose_parse(cose, cose_len, &out->cose);
-	free(cose);
 	if (st != HC_COSE_OK)
 		return bad_structure(out, HC_LAYER_COSE, st, st == HC_COSE_NO_MEMORY);
+	return read_claims(out);
+}
+
+/* The layers from COSE on; the prefix follows from the claims. */
+static hc_reason
+decode_cose_layers(const uint8_t *cose, size_t len, hc_decoded *out)
+{
+	hc_cose_status st;
+
+	if ((out->cose_bytes = malloc(len > 0 ? len : 1)) == NULL)
+		return HC_NO_MEMORY;
+	memcpy(out->cose_bytes, cose, len);
+	out->cose_len = len;
+	st = hc_cose_parse(cose, len, &out->cose);
+	if (st != HC_COSE_OK)
+		return bad_structure(out, HC_LAYER_COSE, st, st == HC_COSE_NO_MEMORY);
+	/* (HC1 exactly when the claims hold an EU DCC: read them as HC1 first) */
+	out->prefix = HC_PREFIX_HC1;
+	if (read_claims(out) == HC_OK)
+		return HC_OK;
+	hc_claims_free(&out->claims);
+	out->prefix = HC_PREFIX_HH1;
+	out->layer = 0;
+	out->detail = 0;
+	out->label = 0;
 	return read_claims(out);
 }
 
@@ -141,9 +167,20 @@ hc_decode(const char *text, size_t len, hc_decoded *out)
 	return out->reason;
 }
 
+hc_reason
+hc_decode_cose(const uint8_t *cose, size_t len, hc_decoded *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->reason = decode_cose_layers(cose, len, out);
+	if (out->reason != HC_OK)
+		hc_claims_free(&out->claims);
+	return out->reason;
+}
+
 void
 hc_decoded_free(hc_decoded *d)
 {
+	free(d->cose_bytes);
 	hc_cose_free(&d->cose);
 	hc_claims_free(&d->claims);
 	free(d->json);
@@ -194,9 +231,9 @@ sign_claims(const hc_claims *claims, int64_t alg, const uint8_t *kid, size_t kid
 	return st;
 }
 
-/* COSE bytes -> "HH1:" + Base45(zlib(bytes)). */
-static hc_encode_status
-wrap(const uint8_t *cose, size_t cose_len, char **text, size_t *len)
+/* COSE bytes -> prefix + Base45(zlib(bytes)). */
+hc_encode_status
+hc_wrap(hc_prefix prefix, const uint8_t *cose, size_t cose_len, char **text, size_t *len)
 {
 	uint8_t    *zipped;
 	size_t		zipped_len;
@@ -211,7 +248,7 @@ wrap(const uint8_t *cose, size_t cose_len, char **text, size_t *len)
 	else if (hc_base45_encode(zipped, zipped_len, &b45, &b45_len) == HC_B45_OK &&
 			 (*text = malloc(HC_PREFIX_LEN + b45_len + 1)) != NULL)
 	{
-		memcpy(*text, prefix_hh1, HC_PREFIX_LEN);
+		memcpy(*text, prefix == HC_PREFIX_HC1 ? prefix_hc1 : prefix_hh1, HC_PREFIX_LEN);
 		memcpy(*text + HC_PREFIX_LEN, b45, b45_len + 1);
 		*len = HC_PREFIX_LEN + b45_len;
 		st = HC_ENCODE_OK;
@@ -231,7 +268,7 @@ hc_encode(const hc_claims *claims, int64_t alg, const uint8_t *kid, size_t kid_l
 
 	if (st != HC_ENCODE_OK)
 		return st;
-	st = wrap(cose, cose_len, text, len);
+	st = hc_wrap(HC_PREFIX_HH1, cose, cose_len, text, len);
 	free(cose);
 	return st;
 }

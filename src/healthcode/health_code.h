@@ -67,6 +67,8 @@ typedef struct hc_decoded
 	hc_structure_layer layer;	/* for HC_BAD_STRUCTURE */
 	size_t		position;		/* HC_BAD_ENCODING: offset in the text */
 	int64_t		label;			/* HC_LAYER_CLAIMS: the claim at fault */
+	uint8_t    *cose_bytes;		/* the COSE_Sign1 bytes, once inflated */
+	size_t		cose_len;
 	hc_cose_sign1 cose;			/* from HC_BAD_STRUCTURE of the claims on */
 	hc_claims	claims;			/* when HC_OK */
 	char	   *json;			/* when HC_OK: the DCC payload (hcert[1])
@@ -80,6 +82,12 @@ typedef struct hc_decoded
  * HC_BAD_STRUCTURE (HC_LAYER_CLAIMS, HC_CWT_BAD_HCERT / BAD_HEALTHHUB).
  */
 extern hc_reason hc_decode(const char *text, size_t len, hc_decoded *out);
+
+/*
+ * The same from the COSE bytes (a stored code's binary form): the prefix
+ * is HC1 when the claims hold an EU DCC, HH1 otherwise.
+ */
+extern hc_reason hc_decode_cose(const uint8_t *cose, size_t len, hc_decoded *out);
 extern void hc_decoded_free(hc_decoded *d);
 
 typedef enum hc_encode_status
@@ -96,6 +104,10 @@ typedef enum hc_encode_status
  * An "HH1:" code of claims, signed with key under alg and carrying kid in
  * its protected header.  *text is NUL-terminated, *len bytes.
  */
+/* The QR text of COSE bytes under a prefix (HH1 or HC1). */
+extern hc_encode_status hc_wrap(hc_prefix prefix, const uint8_t *cose, size_t cose_len,
+								char **text, size_t *len);
+
 extern hc_encode_status hc_encode(const hc_claims *claims, int64_t alg,
 								  const uint8_t *kid, size_t kid_len, EVP_PKEY *key,
 								  char **text, size_t *len);

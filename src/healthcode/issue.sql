@@ -1,0 +1,75 @@
+-- Issuing health codes (docs/health-codes.md, "Issuing"): the issuing
+-- service (profile code_issuer) or hub_admin asks for a code of a kind for
+-- a subject; the hub signs it with its newest signing key valid now for
+-- that kind.  Issuing writes the trail (health_code.issue, the code's
+-- revocation hash as object id, the subject's person key): never the code.
+
+CREATE FUNCTION healthhub.code_sign(private_key bytea, alg text, kid bytea, iss text, sub text, iat timestamptz,
+                                    exp timestamptz, kind text, status text, seq bigint) RETURNS text
+    AS 'MODULE_PATHNAME', 'hh_code_sign' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION healthhub.code_sign(bytea, text, bytea, text, text, timestamptz, timestamptz, text, text, bigint)
+    FROM PUBLIC;
+
+CREATE FUNCTION healthhub.issue_health_code(subject text, kind text, status text DEFAULT NULL, seq bigint DEFAULT NULL)
+    RETURNS healthhub.health_code
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k healthhub.health_code_kinds;
+    key healthhub.signing_keys;
+    code healthhub.health_code;
+    issued timestamptz := date_trunc('second', now());   -- (a code's times are whole seconds)
+BEGIN
+    IF NOT (healthhub.acting_role_is_admin()
+            OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                        WHERE ep.profile = 'code_issuer')) THEN
+        RAISE EXCEPTION 'role % may not issue health codes', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege', DETAIL = 'Codes are issued by the code_issuer service and hub_admin.';
+    END IF;
+    PERFORM healthhub.require_arguments('healthhub.issue_health_code', ARRAY['subject', 'kind'],
+                                        ARRAY[subject IS NULL, kind IS NULL]);
+    IF btrim(subject) = '' OR length(subject) > 100 THEN
+        RAISE EXCEPTION 'invalid subject: %', quote_literal(subject)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A subject is a person key or a health card id, 1 to 100 characters.';
+    END IF;
+    SELECT * INTO k FROM healthhub.health_code_kinds c WHERE c.kind = issue_health_code.kind;
+    IF NOT FOUND THEN
+        PERFORM healthhub.require_code_kinds(ARRAY[kind]);
+    END IF;
+    IF (k.statuses IS NULL) <> (status IS NULL) OR NOT (status IS NULL OR status = ANY (k.statuses)) THEN
+        RAISE EXCEPTION 'invalid status % for a code of kind %', coalesce(quote_literal(status), 'NULL'), kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = CASE WHEN k.statuses IS NULL THEN 'A code of this kind has no status.'
+                                ELSE format('The statuses are %s.', array_to_string(k.statuses, ', ')) END;
+    END IF;
+    -- the newest key valid now for the kind; a retirement waits for this
+    -- transaction (and an issue after it sees the key retired)
+    SELECT * INTO key FROM healthhub.signing_keys s
+     WHERE s.valid @> issued AND (s.retired_at IS NULL OR s.retired_at > issued)
+       AND (s.kinds IS NULL OR issue_health_code.kind = ANY (s.kinds))
+     ORDER BY lower(s.valid) DESC, s.created_at DESC
+     LIMIT 1
+       FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'this hub has no signing key for codes of kind %', kind
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'A hub_admin makes one with healthhub.create_signing_key().';
+    END IF;
+    code := healthhub.code_sign(key.private_key, key.alg, key.kid, healthhub.hub_id()::text, btrim(subject), issued,
+                                issued + k.lifetime, kind, status, seq)::healthhub.health_code;
+    PERFORM healthhub.audit_append('health_code.issue', 'health_code', encode(healthhub.code_hash(code), 'hex'),
+                                   CASE WHEN btrim(subject) ~ '^[0-9]{1,18}$' THEN btrim(subject)::bigint END,
+                                   'health code issuance', 'ok');
+    RETURN code;
+END
+$$;
+COMMENT ON FUNCTION healthhub.issue_health_code(text, text, text, bigint) IS
+    'Issue a signed health code of a kind (with its status; a sequence number for dynamic codes) for a subject';
+REVOKE ALL ON FUNCTION healthhub.issue_health_code(text, text, text, bigint) FROM PUBLIC;
+
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
+SELECT 'code_issuer', 'function', 'healthhub.issue_health_code(text, text, text, bigint)', 'EXECUTE'
+UNION ALL
+SELECT 'hub_admin', 'function', 'healthhub.issue_health_code(text, text, text, bigint)', 'EXECUTE';
