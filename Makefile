@@ -35,7 +35,7 @@ HEALTHCODE_OBJS = src/healthcode/base45.o src/healthcode/zlib_codec.o src/health
               src/healthcode/cbor_json.o src/healthcode/cose.o src/healthcode/cwt.o \
               src/healthcode/cose_crypto.o src/healthcode/health_code.o \
               src/healthcode/code_text.o src/healthcode/health_code_type.o src/healthcode/keys_sql.o \
-              src/healthcode/verify.o src/healthcode/issue.o
+              src/healthcode/verify.o src/healthcode/issue.o src/healthcode/signed_document.o
 OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS) \
               $(HEALTHCODE_OBJS)
 
@@ -70,7 +70,8 @@ SQL_PARTS  += src/platform/acting_role.sql \
               src/linkage/reads.sql \
               src/linkage/privileges.sql
 HEALTHCODE_PARTS = src/healthcode/health_code.sql src/healthcode/health_code_ops.sql \
-              src/healthcode/keys.sql src/healthcode/verify.sql src/healthcode/issue.sql
+              src/healthcode/keys.sql src/healthcode/verify.sql src/healthcode/issue.sql \
+              src/healthcode/trust_list.sql
 SQL_PARTS  += $(HEALTHCODE_PARTS)
 # Rooms new in the release being built: its upgrade script installs them
 # whole after the hand-written delta (docs/development.md, "Releases").

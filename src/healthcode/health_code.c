@@ -203,24 +203,18 @@ from_crypto(hc_crypto_status st)
 	}
 }
 
-/* The signed COSE_Sign1 of claims (malloc'd). */
-static hc_encode_status
-sign_claims(const hc_claims *claims, int64_t alg, const uint8_t *kid, size_t kid_len,
-			EVP_PKEY *key, uint8_t **cose, size_t *cose_len)
+/* A COSE_Sign1 of any payload, signed with key under alg (malloc'd). */
+hc_encode_status
+hc_sign_payload(const uint8_t *payload, size_t payload_len, int64_t alg, const uint8_t *kid, size_t kid_len,
+				EVP_PKEY *key, uint8_t **cose, size_t *cose_len)
 {
-	uint8_t    *payload = NULL;
-	size_t		payload_len;
 	uint8_t    *tbs = NULL;
 	size_t		tbs_len;
 	hc_cose_sign1 msg;
-	hc_cwt_status cs = hc_cwt_build(claims, &payload, &payload_len);
 	hc_encode_status st;
 
-	if (cs != HC_CWT_OK)
-		return cs == HC_CWT_NO_MEMORY ? HC_ENCODE_FAILED : HC_ENCODE_BAD_CLAIMS;
 	st = hc_cose_prepare(alg, kid, kid_len, payload, payload_len, &msg, &tbs, &tbs_len) == HC_COSE_OK ?
 		HC_ENCODE_OK : HC_ENCODE_FAILED;
-	free(payload);
 	if (st != HC_ENCODE_OK)
 		return st;
 	st = from_crypto(hc_sign(alg, key, tbs, tbs_len, &msg.signature, &msg.signature_len));
@@ -228,6 +222,23 @@ sign_claims(const hc_claims *claims, int64_t alg, const uint8_t *kid, size_t kid
 		st = HC_ENCODE_FAILED;
 	free(tbs);
 	hc_cose_free(&msg);
+	return st;
+}
+
+/* The signed COSE_Sign1 of claims (malloc'd). */
+static hc_encode_status
+sign_claims(const hc_claims *claims, int64_t alg, const uint8_t *kid, size_t kid_len,
+			EVP_PKEY *key, uint8_t **cose, size_t *cose_len)
+{
+	uint8_t    *payload = NULL;
+	size_t		payload_len;
+	hc_cwt_status cs = hc_cwt_build(claims, &payload, &payload_len);
+	hc_encode_status st;
+
+	if (cs != HC_CWT_OK)
+		return cs == HC_CWT_NO_MEMORY ? HC_ENCODE_FAILED : HC_ENCODE_BAD_CLAIMS;
+	st = hc_sign_payload(payload, payload_len, alg, kid, kid_len, key, cose, cose_len);
+	free(payload);
 	return st;
 }
 

@@ -104,6 +104,14 @@ typedef enum hc_encode_status
  * An "HH1:" code of claims, signed with key under alg and carrying kid in
  * its protected header.  *text is NUL-terminated, *len bytes.
  */
+/*
+ * A COSE_Sign1 of any payload (a trust list), signed with key under alg and
+ * carrying kid in its protected header; *cose is malloc'd.
+ */
+extern hc_encode_status hc_sign_payload(const uint8_t *payload, size_t payload_len, int64_t alg,
+										const uint8_t *kid, size_t kid_len, EVP_PKEY *key,
+										uint8_t **cose, size_t *cose_len);
+
 /* The QR text of COSE bytes under a prefix (HH1 or HC1). */
 extern hc_encode_status hc_wrap(hc_prefix prefix, const uint8_t *cose, size_t cose_len,
 								char **text, size_t *len);

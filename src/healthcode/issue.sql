@@ -47,7 +47,7 @@ BEGIN
     -- the newest key valid now for the kind; a retirement waits for this
     -- transaction (and an issue after it sees the key retired)
     SELECT * INTO key FROM healthhub.signing_keys s
-     WHERE s.valid @> issued AND (s.retired_at IS NULL OR s.retired_at > issued)
+     WHERE s.valid @> issued AND (s.retired_at IS NULL OR s.retired_at > now())
        AND (s.kinds IS NULL OR issue_health_code.kind = ANY (s.kinds))
      ORDER BY lower(s.valid) DESC, s.created_at DESC
      LIMIT 1

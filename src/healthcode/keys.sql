@@ -53,7 +53,8 @@ CREATE TABLE healthhub.signing_keys (
     valid       tstzrange NOT NULL CHECK (NOT isempty(valid) AND NOT lower_inf(valid)),
     retired_at  timestamptz,
     retired_reason text,
-    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- (the clock, not the transaction's start: the newest key signs)
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     created_by  text NOT NULL DEFAULT healthhub.acting_role(),
     CONSTRAINT signing_keys_retired_reason CHECK ((retired_at IS NULL) = (retired_reason IS NULL))
 );
@@ -187,17 +188,18 @@ BEGIN
     IF btrim(reason) = '' THEN
         RAISE EXCEPTION 'retiring a key needs a reason' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- (a key retired later may be retired earlier, never later)
     UPDATE healthhub.signing_keys s SET retired_at = "at", retired_reason = reason
-     WHERE s.kid = retire_key.kid AND s.retired_at IS NULL
+     WHERE s.kid = retire_key.kid AND (s.retired_at IS NULL OR s.retired_at > "at")
        AND (retire_key.issuer IS NULL OR retire_key.issuer = healthhub.hub_id()::text);
     UPDATE healthhub.trusted_keys t SET retired_at = "at", retired_reason = reason
-     WHERE t.kid = retire_key.kid AND t.retired_at IS NULL
+     WHERE t.kid = retire_key.kid AND (t.retired_at IS NULL OR t.retired_at > "at")
        AND (retire_key.issuer IS NULL OR t.issuer = retire_key.issuer);
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN
         RAISE EXCEPTION 'no trusted key % to retire', encode(kid, 'hex')
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'No key of that kid is trusted (and not retired already)' ||
+                  DETAIL = 'No key of that kid is trusted and not retired by then' ||
                            CASE WHEN issuer IS NOT NULL THEN format(' for issuer %s.', issuer) ELSE '.' END;
     END IF;
     RETURN n;

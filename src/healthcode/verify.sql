@@ -92,8 +92,8 @@ BEGIN
         RETURN false;
     END IF;
     INSERT INTO healthhub.dynamic_code_state AS s (issuer, subject, kind, last_seq, last_issued)
-    VALUES (issuer, subject, kind, seq, issued)
-    ON CONFLICT (issuer, subject, kind) DO UPDATE
+    VALUES (code_replayed.issuer, code_replayed.subject, code_replayed.kind, code_replayed.seq, code_replayed.issued)
+    ON CONFLICT ON CONSTRAINT dynamic_code_state_pkey DO UPDATE
        SET last_seq = EXCLUDED.last_seq, last_issued = EXCLUDED.last_issued
      WHERE (EXCLUDED.last_seq, EXCLUDED.last_issued) >= (s.last_seq, s.last_issued)
     RETURNING true INTO accepted;
