@@ -6,6 +6,8 @@
 #   FUZZ_TARGETS   space-separated subset of harness names (default: all), e.g.
 #                  FUZZ_TARGETS="uscc region_code"
 #   FUZZ_MAX_LEN   override every harness's -max_len
+#   FUZZ_LEAKS     0 turns leak checking off where it is on (health_code),
+#                  for containers where LeakSanitizer cannot run (no ptrace)
 #   FUZZ_CFLAGS    extra compiler flags
 #   FUZZ_BUILD     build/output directory (default fuzz/build, or a per-user
 #                  directory under ${TMPDIR:-/tmp} if that is not writable)
@@ -21,7 +23,7 @@ ROOT=$(pwd)
 
 RUNS=${FUZZ_RUNS:-10000000}
 CC=${CC:-clang}
-ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key record_fields"
+ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key record_fields health_code"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 
 case $RUNS in
@@ -30,13 +32,23 @@ esac
 
 # Default -max_len per harness: the identifiers are short, but the
 # kind:issuer:value text and the folding input need room for padding and
-# multi-byte characters.
+# multi-byte characters; health codes are QR texts (the longest EU DCC test
+# vector, an RSA-3072 signature, has 1093 characters).
 max_len_for() {
 	case $1 in
 		health_identifier) echo 160 ;;
 		textnorm) echo 96 ;;
 		name_key) echo 300 ;;
+		health_code) echo 1200 ;;
 		*) echo 64 ;;
+	esac
+}
+
+# Leak checking: on for the harnesses whose code allocates.
+leaks_for() {
+	case $1 in
+		health_code) echo "${FUZZ_LEAKS:-1}" ;;
+		*) echo 0 ;;
 	esac
 }
 
@@ -75,12 +87,21 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 SOURCES="fuzz/reference.c src/core/checkdigit.c src/core/textnorm.c
 	src/ident/resident_id_parse.c src/ident/uscc_parse.c
 	src/ident/region_code_parse.c src/ident/health_identifier_parse.c
-	src/linkage/name_key.c src/linkage/compare.c src/linkage/record_fields.c"
+	src/linkage/name_key.c src/linkage/compare.c src/linkage/record_fields.c
+	src/healthcode/base45.c src/healthcode/zlib_codec.c src/healthcode/cbor_io.c
+	src/healthcode/cbor_json.c src/healthcode/cose.c src/healthcode/cwt.c
+	src/healthcode/cose_crypto.c src/healthcode/health_code.c"
+# the health code codec's libraries (Debian: libcbor-dev, zlib1g-dev, libssl-dev)
+LIBS="-lcbor -lz -lcrypto -lm"
 
 # Sanitizer behaviour: stop on the first error, print a symbolized stack.
-# Leak checking is off: the parsers do not allocate, and LeakSanitizer cannot
-# run under ptrace-restricted containers.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0:symbolize=1}"
+# Leak checking is off where the code under test does not allocate (the
+# identifier parsers), and can be turned off where it is on (FUZZ_LEAKS=0):
+# LeakSanitizer cannot run under ptrace-restricted containers.  An
+# ASAN_OPTIONS from the environment overrides all of this.
+asan_options_for() {
+	echo "${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=$(leaks_for "$1"):symbolize=1}"
+}
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 status=0
@@ -93,7 +114,7 @@ for name in $TARGETS; do
 	bin="$BUILD/fuzz_$name"
 	log="$BUILD/fuzz_$name.log"
 	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS -o "$bin" "fuzz/fuzz_$name.c" $SOURCES >"$BUILD/fuzz_$name.build.log" 2>&1; then
+	if ! $CC $CFLAGS -o "$bin" "fuzz/fuzz_$name.c" $SOURCES $LIBS >"$BUILD/fuzz_$name.build.log" 2>&1; then
 		cat "$BUILD/fuzz_$name.build.log" >&2
 		printf '%-20s %12s %9s  %s\n' "$name" - - "BUILD FAILED"
 		status=2
@@ -112,7 +133,7 @@ for name in $TARGETS; do
 	start=$(date +%s.%N)
 	# (in a subshell, so that a crash's "Aborted" lands in the log)
 	(
-		"$bin" -runs="$RUNS" -max_len="${FUZZ_MAX_LEN:-$(max_len_for "$name")}" \
+		ASAN_OPTIONS=$(asan_options_for "$name") "$bin" -runs="$RUNS" -max_len="${FUZZ_MAX_LEN:-$(max_len_for "$name")}" \
 			-timeout=10 -print_final_stats=1 \
 			-artifact_prefix="$artifacts/" "$work"
 		exit $?
