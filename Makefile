@@ -71,7 +71,8 @@ SQL_PARTS  += src/platform/acting_role.sql \
               src/linkage/privileges.sql
 HEALTHCODE_PARTS = src/healthcode/health_code.sql src/healthcode/health_code_ops.sql \
               src/healthcode/keys.sql src/healthcode/verify.sql src/healthcode/issue.sql \
-              src/healthcode/trust_list.sql
+              src/healthcode/trust_list.sql src/healthcode/policy.sql src/healthcode/checking.sql \
+              src/healthcode/holders.sql
 SQL_PARTS  += $(HEALTHCODE_PARTS)
 # Rooms new in the release being built: its upgrade script installs them
 # whole after the hand-written delta (docs/development.md, "Releases").

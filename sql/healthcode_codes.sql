@@ -176,6 +176,21 @@ SELECT import_trust_list(pg_temp.other_list(1, true));
 SELECT import_trust_list(pg_temp.other_list(2, false)) AS keys_trusted;
 SELECT alg, retired_at IS NULL AS trusted, retired_reason FROM trusted_keys WHERE issuer = '11000001' ORDER BY alg;
 SELECT issuer, sequence FROM trust_lists ORDER BY sequence;
+-- a code of hub 11000001's key that names this hub as its issuer: not its signer
+SELECT (verify_health_code(code_sign(o.private_key, 'EdDSA', code_kid(o.public_key), hub_id()::text, '1001',
+                                     date_trunc('second', now()), now() + interval '1 day', 'health_card', NULL, NULL))).reason
+  FROM other_hub o;
+SELECT (verify_health_code(code_sign(o.private_key, 'EdDSA', code_kid(o.public_key), '11000001', '1001',
+                                     date_trunc('second', now()), now() + interval '1 day', 'health_card', NULL, NULL))).valid
+       AS its_own_issuer
+  FROM other_hub o;
+-- a key an earlier list left off is trusted again when a newer list has it;
+-- a key retired here stays retired whatever the issuer's lists say
+SELECT import_trust_list(pg_temp.other_list(3, true)) AS keys_trusted;
+SELECT retire_key(code_kid(public_key), 'suspected stolen', now(), '11000001') FROM other_hub_key2;
+SELECT import_trust_list(pg_temp.other_list(4, true)) AS keys_trusted;
+SELECT alg, retired_at IS NULL AS trusted, retired_reason, retired_here FROM trusted_keys
+ WHERE issuer = '11000001' ORDER BY alg;
 SELECT import_trust_list('\x00');
 SELECT import_trust_list(export_trust_list());
 -- this hub's own list verifies with its own key

@@ -21,12 +21,7 @@ DECLARE
     code healthhub.health_code;
     issued timestamptz := date_trunc('second', now());   -- (a code's times are whole seconds)
 BEGIN
-    IF NOT (healthhub.acting_role_is_admin()
-            OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                        WHERE ep.profile = 'code_issuer')) THEN
-        RAISE EXCEPTION 'role % may not issue health codes', healthhub.acting_role()
-            USING ERRCODE = 'insufficient_privilege', DETAIL = 'Codes are issued by the code_issuer service and hub_admin.';
-    END IF;
+    PERFORM healthhub.require_code_service();
     PERFORM healthhub.require_arguments('healthhub.issue_health_code', ARRAY['subject', 'kind'],
                                         ARRAY[subject IS NULL, kind IS NULL]);
     IF btrim(subject) = '' OR length(subject) > 100 THEN

@@ -99,6 +99,7 @@ CREATE TABLE healthhub.trusted_keys (
     trust_list  bigint REFERENCES healthhub.trust_lists,
     retired_at  timestamptz,            -- no longer trusted from then on (retired, revoked, or left off a newer list)
     retired_reason text,
+    retired_here boolean NOT NULL DEFAULT false,  -- by retire_key at this hub: no trust list undoes it
     added_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     added_by    text NOT NULL DEFAULT healthhub.acting_role(),
     CONSTRAINT trusted_keys_retired_reason CHECK ((retired_at IS NULL) = (retired_reason IS NULL)),
@@ -192,7 +193,7 @@ BEGIN
     UPDATE healthhub.signing_keys s SET retired_at = "at", retired_reason = reason
      WHERE s.kid = retire_key.kid AND (s.retired_at IS NULL OR s.retired_at > "at")
        AND (retire_key.issuer IS NULL OR retire_key.issuer = healthhub.hub_id()::text);
-    UPDATE healthhub.trusted_keys t SET retired_at = "at", retired_reason = reason
+    UPDATE healthhub.trusted_keys t SET retired_at = "at", retired_reason = reason, retired_here = true
      WHERE t.kid = retire_key.kid AND (t.retired_at IS NULL OR t.retired_at > "at")
        AND (retire_key.issuer IS NULL OR t.issuer = retire_key.issuer);
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -262,6 +263,21 @@ BEGIN
     IF NOT healthhub.acting_role_is_admin() THEN
         RAISE EXCEPTION 'role % may not manage health code keys', healthhub.acting_role()
             USING ERRCODE = 'insufficient_privilege', DETAIL = 'Health code keys are hub_admin''s.';
+    END IF;
+END
+$$;
+
+-- The acting role may act for codes: the issuing service or hub_admin.
+CREATE FUNCTION healthhub.require_code_service() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (healthhub.acting_role_is_admin()
+            OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                        WHERE ep.profile = 'code_issuer')) THEN
+        RAISE EXCEPTION 'role % may not act for health codes', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege', DETAIL = 'Codes are the code_issuer service''s and hub_admin''s.';
     END IF;
 END
 $$;

@@ -120,7 +120,11 @@ BEGIN
       FROM jsonb_array_elements(list->'keys') k
     ON CONFLICT ON CONSTRAINT trusted_keys_issuer_kid_public_key_key DO UPDATE
        SET alg = EXCLUDED.alg, valid = EXCLUDED.valid, key_usage = EXCLUDED.key_usage, origin = 'trust_list',
-           trust_list = EXCLUDED.trust_list, retired_at = EXCLUDED.retired_at, retired_reason = EXCLUDED.retired_reason;
+           trust_list = EXCLUDED.trust_list,
+           -- (a retirement decided here stands: no list of the issuer undoes it;
+           -- a key an earlier list left off is trusted again when listed again)
+           retired_at = CASE WHEN t.retired_here THEN t.retired_at ELSE EXCLUDED.retired_at END,
+           retired_reason = CASE WHEN t.retired_here THEN t.retired_reason ELSE EXCLUDED.retired_reason END;
     -- the DCC rule: a key left off the newest list is no longer trusted
     UPDATE healthhub.trusted_keys t SET retired_at = now(), retired_reason = format('not on trust list %s', seq)
      WHERE t.issuer = list_issuer AND t.trust_list IS DISTINCT FROM lid AND t.origin = 'trust_list'

@@ -197,6 +197,16 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 			reason = "bad signature";
 			continue;
 		}
+		/*
+		 * A healthhub code names its hub (iss): a key of another issuer that
+		 * happens to verify it is not its signer.
+		 */
+		if (!d->claims.has_hcert && d->claims.iss &&
+			strcmp(d->claims.iss, SPI_getvalue(row, desc, 1)) != 0)
+		{
+			reason = "unknown key";
+			continue;
+		}
 		/* the signer: its state decides */
 		set_text(v, V_ISSUER, SPI_getvalue(row, desc, 1));
 		usage = SPI_getbinval(row, desc, 6, &usage_null);
