@@ -40,9 +40,13 @@ BEGIN
                                 ELSE format('The statuses are %s.', array_to_string(k.statuses, ', ')) END;
     END IF;
     -- the newest key valid now for the kind; a retirement waits for this
-    -- transaction (and an issue after it sees the key retired)
+    -- transaction (and an issue after it sees the key retired).  Retired by
+    -- the clock, not by this transaction's start: a retirement that began
+    -- after this transaction did has a retired_at later than now(), and its
+    -- key signed codes refused as soon as they were issued
+    -- (specs/healthcode_key_retirement.spec).
     SELECT * INTO key FROM healthhub.signing_keys s
-     WHERE s.valid @> issued AND (s.retired_at IS NULL OR s.retired_at > now())
+     WHERE s.valid @> issued AND (s.retired_at IS NULL OR s.retired_at > clock_timestamp())
        AND (s.kinds IS NULL OR issue_health_code.kind = ANY (s.kinds))
      ORDER BY lower(s.valid) DESC, s.created_at DESC
      LIMIT 1

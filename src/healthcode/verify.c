@@ -8,7 +8,11 @@
  *		valid = false and one reason of a fixed set (docs/health-codes.md).
  *
  * The table work (keys, revocations, the last accepted dynamic code) is
- * SQL in verify.sql, called through SPI with plans kept per backend.
+ * SQL in verify.sql, called through SPI with plans kept per backend.  Keys
+ * and revocations are read on the latest snapshot, not the transaction's:
+ * a REPEATABLE READ transaction whose snapshot predates a revocation or a
+ * retirement must not accept the code once it committed (as
+ * assert_may_practise reads practice rights; specs/healthcode_revocation.spec).
  */
 #include "postgres.h"
 
@@ -22,6 +26,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "healthcode/code_keys.h"
@@ -172,7 +177,8 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 	args[0] = PointerGetDatum(bytes_copy(d->cose.kid, d->cose.kid_len));
 	args[1] = TimestampTzGetDatum(signed_at);
 	args[2] = TimestampTzGetDatum(at);
-	if (SPI_execute_plan(keys_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_snapshot(keys_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0) !=
+		SPI_OK_SELECT)
 	{
 		free(tbs);
 		elog(ERROR, "could not read the trusted keys");
@@ -250,7 +256,8 @@ check_state(const hc_decoded *d, TimestampTz at, const char *issuer)
 	args[3] = TimestampTzGetDatum(at);
 	nulls[1] = issuer ? ' ' : 'n';
 	nulls[2] = d->claims.sub ? ' ' : 'n';
-	if (SPI_execute_plan(revoked_plan, args, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_snapshot(revoked_plan, args, nulls, GetLatestSnapshot(), InvalidSnapshot, true, false, 1) !=
+		SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read the revocations");
 	r = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)

@@ -105,8 +105,11 @@ $$;
 -- bad prefix, bad encoding, bad compression, bad structure, unknown key,
 -- retired key, key not valid at that time, key usage does not allow this
 -- kind, bad signature, not yet valid, expired, revoked code, revoked
--- subject, replayed.  Never raises on a bad code.
-CREATE FUNCTION healthhub.verify_health_code(code text, "at" timestamptz DEFAULT pg_catalog.now(),
+-- subject, replayed.  Never raises on a bad code.  By default at the clock,
+-- not at the transaction's start: a verification in a transaction begun
+-- before a revocation or a key retirement committed must still see it
+-- (specs/healthcode_revocation.spec).
+CREATE FUNCTION healthhub.verify_health_code(code text, "at" timestamptz DEFAULT pg_catalog.clock_timestamp(),
     OUT valid boolean, OUT reason text, OUT issuer text, OUT kid bytea, OUT algorithm text, OUT subject text,
     OUT kind text, OUT status text, OUT issued_at timestamptz, OUT expires_at timestamptz, OUT claims jsonb)
     AS 'MODULE_PATHNAME', 'hh_verify_health_code' LANGUAGE C VOLATILE STRICT SECURITY DEFINER
