@@ -19,7 +19,8 @@ DECLARE
     k healthhub.health_code_kinds;
     key healthhub.signing_keys;
     code healthhub.health_code;
-    issued timestamptz := date_trunc('second', now());   -- (a code's times are whole seconds)
+    -- (the clock, not the transaction's start; a code's times are whole seconds)
+    issued timestamptz := date_trunc('second', clock_timestamp());
 BEGIN
     PERFORM healthhub.require_code_service();
     PERFORM healthhub.require_arguments('healthhub.issue_health_code', ARRAY['subject', 'kind'],

@@ -32,7 +32,7 @@ DECLARE
 BEGIN
     PERFORM healthhub.require_code_admin();
     SELECT * INTO signer FROM healthhub.signing_keys s
-     WHERE s.valid @> now() AND (s.retired_at IS NULL OR s.retired_at > now())
+     WHERE s.valid @> clock_timestamp() AND (s.retired_at IS NULL OR s.retired_at > clock_timestamp())
      ORDER BY lower(s.valid) DESC, s.created_at DESC LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'this hub has no signing key valid now to sign its trust list'
@@ -63,6 +63,8 @@ BEGIN
 END
 $$;
 
+-- (Times are the clock's, not the transaction's start, as in issuing and
+-- verifying: a key retired while this transaction ran is retired.)
 -- Import another hub's trust list; returns how many keys of that issuer
 -- are trusted after it.
 CREATE FUNCTION healthhub.import_trust_list(document bytea) RETURNS integer
@@ -82,7 +84,7 @@ BEGIN
     PERFORM healthhub.require_arguments('healthhub.import_trust_list', ARRAY['document'], ARRAY[document IS NULL]);
     d := healthhub.code_document_open(document);
     SELECT * INTO signer FROM healthhub.trusted_keys t
-     WHERE t.kid = d.kid AND t.valid @> now() AND (t.retired_at IS NULL OR t.retired_at > now())
+     WHERE t.kid = d.kid AND t.valid @> clock_timestamp() AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp())
        AND healthhub.code_document_verify(document, t.public_key)
      ORDER BY t.key_id LIMIT 1;
     PERFORM healthhub.require_trust_list(FOUND,
@@ -126,12 +128,12 @@ BEGIN
            retired_at = CASE WHEN t.retired_here THEN t.retired_at ELSE EXCLUDED.retired_at END,
            retired_reason = CASE WHEN t.retired_here THEN t.retired_reason ELSE EXCLUDED.retired_reason END;
     -- the DCC rule: a key left off the newest list is no longer trusted
-    UPDATE healthhub.trusted_keys t SET retired_at = now(), retired_reason = format('not on trust list %s', seq)
+    UPDATE healthhub.trusted_keys t SET retired_at = clock_timestamp(), retired_reason = format('not on trust list %s', seq)
      WHERE t.issuer = list_issuer AND t.trust_list IS DISTINCT FROM lid AND t.origin = 'trust_list'
-       AND (t.retired_at IS NULL OR t.retired_at > now());
+       AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp());
     PERFORM healthhub.audit_append('trust_list.import', 'trust_list', lid::text, NULL, 'health code keys', 'ok');
     SELECT count(*) INTO n FROM healthhub.trusted_keys t
-     WHERE t.issuer = list_issuer AND (t.retired_at IS NULL OR t.retired_at > now());
+     WHERE t.issuer = list_issuer AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp());
     RETURN n;
 END
 $$;
