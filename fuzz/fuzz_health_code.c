@@ -199,7 +199,8 @@ check_reassembles(const hc_cose_sign1 *m)
 
 	CHECK(hc_cose_assemble(m, &bytes, &len) == HC_COSE_OK, "assemble of a parsed message");
 	CHECK(hc_cose_parse(bytes, len, &again) == HC_COSE_OK, "parse of a re-assembled message");
-	CHECK(again.tagged && again.has_alg == m->has_alg && (!m->has_alg || again.alg == m->alg) &&
+	/* (assembling keeps the protected header, not the unprotected one) */
+	CHECK(again.tagged && again.has_alg == m->alg_protected && (!m->alg_protected || again.alg == m->alg) &&
 		  same_bytes(again.protected_bytes, again.protected_len, m->protected_bytes, m->protected_len) &&
 		  same_bytes(again.payload, again.payload_len, m->payload, m->payload_len) &&
 		  same_bytes(again.signature, again.signature_len, m->signature, m->signature_len),

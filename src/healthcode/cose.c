@@ -73,6 +73,7 @@ read_header(const cbor_item_t *map, bool is_protected, hc_cose_sign1 *msg)
 		if (!hc_cbor_int64(alg, &msg->alg))
 			return HC_COSE_BAD_HEADER;
 		msg->has_alg = true;
+		msg->alg_protected = is_protected;
 	}
 	if (kid != NULL && msg->kid == NULL)
 	{
@@ -223,6 +224,7 @@ hc_cose_prepare(int64_t alg, const uint8_t *kid, size_t kid_len,
 	memset(msg, 0, sizeof(*msg));
 	msg->has_alg = true;
 	msg->alg = alg;
+	msg->alg_protected = true;
 	msg->tagged = true;
 	msg->kid_protected = kid_len > 0;
 	msg->kid_len = kid_len;

@@ -34,6 +34,7 @@ typedef struct hc_cose_sign1
 	size_t		protected_len;
 	bool		has_alg;
 	int64_t		alg;
+	bool		alg_protected;	/* the alg came from the protected header */
 	uint8_t    *kid;			/* NULL when neither header has one */
 	size_t		kid_len;
 	bool		kid_protected;	/* the kid came from the protected header */
