@@ -34,7 +34,7 @@ LINKAGE_OBJS = src/linkage/name_key.o src/linkage/compare.o src/linkage/han_icu.
 HEALTHCODE_OBJS = src/healthcode/base45.o src/healthcode/zlib_codec.o src/healthcode/cbor_io.o \
               src/healthcode/cbor_json.o src/healthcode/cose.o src/healthcode/cwt.o \
               src/healthcode/cose_crypto.o src/healthcode/health_code.o \
-              src/healthcode/code_text.o src/healthcode/health_code_type.o src/healthcode/keys_sql.o \
+              src/healthcode/code_text.o src/healthcode/code_pg.o src/healthcode/health_code_type.o src/healthcode/keys_sql.o \
               src/healthcode/verify.o src/healthcode/issue.o src/healthcode/signed_document.o
 OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS) \
               $(HEALTHCODE_OBJS)

@@ -16,18 +16,9 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
+#include "healthcode/code_pg.h"
 #include "healthcode/code_text.h"
 #include "healthcode/health_code.h"
-
-static bytea *
-copy_bytes(const uint8_t *bytes, size_t len)
-{
-	bytea	   *result = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(result, VARHDRSZ + len);
-	memcpy(VARDATA(result), bytes, len);
-	return result;
-}
 
 /* Decode, keep the COSE bytes or the reason, release the codec's memory. */
 static bytea *
@@ -38,7 +29,7 @@ decode_or_detail(hc_decoded *d, char **detail)
 	PG_TRY();
 	{
 		if (d->reason == HC_OK)
-			result = copy_bytes(d->cose_bytes, d->cose_len);
+			result = hh_bytea_copy(d->cose_bytes, d->cose_len);
 		else
 			*detail = hh_code_detail(d);
 	}
@@ -99,7 +90,7 @@ hh_health_code_send(PG_FUNCTION_ARGS)
 {
 	bytea	   *code = PG_GETARG_BYTEA_PP(0);
 
-	PG_RETURN_BYTEA_P(copy_bytes((const uint8_t *) VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code)));
+	PG_RETURN_BYTEA_P(hh_bytea_copy((const uint8_t *) VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code)));
 }
 
 /* The QR text of a stored code: its prefix follows from its claims. */

@@ -67,13 +67,13 @@ BEGIN
     PERFORM healthhub.require_arguments('healthhub.set_code_status', ARRAY['person', 'kind', 'status'],
                                         ARRAY[person IS NULL, kind IS NULL, status IS NULL]);
     PERFORM healthhub.require_code_person(person, 'person');
-    SELECT * INTO k FROM healthhub.health_code_kinds c WHERE c.kind = set_code_status.kind;
-    IF NOT FOUND OR k.statuses IS NULL OR NOT (status = ANY (k.statuses)) THEN
+    k := healthhub.code_kind(kind);
+    IF k.statuses IS NULL OR NOT (status = ANY (k.statuses)) THEN
         RAISE EXCEPTION 'invalid status % for kind %', quote_literal(status), kind
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = CASE WHEN k.statuses IS NOT NULL
                                 THEN format('The statuses are %s.', array_to_string(k.statuses, ', '))
-                                ELSE 'The kind has no statuses, or is not in healthhub.health_code_kinds.' END;
+                                ELSE 'Codes of this kind have no status.' END;
     END IF;
     INSERT INTO healthhub.code_statuses AS s (person_key, kind, status) VALUES (person, kind, status)
     ON CONFLICT ON CONSTRAINT code_statuses_pkey DO UPDATE
@@ -151,10 +151,7 @@ BEGIN
     PERFORM healthhub.require_arguments('healthhub.codes_held_by', ARRAY['holder', 'kind'],
                                         ARRAY[holder IS NULL, kind IS NULL]);
     PERFORM healthhub.require_code_person(holder, 'holder');
-    SELECT * INTO k FROM healthhub.health_code_kinds c WHERE c.kind = codes_held_by.kind;
-    IF NOT FOUND THEN
-        PERFORM healthhub.require_code_kinds(ARRAY[kind]);
-    END IF;
+    k := healthhub.code_kind(kind);
     RETURN QUERY
     SELECT w.person_key, w.relation, s.status,
            CASE WHEN k.statuses IS NULL OR s.status IS NOT NULL

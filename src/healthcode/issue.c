@@ -12,15 +12,10 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "healthcode/code_pg.h"
 #include "healthcode/code_text.h"
 #include "healthcode/cose_crypto.h"
 #include "healthcode/health_code.h"
-
-static int64
-to_unix(TimestampTz t)
-{
-	return t / USECS_PER_SEC + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-}
 
 static char *
 arg_text(FunctionCallInfo fcinfo, int n)
@@ -59,9 +54,9 @@ hh_code_sign(PG_FUNCTION_ARGS)
 	claims.iss = arg_text(fcinfo, 3);
 	claims.sub = arg_text(fcinfo, 4);
 	claims.has_iat = true;
-	claims.iat = to_unix(PG_GETARG_TIMESTAMPTZ(5));
+	claims.iat = hh_to_unix(PG_GETARG_TIMESTAMPTZ(5));
 	claims.has_exp = true;
-	claims.exp = to_unix(PG_GETARG_TIMESTAMPTZ(6));
+	claims.exp = hh_to_unix(PG_GETARG_TIMESTAMPTZ(6));
 	claims.has_healthhub = true;
 	claims.kind = arg_text(fcinfo, 7);
 	claims.status = arg_text(fcinfo, 8);

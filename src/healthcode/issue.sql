@@ -30,10 +30,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A subject is a person key or a health card id, 1 to 100 characters.';
     END IF;
-    SELECT * INTO k FROM healthhub.health_code_kinds c WHERE c.kind = issue_health_code.kind;
-    IF NOT FOUND THEN
-        PERFORM healthhub.require_code_kinds(ARRAY[kind]);
-    END IF;
+    k := healthhub.code_kind(kind);
     IF (k.statuses IS NULL) <> (status IS NULL) OR NOT (status IS NULL OR status = ANY (k.statuses)) THEN
         RAISE EXCEPTION 'invalid status % for a code of kind %', coalesce(quote_literal(status), 'NULL'), kind
             USING ERRCODE = 'invalid_parameter_value',

@@ -282,6 +282,22 @@ BEGIN
 END
 $$;
 
+-- A kind of code, or 22023 for one that is not in health_code_kinds.
+CREATE FUNCTION healthhub.code_kind(kind text) RETURNS healthhub.health_code_kinds
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k healthhub.health_code_kinds;
+BEGIN
+    SELECT * INTO k FROM healthhub.health_code_kinds c WHERE c.kind = code_kind.kind;
+    IF NOT FOUND THEN
+        PERFORM healthhub.require_code_kinds(ARRAY[kind]);
+    END IF;
+    RETURN k;
+END
+$$;
+
 CREATE FUNCTION healthhub.require_code_kinds(kinds text[]) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp

@@ -18,36 +18,9 @@
 #include "utils/timestamp.h"
 
 #include "healthcode/code_keys.h"
+#include "healthcode/code_pg.h"
 #include "healthcode/code_text.h"
 #include "healthcode/cose_crypto.h"
-
-static bytea *
-bytes_copy(const uint8_t *bytes, size_t len)
-{
-	bytea	   *result = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(result, VARHDRSZ + len);
-	memcpy(VARDATA(result), bytes, len);
-	return result;
-}
-
-/* A malloc'd DER as a palloc'd bytea; the DER is freed either way. */
-static bytea *
-take_der(uint8_t *der, size_t len)
-{
-	bytea	   *volatile result = NULL;
-
-	PG_TRY();
-	{
-		result = bytes_copy(der, len);
-	}
-	PG_FINALLY();
-	{
-		free(der);
-	}
-	PG_END_TRY();
-	return result;
-}
 
 static void
 bad_der(const char *what)
@@ -93,7 +66,6 @@ hh_code_key_generate(PG_FUNCTION_ARGS)
 	size_t		pub_len = 0,
 				priv_len = 0;
 	bool		ok;
-	TupleDesc	desc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
@@ -114,11 +86,9 @@ hh_code_key_generate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("could not make a %s key pair", name)));
 	}
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "code_key_generate must return a record");
-	values[0] = PointerGetDatum(take_der(pub, pub_len));
-	values[1] = PointerGetDatum(take_der(priv, priv_len));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	values[0] = PointerGetDatum(hh_bytea_take(pub, pub_len));
+	values[1] = PointerGetDatum(hh_bytea_take(priv, priv_len));
+	PG_RETURN_DATUM(hh_result_row(fcinfo, values, nulls));
 }
 
 PG_FUNCTION_INFO_V1(hh_code_kid);
@@ -132,14 +102,7 @@ hh_code_kid(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("could not compute a key id")));
-	PG_RETURN_BYTEA_P(bytes_copy(kid, HC_KID_LEN));
-}
-
-static Datum
-unix_to_timestamptz(int64 seconds)
-{
-	return TimestampTzGetDatum((TimestampTz) ((seconds - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
-											  * USECS_PER_SEC));
+	PG_RETURN_BYTEA_P(hh_bytea_copy(kid, HC_KID_LEN));
 }
 
 /* code_certificate(der) -> (public_key, not_before, not_after, key_usage) */
@@ -151,7 +114,6 @@ hh_code_certificate(PG_FUNCTION_ARGS)
 	hc_certificate cert;
 	uint8_t    *pub = NULL;
 	size_t		pub_len = 0;
-	TupleDesc	desc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
@@ -168,8 +130,8 @@ hh_code_certificate(PG_FUNCTION_ARGS)
 	}
 	PG_TRY();
 	{
-		values[1] = unix_to_timestamptz(cert.not_before);
-		values[2] = unix_to_timestamptz(cert.not_after);
+		values[1] = TimestampTzGetDatum(hh_from_unix(cert.not_before));
+		values[2] = TimestampTzGetDatum(hh_from_unix(cert.not_after));
 		if (cert.eku == NULL)
 			nulls[3] = true;
 		else
@@ -186,10 +148,8 @@ hh_code_certificate(PG_FUNCTION_ARGS)
 		hc_certificate_free(&cert);
 	}
 	PG_END_TRY();
-	values[0] = PointerGetDatum(take_der(pub, pub_len));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "code_certificate must return a record");
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	values[0] = PointerGetDatum(hh_bytea_take(pub, pub_len));
+	PG_RETURN_DATUM(hh_result_row(fcinfo, values, nulls));
 }
 
 PG_FUNCTION_INFO_V1(hh_code_public_key_alg);

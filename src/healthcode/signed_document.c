@@ -14,19 +14,10 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
+#include "healthcode/code_pg.h"
 #include "healthcode/code_text.h"
 #include "healthcode/cose_crypto.h"
 #include "healthcode/health_code.h"
-
-static bytea *
-bytes_copy(const uint8_t *bytes, size_t len)
-{
-	bytea	   *result = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(result, VARHDRSZ + len);
-	memcpy(VARDATA(result), bytes, len);
-	return result;
-}
 
 static void
 bad_document(void)
@@ -51,7 +42,7 @@ hh_code_document_sign(PG_FUNCTION_ARGS)
 	uint8_t    *cose = NULL;
 	size_t		cose_len;
 	hc_encode_status st;
-	bytea	   *volatile result = NULL;
+	bytea	   *result = NULL;
 
 	if (!hh_code_alg_number(alg_name, &alg))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown signature algorithm")));
@@ -63,17 +54,7 @@ hh_code_document_sign(PG_FUNCTION_ARGS)
 						 (const uint8_t *) VARDATA_ANY(kid), VARSIZE_ANY_EXHDR(kid), key, &cose, &cose_len);
 	EVP_PKEY_free(key);
 	if (st == HC_ENCODE_OK)
-	{
-		PG_TRY();
-		{
-			result = bytes_copy(cose, cose_len);
-		}
-		PG_FINALLY();
-		{
-			free(cose);
-		}
-		PG_END_TRY();
-	}
+		result = hh_bytea_take(cose, cose_len);
 	if (result == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
@@ -89,7 +70,6 @@ hh_code_document_open(PG_FUNCTION_ARGS)
 	bytea	   *doc = PG_GETARG_BYTEA_PP(0);
 	hc_cose_sign1 msg;
 	const char *alg = NULL;
-	TupleDesc	desc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	bool		ok;
@@ -104,9 +84,9 @@ hh_code_document_open(PG_FUNCTION_ARGS)
 	{
 		PG_TRY();
 		{
-			values[0] = PointerGetDatum(bytes_copy(msg.kid, msg.kid_len));
+			values[0] = PointerGetDatum(hh_bytea_copy(msg.kid, msg.kid_len));
 			values[1] = CStringGetTextDatum(alg);
-			values[2] = PointerGetDatum(bytes_copy(msg.payload, msg.payload_len));
+			values[2] = PointerGetDatum(hh_bytea_copy(msg.payload, msg.payload_len));
 		}
 		PG_FINALLY();
 		{
@@ -119,9 +99,7 @@ hh_code_document_open(PG_FUNCTION_ARGS)
 		hc_cose_free(&msg);
 		bad_document();
 	}
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "code_document_open must return a record");
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	PG_RETURN_DATUM(hh_result_row(fcinfo, values, nulls));
 }
 
 /* code_document_verify(document, public_key) -> whether the key signed it */

@@ -30,6 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "healthcode/code_keys.h"
+#include "healthcode/code_pg.h"
 #include "healthcode/code_text.h"
 #include "healthcode/cose_crypto.h"
 #include "healthcode/health_code.h"
@@ -59,22 +60,6 @@ set_text(Verdict *v, int col, const char *s)
 {
 	if (s)
 		set(v, col, CStringGetTextDatum(s));
-}
-
-static bytea *
-bytes_copy(const uint8_t *bytes, size_t len)
-{
-	bytea	   *result = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(result, VARHDRSZ + len);
-	memcpy(VARDATA(result), bytes, len);
-	return result;
-}
-
-static TimestampTz
-from_unix(int64 seconds)
-{
-	return (TimestampTz) (seconds - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC;
 }
 
 /* The plans of verify.sql's queries, prepared once per backend. */
@@ -168,13 +153,13 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 	size_t		tbs_len;
 	Datum		args[3];
 	const char *reason = "unknown key";
-	TimestampTz signed_at = d->claims.has_iat ? from_unix(d->claims.iat) : at;
+	TimestampTz signed_at = d->claims.has_iat ? hh_from_unix(d->claims.iat) : at;
 
 	if (d->cose.kid == NULL || !d->cose.has_alg)
 		return "unknown key";
 	if (hc_cose_tbs(&d->cose, &tbs, &tbs_len) != HC_COSE_OK)
 		return "bad structure";
-	args[0] = PointerGetDatum(bytes_copy(d->cose.kid, d->cose.kid_len));
+	args[0] = PointerGetDatum(hh_bytea_copy(d->cose.kid, d->cose.kid_len));
 	args[1] = TimestampTzGetDatum(signed_at);
 	args[2] = TimestampTzGetDatum(at);
 	if (SPI_execute_snapshot(keys_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0) !=
@@ -250,7 +235,7 @@ check_state(const hc_decoded *d, TimestampTz at, const char *issuer)
 	Datum		r;
 
 	signature_hash(d, hash);
-	args[0] = PointerGetDatum(bytes_copy(hash, sizeof(hash)));
+	args[0] = PointerGetDatum(hh_bytea_copy(hash, sizeof(hash)));
 	args[1] = issuer ? CStringGetTextDatum(issuer) : (Datum) 0;
 	args[2] = d->claims.sub ? CStringGetTextDatum(d->claims.sub) : (Datum) 0;
 	args[3] = TimestampTzGetDatum(at);
@@ -269,7 +254,7 @@ check_state(const hc_decoded *d, TimestampTz at, const char *issuer)
 	args[1] = CStringGetTextDatum(d->claims.sub);
 	args[2] = CStringGetTextDatum(d->claims.kind);
 	args[3] = Int64GetDatum(d->claims.has_seq ? (int64) d->claims.seq : 0);
-	args[4] = TimestampTzGetDatum(d->claims.has_iat ? from_unix(d->claims.iat) : at);
+	args[4] = TimestampTzGetDatum(d->claims.has_iat ? hh_from_unix(d->claims.iat) : at);
 	memset(nulls, ' ', sizeof(nulls));
 	if (SPI_execute_plan(replay_plan, args, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not check the code against the last accepted");
@@ -286,10 +271,10 @@ judge(const hc_decoded *d, TimestampTz at, Verdict *v)
 
 	if (reason)
 		return reason;
-	if (d->claims.has_iat && from_unix(d->claims.iat) > at)
+	if (d->claims.has_iat && hh_from_unix(d->claims.iat) > at)
 		return "not yet valid";
 	/* (the DCC rule: refused after its expiry; valid in its last second) */
-	if (d->claims.has_exp && from_unix(d->claims.exp) < at)
+	if (d->claims.has_exp && hh_from_unix(d->claims.exp) < at)
 		return "expired";
 	return check_state(d, at, issuer);
 }
@@ -301,7 +286,7 @@ describe(const hc_decoded *d, Verdict *v)
 	const char *alg = d->cose.has_alg ? hh_code_alg_name(d->cose.alg) : NULL;
 
 	if (d->cose.kid)
-		set(v, V_KID, PointerGetDatum(bytes_copy(d->cose.kid, d->cose.kid_len)));
+		set(v, V_KID, PointerGetDatum(hh_bytea_copy(d->cose.kid, d->cose.kid_len)));
 	set_text(v, V_ALGORITHM, alg);
 	if (d->reason != HC_OK)
 		return;
@@ -311,9 +296,9 @@ describe(const hc_decoded *d, Verdict *v)
 	set_text(v, V_KIND, c->has_hcert ? "eu_dcc" : c->kind);
 	set_text(v, V_STATUS, c->status);
 	if (c->has_iat)
-		set(v, V_ISSUED, TimestampTzGetDatum(from_unix(c->iat)));
+		set(v, V_ISSUED, TimestampTzGetDatum(hh_from_unix(c->iat)));
 	if (c->has_exp)
-		set(v, V_EXPIRES, TimestampTzGetDatum(from_unix(c->exp)));
+		set(v, V_EXPIRES, TimestampTzGetDatum(hh_from_unix(c->exp)));
 	set(v, V_CLAIMS, DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(d->json, d->json_len))));
 }
 
@@ -326,13 +311,10 @@ hh_verify_health_code(PG_FUNCTION_ARGS)
 	hc_decoded	d;
 	Verdict		v;
 	const char *reason;
-	TupleDesc	desc;
 	MemoryContext outer = CurrentMemoryContext;
 
 	for (int i = 0; i < V_NCOLS; i++)
 		v.nulls[i] = true;
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "verify_health_code must return a record");
 	hc_decode(VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code), &d);
 	PG_TRY();
 	{
@@ -358,7 +340,7 @@ hh_verify_health_code(PG_FUNCTION_ARGS)
 		hc_decoded_free(&d);
 	}
 	PG_END_TRY();
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v.values, v.nulls)));
+	PG_RETURN_DATUM(hh_result_row(fcinfo, v.values, v.nulls));
 }
 
 /* code_hash(health_code): the revocation hash of a stored code. */
@@ -380,5 +362,5 @@ hh_code_hash(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored health code cannot be decoded")));
-	PG_RETURN_BYTEA_P(bytes_copy(hash, sizeof(hash)));
+	PG_RETURN_BYTEA_P(hh_bytea_copy(hash, sizeof(hash)));
 }
