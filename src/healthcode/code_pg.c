@@ -22,6 +22,16 @@ hh_bytea_copy(const uint8 *bytes, size_t len)
 }
 
 bytea *
+hh_bytea_copy_in(MemoryContext context, const bytea *value)
+{
+	MemoryContext old = MemoryContextSwitchTo(context);
+	bytea	   *result = hh_bytea_copy((const uint8 *) VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+bytea *
 hh_bytea_take(uint8 *bytes, size_t len)
 {
 	bytea	   *volatile result = NULL;

@@ -11,6 +11,8 @@
 #include "utils/timestamp.h"
 
 extern bytea *hh_bytea_copy(const uint8 *bytes, size_t len);
+/* a copy of a bytea in a memory context (for what outlives the call) */
+extern bytea *hh_bytea_copy_in(MemoryContext context, const bytea *value);
 /* a copy of malloc'd bytes, which are freed whatever happens */
 extern bytea *hh_bytea_take(uint8 *bytes, size_t len);
 extern TimestampTz hh_from_unix(int64 seconds);

@@ -26,6 +26,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -90,6 +91,50 @@ prepare_plans(void)
 		revoked_plan = keep("SELECT healthhub.code_revocation($1, $2, $3, $4)", 4, revoked_args);
 	if (replay_plan == NULL)
 		replay_plan = keep("SELECT healthhub.code_replayed($1, $2, $3, $4, $5)", 5, replay_args);
+}
+
+/*
+ * Public keys parsed once per backend: reading a P-256 or SM2 key from its
+ * DER checks the point, which costs a good part of a verification.  A key
+ * is its DER bytes, so an entry never goes stale; the cache is emptied
+ * when full.
+ */
+#define KEY_CACHE_SIZE 64
+
+typedef struct CachedKey
+{
+	bytea	   *der;
+	EVP_PKEY   *key;
+} CachedKey;
+
+static CachedKey key_cache[KEY_CACHE_SIZE];
+static int	key_cache_used;
+
+static EVP_PKEY *
+public_key(bytea *der)
+{
+	size_t		len = VARSIZE_ANY_EXHDR(der);
+	EVP_PKEY   *key;
+
+	for (int i = 0; i < key_cache_used; i++)
+		if (VARSIZE_ANY_EXHDR(key_cache[i].der) == len &&
+			memcmp(VARDATA_ANY(key_cache[i].der), VARDATA_ANY(der), len) == 0)
+			return key_cache[i].key;
+	if (hc_key_from_public_der((const uint8_t *) VARDATA_ANY(der), len, &key) != HC_CRYPTO_OK)
+		return NULL;
+	if (key_cache_used == KEY_CACHE_SIZE)
+	{
+		for (int i = 0; i < key_cache_used; i++)
+		{
+			EVP_PKEY_free(key_cache[i].key);
+			pfree(key_cache[i].der);
+		}
+		key_cache_used = 0;
+	}
+	key_cache[key_cache_used].der = hh_bytea_copy_in(TopMemoryContext, der);
+	key_cache[key_cache_used].key = key;
+	key_cache_used++;
+	return key;
 }
 
 /* The DCC certificate type of an EU DCC's JSON: v, t or r, as an EKU OID. */
@@ -173,16 +218,14 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 		HeapTuple	row = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		bytea	   *pub = DatumGetByteaPP(SPI_getbinval(row, desc, 3, &isnull));
-		EVP_PKEY   *key;
+		EVP_PKEY   *key = public_key(DatumGetByteaPP(SPI_getbinval(row, desc, 3, &isnull)));
 		hc_crypto_status st;
 		Datum		usage;
 		bool		usage_null;
 
-		if (hc_key_from_public_der((const uint8_t *) VARDATA_ANY(pub), VARSIZE_ANY_EXHDR(pub), &key) != HC_CRYPTO_OK)
+		if (key == NULL)
 			continue;
 		st = hc_verify(d->cose.alg, key, tbs, tbs_len, d->cose.signature, d->cose.signature_len);
-		EVP_PKEY_free(key);
 		if (st != HC_CRYPTO_OK)
 		{
 			reason = "bad signature";
