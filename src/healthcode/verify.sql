@@ -63,19 +63,24 @@ BEGIN ATOMIC
      ORDER BY t.retired_at IS NOT NULL, t.key_id;
 END;
 
--- Why a code is revoked at "at", or NULL.
+-- Why a code is revoked at "at", or NULL.  (PL/pgSQL: its plan is kept
+-- for the session; a SQL function with these subqueries is planned anew on
+-- every call.)
 CREATE FUNCTION healthhub.code_revocation(code_hash bytea, issuer text, subject text, "at" timestamptz)
     RETURNS text
-    LANGUAGE sql STABLE
-BEGIN ATOMIC
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM healthhub.revoked_codes r
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN CASE WHEN EXISTS (SELECT 1 FROM healthhub.revoked_codes r
                               WHERE r.code_hash = code_revocation.code_hash AND r.revoked_at <= code_revocation."at")
                 THEN 'revoked code'
                 WHEN EXISTS (SELECT 1 FROM healthhub.revoked_subjects r
                               WHERE r.issuer = code_revocation.issuer AND r.subject = code_revocation.subject
                                 AND r.revoked_at <= code_revocation."at")
                 THEN 'revoked subject' END;
-END;
+END
+$$;
 
 -- Whether a dynamic code is older than the last accepted for its subject
 -- (the sequence number first, then the issue time); accepting it records

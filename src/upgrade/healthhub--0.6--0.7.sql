@@ -7,10 +7,14 @@
 -- acting_role_is_admin() (was linkage_is_admin(), and written out again in
 -- why_not_practise).
 CREATE FUNCTION healthhub.acting_role_is_admin() RETURNS boolean
-    LANGUAGE sql STABLE
-    RETURN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) healthhub.acting_role())
-           OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                       WHERE ep.profile OPERATOR(pg_catalog.=) 'hub_admin');
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
+           OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep WHERE ep.profile = 'hub_admin');
+END
+$$;
 COMMENT ON FUNCTION healthhub.acting_role_is_admin() IS
     'Whether the acting role is a superuser or holds hub_admin';
 REVOKE ALL ON FUNCTION healthhub.acting_role_is_admin() FROM PUBLIC;
