@@ -182,22 +182,22 @@ isnt($ret, 0, 'B refuses the same list twice');
 like($err, qr/as new or newer was imported already/, '... by its sequence number');
 
 # ---------------------------------------------------------------------------
-# Rotation on A: a new Ed25519 key valid from the next second, published in
-# list 2 (signed, in the same transaction, by the ES256 key B trusts, since
-# the new one is not valid yet); once it is valid, the old Ed25519 key is
-# retired and list 3 is signed with the new key.
+# Rotation on A: a new Ed25519 key valid from three seconds on, published in
+# list 2 (signed by the ES256 key B trusts, since the new one is not valid
+# yet); once it is valid, the old Ed25519 key is retired and list 3 is signed
+# with the new key.
 $node_a->start;
 my ($kid_new, $list2) = split /\n/, $node_a->safe_psql('postgres', q{
     BEGIN;
     SELECT encode(healthhub.create_signing_key('EdDSA', NULL,
-                      tstzrange(date_trunc('second', now()) + interval '1 second', NULL)), 'hex');
+                      tstzrange(date_trunc('second', clock_timestamp()) + interval '3 seconds', NULL)), 'hex');
     SELECT encode(healthhub.export_trust_list(), 'hex');
     COMMIT;
 });
 is($node_a->safe_psql('postgres', qq{SELECT encode((healthhub.code_document_open('\\x$list2')).kid, 'hex')}),
     $kid_es, 'list 2, publishing the new key, is signed with the ES256 key');
 $node_a->poll_query_until('postgres', qq{
-    SELECT date_trunc('second', now()) >= lower(valid) FROM healthhub.signing_keys WHERE kid = '\\x$kid_new'})
+    SELECT date_trunc('second', clock_timestamp()) >= lower(valid) FROM healthhub.signing_keys WHERE kid = '\\x$kid_new'})
   or die 'the new key never became valid';
 is($node_a->safe_psql('postgres', qq{SELECT healthhub.retire_key('\\x$kid_ed', 'key compromised')}),
     '1', 'A retires its old Ed25519 key');

@@ -47,6 +47,7 @@ typedef struct Verdict
 {
 	Datum		values[V_NCOLS];
 	bool		nulls[V_NCOLS];
+	bool		dynamic;		/* the code's kind is refreshed: check replay */
 } Verdict;
 
 static void
@@ -81,12 +82,12 @@ keep(const char *sql, int nargs, Oid *types)
 static void
 prepare_plans(void)
 {
-	Oid			key_args[3] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			key_args[4] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
 	Oid			revoked_args[4] = {BYTEAOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Oid			replay_args[5] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID};
 
 	if (keys_plan == NULL)
-		keys_plan = keep("SELECT * FROM healthhub.code_keys_of($1, $2, $3)", 3, key_args);
+		keys_plan = keep("SELECT * FROM healthhub.code_keys_of($1, $2, $3, $4)", 4, key_args);
 	if (revoked_plan == NULL)
 		revoked_plan = keep("SELECT healthhub.code_revocation($1, $2, $3, $4)", 4, revoked_args);
 	if (replay_plan == NULL)
@@ -196,7 +197,8 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 {
 	uint8_t    *tbs = NULL;
 	size_t		tbs_len;
-	Datum		args[3];
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
 	const char *reason = "unknown key";
 	TimestampTz signed_at = d->claims.has_iat ? hh_from_unix(d->claims.iat) : at;
 
@@ -207,7 +209,9 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 	args[0] = PointerGetDatum(hh_bytea_copy(d->cose.kid, d->cose.kid_len));
 	args[1] = TimestampTzGetDatum(signed_at);
 	args[2] = TimestampTzGetDatum(at);
-	if (SPI_execute_snapshot(keys_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0) !=
+	args[3] = d->claims.kind ? CStringGetTextDatum(d->claims.kind) : (Datum) 0;
+	nulls[3] = d->claims.kind ? ' ' : 'n';
+	if (SPI_execute_snapshot(keys_plan, args, nulls, GetLatestSnapshot(), InvalidSnapshot, true, false, 0) !=
 		SPI_OK_SELECT)
 	{
 		free(tbs);
@@ -243,6 +247,7 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 		}
 		/* the signer: its state decides */
 		set_text(v, V_ISSUER, SPI_getvalue(row, desc, 1));
+		v->dynamic = DatumGetBool(SPI_getbinval(row, desc, 7, &isnull));
 		usage = SPI_getbinval(row, desc, 6, &usage_null);
 		if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
 			reason = "retired key";
@@ -269,7 +274,7 @@ signature_hash(const hc_decoded *d, uint8_t out[16])
 
 /* Revocations and replay: the reason, or NULL. */
 static const char *
-check_state(const hc_decoded *d, TimestampTz at, const char *issuer)
+check_state(const hc_decoded *d, TimestampTz at, const char *issuer, bool dynamic)
 {
 	uint8_t		hash[16];
 	Datum		args[5];
@@ -290,7 +295,7 @@ check_state(const hc_decoded *d, TimestampTz at, const char *issuer)
 	r = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)
 		return TextDatumGetCString(r);
-	if (d->claims.has_hcert || d->claims.sub == NULL || issuer == NULL)
+	if (!dynamic || d->claims.has_hcert || d->claims.sub == NULL || issuer == NULL)
 		return NULL;
 	/* dynamic kinds: older than the last code accepted for the subject */
 	args[0] = CStringGetTextDatum(issuer);
@@ -319,7 +324,7 @@ judge(const hc_decoded *d, TimestampTz at, Verdict *v)
 	/* (the DCC rule: refused after its expiry; valid in its last second) */
 	if (d->claims.has_exp && hh_from_unix(d->claims.exp) < at)
 		return "expired";
-	return check_state(d, at, issuer);
+	return check_state(d, at, issuer, v->dynamic);
 }
 
 static void
@@ -358,6 +363,7 @@ hh_verify_health_code(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < V_NCOLS; i++)
 		v.nulls[i] = true;
+	v.dynamic = false;
 	hc_decode(VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code), &d);
 	PG_TRY();
 	{

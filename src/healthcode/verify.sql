@@ -51,13 +51,16 @@ COMMENT ON FUNCTION healthhub.code_hash(healthhub.health_code) IS
     'A code''s revocation hash: the first 16 bytes of SHA-256 over its signature';
 
 -- The trusted keys of a kid, with their state: retired at "at", valid
--- when the code was signed (its iat, else "at").
-CREATE FUNCTION healthhub.code_keys_of(kid bytea, signed_at timestamptz, "at" timestamptz)
-    RETURNS TABLE (issuer text, alg text, public_key bytea, retired boolean, valid_then boolean, key_usage text[])
+-- when the code was signed (its iat, else "at"); and whether the code's
+-- kind is dynamic (only then is replay checked).
+CREATE FUNCTION healthhub.code_keys_of(kid bytea, signed_at timestamptz, "at" timestamptz, kind text)
+    RETURNS TABLE (issuer text, alg text, public_key bytea, retired boolean, valid_then boolean, key_usage text[],
+                   dynamic boolean)
     LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT t.issuer, t.alg, t.public_key, coalesce(t.retired_at <= code_keys_of."at", false),
-           t.valid @> code_keys_of.signed_at, t.key_usage
+           t.valid @> code_keys_of.signed_at, t.key_usage,
+           coalesce((SELECT k.dynamic FROM healthhub.health_code_kinds k WHERE k.kind = code_keys_of.kind), false)
       FROM healthhub.trusted_keys t
      WHERE t.kid = code_keys_of.kid
      ORDER BY t.retired_at IS NOT NULL, t.key_id;
@@ -84,7 +87,7 @@ $$;
 
 -- Whether a dynamic code is older than the last accepted for its subject
 -- (the sequence number first, then the issue time); accepting it records
--- it.  Codes of kinds that are not dynamic are never replays.
+-- it.  (The verifier calls it for dynamic kinds only.)
 CREATE FUNCTION healthhub.code_replayed(issuer text, subject text, kind text, seq bigint, issued timestamptz)
     RETURNS boolean
     LANGUAGE plpgsql VOLATILE
@@ -93,9 +96,6 @@ AS $$
 DECLARE
     accepted boolean;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM healthhub.health_code_kinds k WHERE k.kind = code_replayed.kind AND k.dynamic) THEN
-        RETURN false;
-    END IF;
     INSERT INTO healthhub.dynamic_code_state AS s (issuer, subject, kind, last_seq, last_issued)
     VALUES (code_replayed.issuer, code_replayed.subject, code_replayed.kind, code_replayed.seq, code_replayed.issued)
     ON CONFLICT ON CONSTRAINT dynamic_code_state_pkey DO UPDATE
