@@ -48,6 +48,7 @@ typedef struct Verdict
 	Datum		values[V_NCOLS];
 	bool		nulls[V_NCOLS];
 	bool		dynamic;		/* the code's kind is refreshed: check replay */
+	const char *revocation;		/* the signer's issuer revoked it, or NULL */
 } Verdict;
 
 static void
@@ -66,7 +67,6 @@ set_text(Verdict *v, int col, const char *s)
 
 /* The plans of verify.sql's queries, prepared once per backend. */
 static SPIPlanPtr keys_plan;
-static SPIPlanPtr revoked_plan;
 static SPIPlanPtr replay_plan;
 
 static SPIPlanPtr
@@ -82,14 +82,11 @@ keep(const char *sql, int nargs, Oid *types)
 static void
 prepare_plans(void)
 {
-	Oid			key_args[4] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
-	Oid			revoked_args[4] = {BYTEAOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Oid			key_args[6] = {BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, BYTEAOID, TEXTOID};
 	Oid			replay_args[5] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID};
 
 	if (keys_plan == NULL)
-		keys_plan = keep("SELECT * FROM healthhub.code_keys_of($1, $2, $3, $4)", 4, key_args);
-	if (revoked_plan == NULL)
-		revoked_plan = keep("SELECT healthhub.code_revocation($1, $2, $3, $4)", 4, revoked_args);
+		keys_plan = keep("SELECT * FROM healthhub.code_keys_of($1, $2, $3, $4, $5, $6)", 6, key_args);
 	if (replay_plan == NULL)
 		replay_plan = keep("SELECT healthhub.code_replayed($1, $2, $3, $4, $5)", 5, replay_args);
 }
@@ -191,14 +188,25 @@ usage_allows(Datum usage, bool usage_null, const hc_decoded *d)
 	return d->claims.has_hcert && !names_dcc_type;
 }
 
+/* A code's revocation hash: the first 16 bytes of SHA-256 of its signature. */
+static void
+signature_hash(const hc_decoded *d, uint8_t out[16])
+{
+	uint8_t		full[SHA256_DIGEST_LENGTH];
+
+	SHA256(d->cose.signature, d->cose.signature_len, full);
+	memcpy(out, full, 16);
+}
+
 /* Try every trusted key of the kid; the reason, or NULL when one verifies. */
 static const char *
 check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 {
 	uint8_t    *tbs = NULL;
 	size_t		tbs_len;
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	uint8_t		hash[16];
 	const char *reason = "unknown key";
 	TimestampTz signed_at = d->claims.has_iat ? hh_from_unix(d->claims.iat) : at;
 
@@ -211,6 +219,10 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 	args[2] = TimestampTzGetDatum(at);
 	args[3] = d->claims.kind ? CStringGetTextDatum(d->claims.kind) : (Datum) 0;
 	nulls[3] = d->claims.kind ? ' ' : 'n';
+	signature_hash(d, hash);
+	args[4] = PointerGetDatum(hh_bytea_copy(hash, sizeof(hash)));
+	args[5] = d->claims.sub ? CStringGetTextDatum(d->claims.sub) : (Datum) 0;
+	nulls[5] = d->claims.sub ? ' ' : 'n';
 	if (SPI_execute_snapshot(keys_plan, args, nulls, GetLatestSnapshot(), InvalidSnapshot, true, false, 0) !=
 		SPI_OK_SELECT)
 	{
@@ -248,6 +260,7 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 		/* the signer: its state decides */
 		set_text(v, V_ISSUER, SPI_getvalue(row, desc, 1));
 		v->dynamic = DatumGetBool(SPI_getbinval(row, desc, 7, &isnull));
+		v->revocation = SPI_getvalue(row, desc, 8);
 		usage = SPI_getbinval(row, desc, 6, &usage_null);
 		if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
 			reason = "retired key";
@@ -263,39 +276,17 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 	return reason;
 }
 
-static void
-signature_hash(const hc_decoded *d, uint8_t out[16])
-{
-	uint8_t		full[SHA256_DIGEST_LENGTH];
-
-	SHA256(d->cose.signature, d->cose.signature_len, full);
-	memcpy(out, full, 16);
-}
 
 /* Revocations and replay: the reason, or NULL. */
 static const char *
-check_state(const hc_decoded *d, TimestampTz at, const char *issuer, bool dynamic)
+check_state(const hc_decoded *d, TimestampTz at, const char *issuer, const Verdict *v)
 {
-	uint8_t		hash[16];
 	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
-	Datum		r;
 
-	signature_hash(d, hash);
-	args[0] = PointerGetDatum(hh_bytea_copy(hash, sizeof(hash)));
-	args[1] = issuer ? CStringGetTextDatum(issuer) : (Datum) 0;
-	args[2] = d->claims.sub ? CStringGetTextDatum(d->claims.sub) : (Datum) 0;
-	args[3] = TimestampTzGetDatum(at);
-	nulls[1] = issuer ? ' ' : 'n';
-	nulls[2] = d->claims.sub ? ' ' : 'n';
-	if (SPI_execute_snapshot(revoked_plan, args, nulls, GetLatestSnapshot(), InvalidSnapshot, true, false, 1) !=
-		SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read the revocations");
-	r = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		return TextDatumGetCString(r);
-	if (!dynamic || d->claims.has_hcert || d->claims.sub == NULL || issuer == NULL)
+	if (v->revocation)
+		return v->revocation;
+	if (!v->dynamic || d->claims.has_hcert || d->claims.sub == NULL || issuer == NULL)
 		return NULL;
 	/* dynamic kinds: older than the last code accepted for the subject */
 	args[0] = CStringGetTextDatum(issuer);
@@ -303,8 +294,7 @@ check_state(const hc_decoded *d, TimestampTz at, const char *issuer, bool dynami
 	args[2] = CStringGetTextDatum(d->claims.kind);
 	args[3] = Int64GetDatum(d->claims.has_seq ? (int64) d->claims.seq : 0);
 	args[4] = TimestampTzGetDatum(d->claims.has_iat ? hh_from_unix(d->claims.iat) : at);
-	memset(nulls, ' ', sizeof(nulls));
-	if (SPI_execute_plan(replay_plan, args, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_plan(replay_plan, args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not check the code against the last accepted");
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ?
 		"replayed" : NULL;
@@ -324,7 +314,7 @@ judge(const hc_decoded *d, TimestampTz at, Verdict *v)
 	/* (the DCC rule: refused after its expiry; valid in its last second) */
 	if (d->claims.has_exp && hh_from_unix(d->claims.exp) < at)
 		return "expired";
-	return check_state(d, at, issuer, v->dynamic);
+	return check_state(d, at, issuer, v);
 }
 
 static void
@@ -364,6 +354,7 @@ hh_verify_health_code(PG_FUNCTION_ARGS)
 	for (int i = 0; i < V_NCOLS; i++)
 		v.nulls[i] = true;
 	v.dynamic = false;
+	v.revocation = NULL;
 	hc_decode(VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code), &d);
 	PG_TRY();
 	{

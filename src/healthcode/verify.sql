@@ -50,40 +50,31 @@ CREATE FUNCTION healthhub.code_hash(code healthhub.health_code) RETURNS bytea
 COMMENT ON FUNCTION healthhub.code_hash(healthhub.health_code) IS
     'A code''s revocation hash: the first 16 bytes of SHA-256 over its signature';
 
--- The trusted keys of a kid, with their state: retired at "at", valid
--- when the code was signed (its iat, else "at"); and whether the code's
--- kind is dynamic (only then is replay checked).
-CREATE FUNCTION healthhub.code_keys_of(kid bytea, signed_at timestamptz, "at" timestamptz, kind text)
+-- The trusted keys of a kid, with what the verifier needs of each in one
+-- query: retired at "at"; valid when the code was signed (its iat, else
+-- "at"); whether the code's kind is dynamic (only then is replay checked);
+-- and whether the code, or every code of its subject from that key's
+-- issuer, is revoked at "at".
+CREATE FUNCTION healthhub.code_keys_of(kid bytea, signed_at timestamptz, "at" timestamptz, kind text,
+                                       code_hash bytea, subject text)
     RETURNS TABLE (issuer text, alg text, public_key bytea, retired boolean, valid_then boolean, key_usage text[],
-                   dynamic boolean)
+                   dynamic boolean, revocation text)
     LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT t.issuer, t.alg, t.public_key, coalesce(t.retired_at <= code_keys_of."at", false),
            t.valid @> code_keys_of.signed_at, t.key_usage,
-           coalesce((SELECT k.dynamic FROM healthhub.health_code_kinds k WHERE k.kind = code_keys_of.kind), false)
+           coalesce((SELECT k.dynamic FROM healthhub.health_code_kinds k WHERE k.kind = code_keys_of.kind), false),
+           CASE WHEN EXISTS (SELECT 1 FROM healthhub.revoked_codes r
+                              WHERE r.code_hash = code_keys_of.code_hash AND r.revoked_at <= code_keys_of."at")
+                THEN 'revoked code'
+                WHEN EXISTS (SELECT 1 FROM healthhub.revoked_subjects r
+                              WHERE r.issuer = t.issuer AND r.subject = code_keys_of.subject
+                                AND r.revoked_at <= code_keys_of."at")
+                THEN 'revoked subject' END
       FROM healthhub.trusted_keys t
      WHERE t.kid = code_keys_of.kid
      ORDER BY t.retired_at IS NOT NULL, t.key_id;
 END;
-
--- Why a code is revoked at "at", or NULL.  (PL/pgSQL: its plan is kept
--- for the session; a SQL function with these subqueries is planned anew on
--- every call.)
-CREATE FUNCTION healthhub.code_revocation(code_hash bytea, issuer text, subject text, "at" timestamptz)
-    RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN CASE WHEN EXISTS (SELECT 1 FROM healthhub.revoked_codes r
-                              WHERE r.code_hash = code_revocation.code_hash AND r.revoked_at <= code_revocation."at")
-                THEN 'revoked code'
-                WHEN EXISTS (SELECT 1 FROM healthhub.revoked_subjects r
-                              WHERE r.issuer = code_revocation.issuer AND r.subject = code_revocation.subject
-                                AND r.revoked_at <= code_revocation."at")
-                THEN 'revoked subject' END;
-END
-$$;
 
 -- Whether a dynamic code is older than the last accepted for its subject
 -- (the sequence number first, then the issue time); accepting it records
