@@ -18,6 +18,10 @@ SELECT create_signing_key('RSA');
 SELECT create_signing_key('EdDSA', ARRAY['no_such_kind']);
 SELECT create_signing_key('EdDSA', NULL, tstzrange(NULL, '2026-01-01 00:00:00+00'));
 SELECT code_kid(public_key) = kid AS kid_is_its_hash, code_public_key_alg(public_key) FROM signing_keys;
+-- the private half, for a backup outside the database (recorded)
+SELECT code_document_verify(code_document_sign(export_signing_key(kid), alg, kid, '\x01'), public_key) AS backup_signs
+  FROM signing_keys;
+SELECT export_signing_key('\x0102030405060708');
 
 -- a code of every algorithm, issued with the newest key and verified now
 CREATE TEMP TABLE by_alg AS SELECT NULL::text AS alg, v.* FROM verify_health_code('') v WHERE false;

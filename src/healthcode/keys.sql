@@ -155,6 +155,29 @@ $$;
 COMMENT ON FUNCTION healthhub.create_signing_key(text, text[], tstzrange) IS
     'Make a signing key of this hub (EdDSA by default), trusted at once; returns its kid';
 
+-- The private half of a signing key (PKCS#8 DER), for hub_admin's backup
+-- outside the database; each export is in the trail.
+CREATE FUNCTION healthhub.export_signing_key(kid bytea) RETURNS bytea
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    der bytea;
+BEGIN
+    PERFORM healthhub.require_code_admin();
+    PERFORM healthhub.require_arguments('healthhub.export_signing_key', ARRAY['kid'], ARRAY[kid IS NULL]);
+    SELECT s.private_key INTO der FROM healthhub.signing_keys s WHERE s.kid = export_signing_key.kid;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no signing key %', encode(kid, 'hex') USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM healthhub.audit_append('signing_key.export', 'signing_key', encode(kid, 'hex'), NULL,
+                                   'health code keys', 'ok');
+    RETURN der;
+END
+$$;
+COMMENT ON FUNCTION healthhub.export_signing_key(bytea) IS
+    'The private half of this hub''s signing key (PKCS#8 DER), for a backup (hub_admin; recorded)';
+
 -- Stop signing with a key from a time on; its codes verify until then
 -- ("rotation": make the new key first).
 CREATE FUNCTION healthhub.end_signing_key(kid bytea, "at" timestamptz DEFAULT pg_catalog.now()) RETURNS void
@@ -315,6 +338,7 @@ $$;
 
 REVOKE ALL ON FUNCTION healthhub.create_signing_key(text, text[], tstzrange) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.end_signing_key(bytea, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.export_signing_key(bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.retire_key(bytea, text, timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.trust_certificate(text, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.trust_public_key(text, bytea, tstzrange, text[]) FROM PUBLIC;
@@ -329,6 +353,7 @@ INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, pri
 SELECT 'hub_admin', 'function', f, 'EXECUTE'
   FROM unnest(ARRAY['healthhub.create_signing_key(text, text[], tstzrange)',
                     'healthhub.end_signing_key(bytea, timestamptz)',
+                    'healthhub.export_signing_key(bytea)',
                     'healthhub.retire_key(bytea, text, timestamptz, text)',
                     'healthhub.trust_certificate(text, bytea)',
                     'healthhub.trust_public_key(text, bytea, tstzrange, text[])']) f
