@@ -203,9 +203,11 @@ SELECT (code_document_open(l)).alg, t.origin
 SELECT jsonb_array_length(convert_from((code_document_open(export_trust_list())).payload, 'UTF8')::jsonb->'keys')
        = (SELECT count(*) FROM signing_keys) AS lists_every_key;
 
--- the trail: issues, revocations, key changes, trust lists; never a code
+-- the trail: issues and key exports (read.* entries: committed before the
+-- code or key is returned), revocations, key changes, trust lists; never a code
 SELECT action, object_kind, count(*) FROM audit_entries
- WHERE action LIKE 'health_code.%' OR action LIKE 'trust_list.%' OR object_kind IN ('signing_key', 'trusted_key', 'revoked_code', 'revoked_subject')
+ WHERE action LIKE 'read.health_code.%' OR action LIKE 'trust_list.%'
+    OR object_kind IN ('signing_key', 'trusted_key', 'revoked_code', 'revoked_subject')
  GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT count(*) AS entries_holding_a_code FROM audit_entries WHERE object_id LIKE 'HH1:%' OR object_id LIKE 'HC1:%';
 

@@ -57,9 +57,10 @@ SELECT * FROM check_id_card('11010519491231002X');
 SELECT * FROM verify_health_code(:'zhang_code');
 SELECT count(*) FROM persons;
 RESET ROLE;
--- each check is one entry: place, result, the subject's person key; never the code
+-- each check is one entry (read.*: committed before the answer is returned):
+-- place, result, the subject's person key; never the code
 SELECT action, object_kind, object_id = :'clinic' AS at_the_place, person_key = :zhang AS subject, outcome
-  FROM audit_entries WHERE action = 'health_code.check' ORDER BY entry_id;
+  FROM audit_entries WHERE action = 'read.health_code.check' ORDER BY entry_id;
 -- a role that is no verifier checks nowhere
 CREATE ROLE hh_nobody;
 SET ROLE hh_nobody;

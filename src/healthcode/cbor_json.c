@@ -22,6 +22,7 @@ typedef struct json_out
 	size_t		len;
 	size_t		cap;
 	bool		no_memory;
+	bool		nul_text;		/* a text string holds U+0000 (JSON has it, jsonb not) */
 } json_out;
 
 static void
@@ -136,7 +137,10 @@ put_string_item(json_out *o, const cbor_item_t *item)
 	if (cbor_isa_bytestring(item))
 		put_base64url(o, s, n);
 	else
+	{
+		o->nul_text |= memchr(s, 0, n) != NULL;
 		put_escaped(o, s, n);
+	}
 	free(s);
 }
 
@@ -306,11 +310,13 @@ put_item(json_out *o, const cbor_item_t *item, int depth)
 hc_json_status
 hc_cbor_to_json(const cbor_item_t *item, char **out, size_t *len)
 {
-	json_out	o = {NULL, 0, 0, false};
+	json_out	o = {NULL, 0, 0, false, false};
 	hc_json_status st = put_item(&o, item, 0);
 
 	if (st == HC_JSON_OK && o.no_memory)
 		st = HC_JSON_NO_MEMORY;
+	if (st == HC_JSON_OK && o.nul_text)
+		st = HC_JSON_NUL_TEXT;
 	if (st != HC_JSON_OK)
 	{
 		free(o.buf);

@@ -27,6 +27,7 @@ typedef enum hc_json_status
 	HC_JSON_OK = 0,
 	HC_JSON_BAD_KEY,			/* a map key that is neither text nor integer */
 	HC_JSON_TOO_DEEP,			/* nested deeper than HC_CBOR_MAX_DEPTH */
+	HC_JSON_NUL_TEXT,			/* a text string holds U+0000 */
 	HC_JSON_NO_MEMORY
 } hc_json_status;
 

@@ -47,7 +47,7 @@ DECLARE
     p healthhub.check_places;
 BEGIN
     SELECT c.* INTO p FROM healthhub.verifier_places v JOIN healthhub.check_places c ON c.place_key = v.place_key
-     WHERE v.role = to_regrole(healthhub.acting_role())
+     WHERE v.role = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
        AND EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep WHERE ep.profile = 'verifier');
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role % checks codes at no place', healthhub.acting_role()
@@ -57,13 +57,22 @@ BEGIN
 END
 $$;
 
+-- The person key a code's subject is, when the code is this hub's and its
+-- subject a person of this hub's index (a subject of another issuer is
+-- not a key here).
+CREATE FUNCTION healthhub.subject_person(subject text, issuer text DEFAULT NULL) RETURNS bigint
+    LANGUAGE sql STABLE
+    RETURN CASE WHEN subject ~ '^[0-9]{1,18}$' AND coalesce(issuer, healthhub.hub_id()::text) = healthhub.hub_id()::text
+                     AND healthhub.key_hub(subject::bigint) = healthhub.hub_id()
+                THEN subject::bigint END;
+
 -- What a place learns of a subject: a masked name, when the subject is a
 -- person of the index.
 CREATE FUNCTION healthhub.subject_masked_name(subject text) RETURNS text
     LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT healthhub.mask_name(p.name) FROM healthhub.persons p
-     WHERE subject_masked_name.subject ~ '^[0-9]{1,18}$' AND p.person_key = subject_masked_name.subject::bigint;
+     WHERE p.person_key = healthhub.subject_person(subject_masked_name.subject) AND p.state = 'active';
 END;
 
 -- The check's one trail entry: verifier (the acting role), place, result,
@@ -71,8 +80,9 @@ END;
 CREATE FUNCTION healthhub.record_code_check(place bigint, subject text, outcome text) RETURNS void
     LANGUAGE sql VOLATILE
 BEGIN ATOMIC
-    SELECT healthhub.audit_append('health_code.check', 'check_place', place::text,
-                                  CASE WHEN subject ~ '^[0-9]{1,18}$' THEN subject::bigint END,
+    -- (a read.* action: committed before the answer is returned)
+    SELECT healthhub.audit_append('read.health_code.check', 'check_place', place::text,
+                                  healthhub.subject_person(subject),
                                   'epidemic prevention', outcome);
 END;
 
@@ -93,9 +103,11 @@ BEGIN
     reason := v.reason;
     kind := v.kind;
     status := CASE WHEN v.valid THEN v.status END;
-    masked_name := CASE WHEN v.valid THEN healthhub.subject_masked_name(v.subject) END;
+    masked_name := CASE WHEN v.valid AND v.issuer = healthhub.hub_id()::text
+                        THEN healthhub.subject_masked_name(v.subject) END;
     must_check := healthhub.must_check(p.category, p.region);
-    PERFORM healthhub.record_code_check(p.place_key, CASE WHEN v.valid THEN v.subject END,
+    PERFORM healthhub.record_code_check(p.place_key,
+                                        CASE WHEN v.valid AND v.issuer = healthhub.hub_id()::text THEN v.subject END,
                                         coalesce(v.reason, 'valid'));
 END
 $$;
@@ -134,6 +146,7 @@ REVOKE ALL ON FUNCTION healthhub.check_health_code(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.check_id_card(healthhub.resident_id, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.record_code_check(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.subject_masked_name(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.subject_person(text, text) FROM PUBLIC;
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT 'verifier', 'function', f, 'EXECUTE'
   FROM unnest(ARRAY['healthhub.check_health_code(text)', 'healthhub.check_id_card(healthhub.resident_id, text)']) f

@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "healthcode/cbor_json.h"
 #include "healthcode/code_text.h"
 #include "healthcode/cose_crypto.h"
 
@@ -130,7 +131,8 @@ hh_code_detail(const hc_decoded *d)
 				case HC_LAYER_CLAIMS:
 					return claims_detail(d);
 				case HC_LAYER_JSON:
-					return pstrdup("The claims hold a map key that is neither text nor an integer, or nest too deep.");
+					return pstrdup(d->detail == HC_JSON_NUL_TEXT ? "A text of the claims holds the character U+0000." :
+								   "The claims hold a map key that is neither text nor an integer, or nest too deep.");
 			}
 			break;
 		case HC_NO_MEMORY:

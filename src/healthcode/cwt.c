@@ -36,20 +36,27 @@ read_text(const cbor_item_t *item, hc_cwt_status wrong, char **out)
  * 1620468042.68).  A fraction is rounded down to whole seconds and noted
  * in *rounded.
  */
+/*
+ * A time of a claim, in Unix seconds from the years 1 to 9999 (what a
+ * verifier can compare and print; anything else is a forgery or a slip).
+ */
+#define HC_TIME_MIN (-62135596800LL)
+#define HC_TIME_MAX 253402300799LL
+
 static hc_cwt_status
 read_time(const cbor_item_t *item, int64_t *out, bool *rounded)
 {
 	double		d;
 
 	if (hc_cbor_int64(item, out))
-		return HC_CWT_OK;
+		return *out >= HC_TIME_MIN && *out <= HC_TIME_MAX ? HC_CWT_OK : HC_CWT_BAD_TIME;
 	if (cbor_is_int(item))
 		return HC_CWT_BAD_TIME;
 	if (!cbor_isa_float_ctrl(item) || cbor_float_get_width(item) == CBOR_FLOAT_0)
 		return HC_CWT_BAD_CLAIM;
 	d = cbor_float_get_float(item);
 	/* (NaN fails both comparisons, infinities one) */
-	if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+	if (!(d >= (double) HC_TIME_MIN && d < (double) HC_TIME_MAX + 1))
 		return HC_CWT_BAD_TIME;
 	if (d != floor(d))
 		*rounded = true;

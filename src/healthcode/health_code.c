@@ -77,6 +77,13 @@ check_kind(const hc_decoded *out, int64_t *label)
 		*label = HC_CWT_HEALTHHUB;
 		return HC_CWT_BAD_HEALTHHUB;
 	}
+	/* (one kind of code: an EU DCC is not a healthhub code, and no key's
+	 * usage is judged on two kinds at once) */
+	if (out->claims.has_hcert && out->claims.has_healthhub)
+	{
+		*label = out->prefix == HC_PREFIX_HC1 ? HC_CWT_HEALTHHUB : HC_CWT_HCERT;
+		return out->prefix == HC_PREFIX_HC1 ? HC_CWT_BAD_HEALTHHUB : HC_CWT_BAD_HCERT;
+	}
 	return HC_CWT_OK;
 }
 

@@ -88,3 +88,7 @@ CREATE FUNCTION healthhub.decode_health_code(code text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'hh_decode_health_code' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION healthhub.decode_health_code(text) IS
     'The layers of a health code (prefix, Base45, zlib, COSE headers, claims), without verifying; names the layer that fails';
+-- (its claims name the subject: for support staff, not for every scanner)
+REVOKE ALL ON FUNCTION healthhub.decode_health_code(text) FROM PUBLIC;
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
+SELECT pr, 'function', 'healthhub.decode_health_code(text)', 'EXECUTE' FROM unnest(ARRAY['hub_admin', 'code_issuer']) pr;

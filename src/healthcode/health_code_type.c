@@ -77,6 +77,9 @@ hh_health_code_recv(PG_FUNCTION_ARGS)
 	char	   *detail = NULL;
 	bytea	   *result;
 
+	/* (no larger than a QR code's text can carry) */
+	if (len > HC_MAX_INFLATED)
+		refuse(" (binary)", psprintf("A health code has at most %d bytes.", HC_MAX_INFLATED));
 	hc_decode_cose((const uint8_t *) bytes, len, &d);
 	result = decode_or_detail(&d, &detail);
 	if (result == NULL)

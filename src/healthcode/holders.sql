@@ -129,8 +129,10 @@ DECLARE
     n integer;
 BEGIN
     PERFORM healthhub.require_code_service();
-    UPDATE healthhub.code_holders h SET valid = tstzrange(lower(h.valid), greatest(lower(h.valid), "at"))
-     WHERE h.holder_key = holder AND h.person_key = person AND h.valid @> "at";
+    PERFORM healthhub.require_arguments('healthhub.unbind_code_holder', ARRAY['holder', 'person', 'at'],
+                                        ARRAY[holder IS NULL, person IS NULL, "at" IS NULL]);
+    UPDATE healthhub.code_holders h SET valid = tstzrange(lower(h.valid), "at")
+     WHERE h.holder_key = holder AND h.person_key = person AND h.valid @> "at" AND lower(h.valid) < "at";
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
@@ -152,6 +154,7 @@ BEGIN
                                         ARRAY[holder IS NULL, kind IS NULL]);
     PERFORM healthhub.require_code_person(holder, 'holder');
     k := healthhub.code_kind(kind);
+    PERFORM healthhub.audit_append('read.code_holders', 'person', holder::text, holder, 'epidemic prevention', 'ok');
     RETURN QUERY
     SELECT w.person_key, w.relation, s.status,
            CASE WHEN k.statuses IS NULL OR s.status IS NOT NULL

@@ -56,7 +56,9 @@ BEGIN
     END IF;
     code := healthhub.code_sign(key.private_key, key.alg, key.kid, healthhub.hub_id()::text, btrim(subject), issued,
                                 issued + k.lifetime, kind, status, seq)::healthhub.health_code;
-    PERFORM healthhub.audit_append('health_code.issue', 'health_code', encode(healthhub.code_hash(code), 'hex'),
+    -- (a read.* action: committed before the code is returned, so no code
+    -- leaves untraced, whatever the caller's transaction does next)
+    PERFORM healthhub.audit_append('read.health_code.issue', 'health_code', encode(healthhub.code_hash(code), 'hex'),
                                    CASE WHEN btrim(subject) ~ '^[0-9]{1,18}$' THEN btrim(subject)::bigint END,
                                    'health code issuance', 'ok');
     RETURN code;

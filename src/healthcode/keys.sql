@@ -62,7 +62,7 @@ COMMENT ON TABLE healthhub.signing_keys IS
     'This hub''s health-code signing keys (private keys: hub_admin only), with validity and retirement';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.signing_keys', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.signing_keys
-    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('signing_key', 'kid', 'health code keys', 'private_key');
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('signing_key', 'kid', 'health code keys');
 
 -- Imported trust lists of other hubs (trust_list_import): the newest of an
 -- issuer replaces its previous one.
@@ -80,7 +80,7 @@ CREATE TABLE healthhub.trust_lists (
 COMMENT ON TABLE healthhub.trust_lists IS 'Trust lists imported from other hubs (signed documents as received)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.trust_lists', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.trust_lists
-    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('trust_list', 'list_id', 'health code keys', 'document');
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('trust_list', 'list_id', 'health code keys');
 
 -- The keys codes are verified against.  issuer: the "iss" of the codes it
 -- signs (a hub id; for a DCC certificate, the country or the name given).
@@ -111,8 +111,7 @@ COMMENT ON TABLE healthhub.trusted_keys IS
     'Keys health codes are verified against: own, certificates, bare public keys, other hubs'' trust lists';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.trusted_keys', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.trusted_keys
-    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('trusted_key', 'key_id', 'health code keys',
-                                                          'public_key,certificate');
+    FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('trusted_key', 'key_id', 'health code keys');
 
 -- A new signing key of this hub, trusted at once (origin 'own').  The
 -- default algorithm is Ed25519.
@@ -170,7 +169,9 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no signing key %', encode(kid, 'hex') USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM healthhub.audit_append('signing_key.export', 'signing_key', encode(kid, 'hex'), NULL,
+    -- (a read.* action: committed before the key is returned, whatever the
+    -- caller's transaction does next)
+    PERFORM healthhub.audit_append('read.signing_key', 'signing_key', encode(kid, 'hex'), NULL,
                                    'health code keys', 'ok');
     RETURN der;
 END
@@ -193,6 +194,9 @@ BEGIN
         RAISE EXCEPTION 'no signing key % valid at %', encode(kid, 'hex'), "at"
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- (and this hub trusts it no longer for codes signed from then on)
+    UPDATE healthhub.trusted_keys t SET valid = tstzrange(lower(t.valid), greatest(lower(t.valid), "at"))
+     WHERE t.kid = end_signing_key.kid AND t.origin = 'own' AND t.valid @> "at";
 END
 $$;
 
@@ -326,7 +330,7 @@ CREATE FUNCTION healthhub.require_code_kinds(kinds text[]) RETURNS void
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    unknown text := (SELECT string_agg(k, ', ') FROM unnest(kinds) k
+    unknown text := (SELECT string_agg(coalesce(k, 'NULL'), ', ') FROM unnest(kinds) k
                       WHERE k IS NULL OR k NOT IN (SELECT c.kind FROM healthhub.health_code_kinds c));
 BEGIN
     IF unknown IS NOT NULL OR cardinality(kinds) = 0 THEN

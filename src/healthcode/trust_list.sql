@@ -129,7 +129,7 @@ BEGIN
            retired_reason = CASE WHEN t.retired_here THEN t.retired_reason ELSE EXCLUDED.retired_reason END;
     -- the DCC rule: a key left off the newest list is no longer trusted
     UPDATE healthhub.trusted_keys t SET retired_at = clock_timestamp(), retired_reason = format('not on trust list %s', seq)
-     WHERE t.issuer = list_issuer AND t.trust_list IS DISTINCT FROM lid AND t.origin = 'trust_list'
+     WHERE t.issuer = list_issuer AND t.trust_list IS DISTINCT FROM lid AND t.origin IN ('trust_list', 'public_key')
        AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp());
     PERFORM healthhub.audit_append('trust_list.import', 'trust_list', lid::text, NULL, 'health code keys', 'ok');
     SELECT count(*) INTO n FROM healthhub.trusted_keys t

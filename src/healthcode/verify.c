@@ -158,6 +158,7 @@ usage_allows(Datum usage, bool usage_null, const hc_decoded *d)
 {
 	ArrayType  *arr;
 	Datum	   *items;
+	bool	   *item_nulls;
 	int			n;
 	bool		names_dcc_type = false;
 	const char *want;
@@ -165,11 +166,15 @@ usage_allows(Datum usage, bool usage_null, const hc_decoded *d)
 	if (usage_null)
 		return true;
 	arr = DatumGetArrayTypeP(usage);
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &items, NULL, &n);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &items, &item_nulls, &n);
 	want = d->claims.has_hcert ? dcc_type_oid(d->json) : d->claims.kind;
 	for (int i = 0; i < n; i++)
 	{
-		char	   *u = TextDatumGetCString(items[i]);
+		char	   *u;
+
+		if (item_nulls[i])
+			continue;
+		u = TextDatumGetCString(items[i]);
 
 		if (d->claims.has_hcert)
 		{
@@ -193,8 +198,15 @@ static void
 signature_hash(const hc_decoded *d, uint8_t out[16])
 {
 	uint8_t		full[SHA256_DIGEST_LENGTH];
+	/*
+	 * For ECDSA (ES256, SM2) over r only, as EU DCC revocation lists hash
+	 * it: (r, s) and (r, n - s) both verify, so a hash over s could be
+	 * dodged by whoever holds the code.
+	 */
+	bool		ecdsa = d->cose.alg == HC_ALG_ES256 || d->cose.alg == HC_ALG_SM2_SM3;
+	size_t		len = ecdsa ? d->cose.signature_len / 2 : d->cose.signature_len;
 
-	SHA256(d->cose.signature, d->cose.signature_len, full);
+	SHA256(d->cose.signature, len, full);
 	memcpy(out, full, 16);
 }
 
@@ -239,7 +251,9 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 		Datum		usage;
 		bool		usage_null;
 
-		if (key == NULL)
+		bool		from_certificate = strcmp(SPI_getvalue(row, desc, 9), "certificate") == 0;
+
+		if (key == NULL || from_certificate != d->claims.has_hcert)
 			continue;
 		st = hc_verify(d->cose.alg, key, tbs, tbs_len, d->cose.signature, d->cose.signature_len);
 		if (st != HC_CRYPTO_OK)

@@ -53,12 +53,13 @@ COMMENT ON FUNCTION healthhub.code_hash(healthhub.health_code) IS
 -- The trusted keys of a kid, with what the verifier needs of each in one
 -- query: retired at "at"; valid when the code was signed (its iat, else
 -- "at"); whether the code's kind is dynamic (only then is replay checked);
--- and whether the code, or every code of its subject from that key's
--- issuer, is revoked at "at".
+-- whether the code, or every code of its subject from that key's issuer,
+-- is revoked at "at"; and where the key comes from (an EU DCC verifies with
+-- a certificate only, a healthhub code with a hub's key only).
 CREATE FUNCTION healthhub.code_keys_of(kid bytea, signed_at timestamptz, "at" timestamptz, kind text,
                                        code_hash bytea, subject text)
     RETURNS TABLE (issuer text, alg text, public_key bytea, retired boolean, valid_then boolean, key_usage text[],
-                   dynamic boolean, revocation text)
+                   dynamic boolean, revocation text, origin text)
     LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT t.issuer, t.alg, t.public_key, coalesce(t.retired_at <= code_keys_of."at", false),
@@ -70,7 +71,8 @@ BEGIN ATOMIC
                 WHEN EXISTS (SELECT 1 FROM healthhub.revoked_subjects r
                               WHERE r.issuer = t.issuer AND r.subject = code_keys_of.subject
                                 AND r.revoked_at <= code_keys_of."at")
-                THEN 'revoked subject' END
+                THEN 'revoked subject' END,
+           t.origin
       FROM healthhub.trusted_keys t
      WHERE t.kid = code_keys_of.kid
      ORDER BY t.retired_at IS NOT NULL, t.key_id;
