@@ -203,6 +203,29 @@ SELECT (code_document_open(l)).alg, t.origin
 SELECT jsonb_array_length(convert_from((code_document_open(export_trust_list())).payload, 'UTF8')::jsonb->'keys')
        = (SELECT count(*) FROM signing_keys) AS lists_every_key;
 
+-- ECDSA signatures are malleable: (r, s) and (r, n - s) both verify.  A
+-- revoked ES256 code with s replaced stays revoked (the hash is over r).
+SELECT create_signing_key('ES256') IS NOT NULL AS es256_key;
+SELECT issue_health_code('1001', 'health_card') AS ecdsa \gset
+SELECT revoke_health_code(:'ecdsa', 'lost') IS NOT NULL AS revoked;
+CREATE CAST (bytea AS healthhub.health_code) WITHOUT FUNCTION;   -- (this test only)
+CREATE FUNCTION pg_temp.big(b bytea) RETURNS numeric LANGUAGE sql
+    RETURN (SELECT sum(get_byte(b, i)::numeric * 256::numeric ^ (length(b) - 1 - i)) FROM generate_series(0, length(b) - 1) i);
+CREATE FUNCTION pg_temp.bytes(x numeric, n integer) RETURNS bytea LANGUAGE sql
+    RETURN decode((SELECT string_agg(lpad(to_hex((trunc(x / 256::numeric ^ (n - 1 - i)) % 256)::integer), 2, '0'), '' ORDER BY i)
+                     FROM generate_series(0, n - 1) i), 'hex');
+SELECT (verify_health_code(flipped::health_code::text)).reason AS flipped_s, flipped <> c AS other_bytes
+  FROM (SELECT c, overlay(c PLACING pg_temp.bytes(pg_temp.big('\xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551')
+                                                  - pg_temp.big(substr(c, length(c) - 31)), 32)
+                          FROM length(c) - 31) AS flipped
+          FROM (SELECT :'ecdsa'::health_code::bytea AS c) x) y;
+-- (the flip is real: a code not revoked, flipped the same way, is valid)
+SELECT (verify_health_code(overlay(c PLACING pg_temp.bytes(
+            pg_temp.big('\xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551')
+            - pg_temp.big(substr(c, length(c) - 31)), 32) FROM length(c) - 31)::health_code::text)).valid AS flipped_valid
+  FROM (SELECT issue_health_code('1002', 'health_card')::bytea AS c) x;
+DROP CAST (bytea AS healthhub.health_code);
+
 -- the trail: issues and key exports (read.* entries: committed before the
 -- code or key is returned), revocations, key changes, trust lists; never a code
 SELECT action, object_kind, count(*) FROM audit_entries
