@@ -103,6 +103,10 @@ SELECT (verify_health_code(:'green')).valid AS first_seen,
 SELECT issue_health_code('440300010000000123', 'epidemic_status', 'yellow', 11) AS yellow \gset
 SELECT (verify_health_code(:'yellow')).valid AS newer, (verify_health_code(:'green')).reason AS older_again;
 SELECT last_seq FROM dynamic_code_state WHERE subject = '440300010000000123';
+-- in a read-only transaction the check compares without recording
+BEGIN READ ONLY;
+SELECT (verify_health_code(:'yellow')).valid AS read_only_newest, (verify_health_code(:'green')).reason AS read_only_older;
+COMMIT;
 
 -- revocation of one code, and of every code of a subject
 SELECT encode(revoke_health_code(:'card', 'card reported lost'), 'hex') = encode(code_hash(:'card'), 'hex') AS revoked;

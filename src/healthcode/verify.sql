@@ -89,6 +89,13 @@ AS $$
 DECLARE
     accepted boolean;
 BEGIN
+    -- (a read-only transaction, or a standby, compares without recording)
+    IF current_setting('transaction_read_only')::boolean THEN
+        RETURN EXISTS (SELECT 1 FROM healthhub.dynamic_code_state s
+                        WHERE s.issuer = code_replayed.issuer AND s.subject = code_replayed.subject
+                          AND s.kind = code_replayed.kind
+                          AND (code_replayed.seq, code_replayed.issued) < (s.last_seq, s.last_issued));
+    END IF;
     INSERT INTO healthhub.dynamic_code_state AS s (issuer, subject, kind, last_seq, last_issued)
     VALUES (code_replayed.issuer, code_replayed.subject, code_replayed.kind, code_replayed.seq, code_replayed.issued)
     ON CONFLICT ON CONSTRAINT dynamic_code_state_pkey DO UPDATE
