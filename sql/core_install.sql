@@ -20,7 +20,7 @@ SELECT t.typname, t.typlen, t.typbyval, t.typreceive <> 0 AS has_recv, t.typsend
 SELECT p.proname
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'healthhub'
-   AND p.proname ~ '^(resident_id|uscc|region_code|health_identifier)_(eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
+   AND p.proname ~ '^(resident_id|uscc|region_code|health_identifier|health_code)_(eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
    AND NOT p.proleakproof
  ORDER BY 1;
 

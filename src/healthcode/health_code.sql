@@ -34,27 +34,27 @@ COMMENT ON TYPE healthhub.health_code IS
     'A signed health code: COSE_Sign1 bytes, written as its QR text (HH1: healthhub, HC1: EU DCC)';
 
 -- Comparison: the COSE bytes, as bytea compares them (the representation is
--- bytea's: a varlena of bytes).
+-- bytea's: a varlena of bytes); thin C aliases of bytea's functions.
 CREATE FUNCTION healthhub.health_code_eq(healthhub.health_code, healthhub.health_code) RETURNS boolean
-    AS 'byteaeq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_ne(healthhub.health_code, healthhub.health_code) RETURNS boolean
-    AS 'byteane' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_lt(healthhub.health_code, healthhub.health_code) RETURNS boolean
-    AS 'bytealt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_lt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_le(healthhub.health_code, healthhub.health_code) RETURNS boolean
-    AS 'byteale' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_le' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_gt(healthhub.health_code, healthhub.health_code) RETURNS boolean
-    AS 'byteagt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_gt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_ge(healthhub.health_code, healthhub.health_code) RETURNS boolean
-    AS 'byteage' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_ge' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_cmp(healthhub.health_code, healthhub.health_code) RETURNS integer
-    AS 'byteacmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_cmp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_sortsupport(internal) RETURNS void
-    AS 'bytea_sortsupport' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'hh_health_code_sortsupport' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION healthhub.health_code_hash(healthhub.health_code) RETURNS integer
-    AS 'hashvarlena' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION healthhub.health_code_hash_extended(healthhub.health_code, bigint) RETURNS bigint
-    AS 'hashvarlenaextended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'hh_health_code_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 
 -- Operators and operator classes: health_code_ops.sql, generated from
 -- src/core/comparison_ops.sql.in.

@@ -14,8 +14,10 @@
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
+#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 
+#include "core/builtin_alias.h"
 #include "healthcode/code_pg.h"
 #include "healthcode/code_text.h"
 #include "healthcode/health_code.h"
@@ -255,3 +257,15 @@ hh_decode_health_code(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
+
+/* Comparison: the COSE bytes, as bytea compares them (builtin_alias.h). */
+HH_BUILTIN_ALIAS(hh_health_code_eq, byteaeq)
+HH_BUILTIN_ALIAS(hh_health_code_ne, byteane)
+HH_BUILTIN_ALIAS(hh_health_code_lt, bytealt)
+HH_BUILTIN_ALIAS(hh_health_code_le, byteale)
+HH_BUILTIN_ALIAS(hh_health_code_gt, byteagt)
+HH_BUILTIN_ALIAS(hh_health_code_ge, byteage)
+HH_BUILTIN_ALIAS(hh_health_code_cmp, byteacmp)
+HH_BUILTIN_ALIAS(hh_health_code_sortsupport, bytea_sortsupport)
+HH_BUILTIN_ALIAS(hh_health_code_hash, hashvarlena)
+HH_BUILTIN_ALIAS(hh_health_code_hash_extended, hashvarlenaextended)
