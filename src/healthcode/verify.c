@@ -216,6 +216,7 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 {
 	uint8_t    *tbs = NULL;
 	size_t		tbs_len;
+	bytea	   *tbs_bytes;
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	uint8_t		hash[16];
@@ -226,6 +227,9 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 		return "unknown key";
 	if (hc_cose_tbs(&d->cose, &tbs, &tbs_len) != HC_COSE_OK)
 		return "bad structure";
+	/* (held in palloc'd memory from here: nothing leaks if a query raises) */
+	tbs_bytes = hh_bytea_take(tbs, tbs_len);
+	tbs = (uint8_t *) VARDATA(tbs_bytes);
 	args[0] = PointerGetDatum(hh_bytea_copy(d->cose.kid, d->cose.kid_len));
 	args[1] = TimestampTzGetDatum(signed_at);
 	args[2] = TimestampTzGetDatum(at);
@@ -237,10 +241,7 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 	nulls[5] = d->claims.sub ? ' ' : 'n';
 	if (SPI_execute_snapshot(keys_plan, args, nulls, GetLatestSnapshot(), InvalidSnapshot, true, false, 0) !=
 		SPI_OK_SELECT)
-	{
-		free(tbs);
 		elog(ERROR, "could not read the trusted keys");
-	}
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[i];
@@ -286,7 +287,6 @@ check_signature(const hc_decoded *d, TimestampTz at, Verdict *v)
 			reason = NULL;
 		break;
 	}
-	free(tbs);
 	return reason;
 }
 
