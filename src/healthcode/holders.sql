@@ -162,6 +162,8 @@ BEGIN
       FROM (SELECT holder AS person_key, 'self'::text AS relation, 0 AS ord
             UNION ALL
             SELECT h.person_key, h.relation, 1 FROM healthhub.code_holders h
+              -- (a person merged into another, or gone, shows no code)
+              JOIN healthhub.persons p ON p.person_key = h.person_key AND p.state = 'active'
              WHERE h.holder_key = holder AND h.valid @> now()) w
       LEFT JOIN healthhub.code_statuses s ON s.person_key = w.person_key AND s.kind = k.kind
      ORDER BY w.ord, w.person_key;
