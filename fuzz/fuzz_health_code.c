@@ -464,8 +464,9 @@ claims_from(cursor *c, hc_claims *cl)
 	cl->has_exp = flags & 1;
 	cl->has_iat = flags & 2;
 	cl->has_seq = flags & 4;
-	cl->exp = (int64_t) take_u64(c);
-	cl->iat = (int64_t) take_u64(c);
+	/* (times the reader accepts: the years 1 to 9999, as Unix seconds) */
+	cl->exp = -62135596800LL + (int64_t) (take_u64(c) % 315537897600ULL);
+	cl->iat = -62135596800LL + (int64_t) (take_u64(c) % 315537897600ULL);
 	cl->seq = take_u64(c);
 	cl->kind = take_text(c);
 	cl->iss = flags & 8 ? take_text(c) : NULL;

@@ -198,6 +198,10 @@ hc_cwt_build(const hc_claims *c, uint8_t **out, size_t *len)
 
 	if (c->kind == NULL || c->has_hcert)
 		return HC_CWT_BAD_HEALTHHUB;
+	/* (what the reader would refuse is not written) */
+	if ((c->has_exp && (c->exp < HC_TIME_MIN || c->exp > HC_TIME_MAX)) ||
+		(c->has_iat && (c->iat < HC_TIME_MIN || c->iat > HC_TIME_MAX)))
+		return HC_CWT_BAD_TIME;
 	map = cbor_new_definite_map(1 + (c->iss != NULL) + (c->sub != NULL) +
 								c->has_exp + c->has_iat);
 	ok = map != NULL &&
