@@ -64,6 +64,31 @@ read_time(const cbor_item_t *item, int64_t *out, bool *rounded)
 	return HC_CWT_OK;
 }
 
+/* The one of the top-level keys v, t, r (vaccination, test, recovery) an EU
+ * DCC's certificate has; 0 for none or several. */
+static char
+dcc_type_of(const cbor_item_t *payload)
+{
+	struct cbor_pair *pairs = cbor_map_handle(payload);
+	char		type = 0;
+
+	for (size_t i = 0; i < cbor_map_size(payload); i++)
+	{
+		const cbor_item_t *key = pairs[i].key;
+		unsigned char c;
+
+		if (!cbor_isa_string(key) || !cbor_string_is_definite(key) || cbor_string_length(key) != 1)
+			continue;
+		c = cbor_string_handle(key)[0];
+		if (c != 'v' && c != 't' && c != 'r')
+			continue;
+		if (type != 0)
+			return 0;
+		type = (char) c;
+	}
+	return type;
+}
+
 static hc_cwt_status
 read_hcert(const cbor_item_t *hcert, hc_claims *out, const cbor_item_t **dcc)
 {
@@ -74,6 +99,7 @@ read_hcert(const cbor_item_t *hcert, hc_claims *out, const cbor_item_t **dcc)
 		payload == NULL || !cbor_isa_map(payload))
 		return HC_CWT_BAD_HCERT;
 	out->has_hcert = true;
+	out->dcc_type = dcc_type_of(payload);
 	if (dcc != NULL)
 		*dcc = payload;
 	return HC_CWT_OK;

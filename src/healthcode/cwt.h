@@ -49,6 +49,9 @@ typedef struct hc_claims
 	int64_t		iat;
 	bool		time_rounded;	/* exp or iat had a fraction, rounded down */
 	bool		has_hcert;		/* an EU DCC (hcert with key 1) */
+	char		dcc_type;		/* its certificate: 'v', 't' or 'r', the one of
+								 * those top-level keys it has; 0 for none or
+								 * several */
 	bool		has_healthhub;	/* healthhub's claim (kind is then set) */
 	char	   *kind;
 	char	   *status;

@@ -135,16 +135,19 @@ public_key(bytea *der)
 	return key;
 }
 
-/* The DCC certificate type of an EU DCC's JSON: v, t or r, as an EKU OID. */
+/* The EKU OID of an EU DCC's certificate type (v, t or r), or NULL. */
 static const char *
-dcc_type_oid(const char *json)
+dcc_type_oid(char type)
 {
-	if (strstr(json, "\"v\":[") != NULL)
-		return HC_EKU_DCC_VACCINATION;
-	if (strstr(json, "\"t\":[") != NULL)
-		return HC_EKU_DCC_TEST;
-	if (strstr(json, "\"r\":[") != NULL)
-		return HC_EKU_DCC_RECOVERY;
+	switch (type)
+	{
+		case 'v':
+			return HC_EKU_DCC_VACCINATION;
+		case 't':
+			return HC_EKU_DCC_TEST;
+		case 'r':
+			return HC_EKU_DCC_RECOVERY;
+	}
 	return NULL;
 }
 
@@ -167,7 +170,7 @@ usage_allows(Datum usage, bool usage_null, const hc_decoded *d)
 		return true;
 	arr = DatumGetArrayTypeP(usage);
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &items, &item_nulls, &n);
-	want = d->claims.has_hcert ? dcc_type_oid(d->json) : d->claims.kind;
+	want = d->claims.has_hcert ? dcc_type_oid(d->claims.dcc_type) : d->claims.kind;
 	for (int i = 0; i < n; i++)
 	{
 		char	   *u;
