@@ -53,6 +53,13 @@ SELECT * FROM check_health_code(:'zhang_code');
 SELECT * FROM check_health_code('HH1:6BF+70');
 SELECT * FROM check_id_card('440305195003140010');
 SELECT * FROM check_id_card('11010519491231002X');
+RESET ROLE;
+SELECT revoke_subject_codes(hub_id()::text, :'zhang', 'moved abroad');
+SET ROLE hh_scanner;
+SELECT * FROM check_id_card('440305195003140010');
+RESET ROLE;
+DELETE FROM revoked_subjects WHERE subject = :'zhang'::text;
+SET ROLE hh_scanner;
 -- nothing else: not the verifier of the code's keys, not the person index
 SELECT * FROM verify_health_code(:'zhang_code');
 SELECT count(*) FROM persons;

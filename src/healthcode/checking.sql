@@ -125,16 +125,22 @@ AS $$
 DECLARE
     p healthhub.check_places := healthhub.verifier_place();
     person bigint;
+    revoked boolean;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.check_id_card', ARRAY['id', 'kind'], ARRAY[id IS NULL, kind IS NULL]);
     person := healthhub.resolve(id);
+    -- (a subject whose codes this hub revoked has no status to show either)
+    revoked := EXISTS (SELECT 1 FROM healthhub.revoked_subjects r
+                        WHERE r.issuer = healthhub.hub_id()::text AND r.subject = person::text
+                          AND r.revoked_at <= clock_timestamp());
     SELECT s.status INTO status FROM healthhub.code_statuses s
-     WHERE s.person_key = person AND s.kind = check_id_card.kind;
+     WHERE s.person_key = person AND s.kind = check_id_card.kind AND NOT revoked;
     known := person IS NOT NULL;
     masked_name := healthhub.subject_masked_name(person::text);
     must_check := healthhub.must_check(p.category, p.region);
     PERFORM healthhub.record_code_check(p.place_key, person::text,
                                         CASE WHEN person IS NULL THEN 'id card: not found'
+                                             WHEN revoked THEN 'id card: revoked subject'
                                              ELSE 'id card: ' || coalesce(status, 'no status') END);
 END
 $$;
