@@ -151,24 +151,6 @@ ec_like(int64_t alg)
 	return alg == HC_ALG_ES256 || alg == HC_ALG_SM2_SM3;
 }
 
-static const char *
-alg_name(int64_t alg)
-{
-	switch (alg)
-	{
-		case HC_ALG_EDDSA:
-			return "EdDSA";
-		case HC_ALG_ES256:
-			return "ES256";
-		case HC_ALG_PS256:
-			return "PS256";
-		case HC_ALG_SM2_SM3:
-			return "SM2";
-		default:
-			return "?";
-	}
-}
-
 /* The algorithm's parameters on a fresh digest-sign/verify context. */
 static bool
 set_params(int64_t alg, EVP_PKEY_CTX *pctx)
@@ -304,7 +286,7 @@ loop(const char *mode, const Input *in, long n)
 	for (long i = 0; i < n; i++)
 		if (!one(mode, in))
 		{
-			fprintf(stderr, "raw_verify: %s failed on %s\n", mode, alg_name(in->alg));
+			fprintf(stderr, "raw_verify: %s failed on %s\n", mode, hc_alg_name(in->alg));
 			ERR_print_errors_fp(stderr);
 			exit(1);
 		}
@@ -379,6 +361,6 @@ main(int argc, char **argv)
 	loop(mode, &in, n);
 	elapsed = now() - t0;
 	cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
-	printf("%s %s %.1f %.1f %ld\n", mode, alg_name(in.alg), n / elapsed, n / cpu, n);
+	printf("%s %s %.1f %.1f %ld\n", mode, hc_alg_name(in.alg), n / elapsed, n / cpu, n);
 	return 0;
 }

@@ -8,7 +8,6 @@
 
 #include "healthcode/cbor_json.h"
 #include "healthcode/code_text.h"
-#include "healthcode/cose_crypto.h"
 
 const char *
 hh_code_reason_name(hc_reason reason)
@@ -139,35 +138,4 @@ hh_code_detail(const hc_decoded *d)
 			return pstrdup("Out of memory while decoding.");
 	}
 	return pstrdup("The code could not be decoded.");
-}
-
-const char *
-hh_code_alg_name(int64 alg)
-{
-	switch (alg)
-	{
-		case HC_ALG_EDDSA:
-			return "EdDSA";
-		case HC_ALG_ES256:
-			return "ES256";
-		case HC_ALG_PS256:
-			return "PS256";
-		case HC_ALG_SM2_SM3:
-			return "SM2";
-	}
-	return NULL;
-}
-
-bool
-hh_code_alg_number(const char *name, int64 *alg)
-{
-	static const int64 algs[] = {HC_ALG_EDDSA, HC_ALG_ES256, HC_ALG_PS256, HC_ALG_SM2_SM3};
-
-	for (size_t i = 0; i < lengthof(algs); i++)
-		if (strcmp(name, hh_code_alg_name(algs[i])) == 0)
-		{
-			*alg = algs[i];
-			return true;
-		}
-	return false;
 }

@@ -1,7 +1,7 @@
 /*
  * code_text.h
- *		A health code's decoding in words (code_text.c), and the names of the
- *		signature algorithms.  PostgreSQL side: results are palloc'd.
+ *		A health code's decoding in words (code_text.c).  PostgreSQL side:
+ *		results are palloc'd.
  */
 #ifndef HH_CODE_TEXT_H
 #define HH_CODE_TEXT_H
@@ -15,8 +15,5 @@
 extern const char *hh_code_reason_name(hc_reason reason);
 /* the failing layer's detail, or NULL when the code decoded */
 extern char *hh_code_detail(const hc_decoded *d);
-/* EdDSA, ES256, PS256, SM2; NULL for another COSE number */
-extern const char *hh_code_alg_name(int64 alg);
-extern bool hh_code_alg_number(const char *name, int64 *alg);
 
 #endif							/* HH_CODE_TEXT_H */

@@ -430,3 +430,34 @@ hc_certificate_free(hc_certificate *cert)
 	free(cert->eku);
 	memset(cert, 0, sizeof(*cert));
 }
+
+static const int64_t known_algs[] = {HC_ALG_EDDSA, HC_ALG_ES256, HC_ALG_PS256, HC_ALG_SM2_SM3};
+
+const char *
+hc_alg_name(int64_t alg)
+{
+	switch (alg)
+	{
+		case HC_ALG_EDDSA:
+			return "EdDSA";
+		case HC_ALG_ES256:
+			return "ES256";
+		case HC_ALG_PS256:
+			return "PS256";
+		case HC_ALG_SM2_SM3:
+			return "SM2";
+	}
+	return NULL;
+}
+
+bool
+hc_alg_number(const char *name, int64_t *alg)
+{
+	for (size_t i = 0; i < sizeof(known_algs) / sizeof(known_algs[0]); i++)
+		if (strcmp(name, hc_alg_name(known_algs[i])) == 0)
+		{
+			*alg = known_algs[i];
+			return true;
+		}
+	return false;
+}

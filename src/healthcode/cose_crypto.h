@@ -18,6 +18,7 @@
 #ifndef HC_COSE_CRYPTO_H
 #define HC_COSE_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@
 #define HC_ALG_SM2_SM3	(-65537)
 
 #define HC_KID_LEN 8
+
+/* The algorithms' names, EdDSA, ES256, PS256 and SM2 (NULL, false: another) */
+extern const char *hc_alg_name(int64_t alg);
+extern bool hc_alg_number(const char *name, int64_t *alg);
 
 typedef enum hc_crypto_status
 {

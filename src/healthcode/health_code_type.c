@@ -20,6 +20,7 @@
 #include "core/builtin_alias.h"
 #include "healthcode/code_pg.h"
 #include "healthcode/code_text.h"
+#include "healthcode/cose_crypto.h"
 #include "healthcode/health_code.h"
 
 /* Decode, keep the COSE bytes or the reason, release the codec's memory. */
@@ -164,7 +165,7 @@ append_text(StringInfo buf, const char *key, const char *value)
 static void
 append_cose(StringInfo buf, const hc_cose_sign1 *c)
 {
-	const char *alg = c->has_alg ? hh_code_alg_name(c->alg) : NULL;
+	const char *alg = c->has_alg ? hc_alg_name(c->alg) : NULL;
 
 	append_key(buf, "cose");
 	appendStringInfo(buf, "{\"tagged\":%s", c->tagged ? "true" : "false");

@@ -33,7 +33,7 @@ hh_code_sign(PG_FUNCTION_ARGS)
 {
 	bytea	   *priv;
 	bytea	   *kid;
-	int64		alg;
+	int64_t		alg;
 	hc_claims	claims;
 	EVP_PKEY   *key;
 	char	   *qr = NULL;
@@ -47,7 +47,7 @@ hh_code_sign(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("healthhub.code_sign: argument %d must not be NULL", i + 1)));
 	priv = PG_GETARG_BYTEA_PP(0);
-	if (!hh_code_alg_number(text_to_cstring(PG_GETARG_TEXT_PP(1)), &alg))
+	if (!hc_alg_number(text_to_cstring(PG_GETARG_TEXT_PP(1)), &alg))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown signature algorithm")));
 	kid = PG_GETARG_BYTEA_PP(2);
 	memset(&claims, 0, sizeof(claims));

@@ -59,7 +59,7 @@ Datum
 hh_code_key_generate(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int64		alg;
+	int64_t		alg;
 	EVP_PKEY   *key = NULL;
 	uint8_t    *pub = NULL,
 			   *priv = NULL;
@@ -69,7 +69,7 @@ hh_code_key_generate(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (!hh_code_alg_number(name, &alg))
+	if (!hc_alg_number(name, &alg))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown signature algorithm: \"%s\"", name),

@@ -37,14 +37,14 @@ hh_code_document_sign(PG_FUNCTION_ARGS)
 	char	   *alg_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	bytea	   *kid = PG_GETARG_BYTEA_PP(2);
 	bytea	   *payload = PG_GETARG_BYTEA_PP(3);
-	int64		alg;
+	int64_t		alg;
 	EVP_PKEY   *key;
 	uint8_t    *cose = NULL;
 	size_t		cose_len;
 	hc_encode_status st;
 	bytea	   *result = NULL;
 
-	if (!hh_code_alg_number(alg_name, &alg))
+	if (!hc_alg_number(alg_name, &alg))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown signature algorithm")));
 	if (hc_key_from_private_der((const uint8_t *) VARDATA_ANY(priv), VARSIZE_ANY_EXHDR(priv), &key) != HC_CRYPTO_OK)
 		ereport(ERROR,
@@ -77,7 +77,7 @@ hh_code_document_open(PG_FUNCTION_ARGS)
 	ok = hc_cose_parse((const uint8_t *) VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), &msg) == HC_COSE_OK;
 	if (ok)
 	{
-		alg = msg.has_alg ? hh_code_alg_name(msg.alg) : NULL;
+		alg = msg.has_alg ? hc_alg_name(msg.alg) : NULL;
 		ok = alg != NULL && msg.kid != NULL && msg.payload != NULL;
 	}
 	if (ok)

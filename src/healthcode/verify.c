@@ -338,7 +338,7 @@ static void
 describe(const hc_decoded *d, Verdict *v)
 {
 	const hc_claims *c = &d->claims;
-	const char *alg = d->cose.has_alg ? hh_code_alg_name(d->cose.alg) : NULL;
+	const char *alg = d->cose.has_alg ? hc_alg_name(d->cose.alg) : NULL;
 
 	if (d->cose.kid)
 		set(v, V_KID, PointerGetDatum(hh_bytea_copy(d->cose.kid, d->cose.kid_len)));
