@@ -48,5 +48,15 @@ fi
 passed=$((passed + tap_ok))
 failed=$((failed + tap_bad))
 
+# CI keeps only the head and tail of this output: name the failures and show
+# the start of their differences just above the summary line
+if [ "$failed" -gt 0 ]; then
+  echo "== failures"
+  grep -hE '\.\.\. FAILED|\.\.\. failed|^[[:space:]]*not ok [0-9]+' \
+    .hub/test/regress.log .hub/test/isolation.log .hub/test/tap.log || true
+  for diffs in regression.diffs output_iso/regression.diffs; do
+    [ -s "$diffs" ] && head -n 80 "$diffs"
+  done
+fi
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

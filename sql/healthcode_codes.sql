@@ -45,7 +45,7 @@ SELECT :'code_hh1' AS hh1, :'code_valid' AS valid, :'code_reason' AS reason, :'c
        :'code_algorithm' AS algorithm, :'code_subject' AS subject, :'code_kind' AS kind,
        :'code_expires_at'::timestamptz - :'code_issued_at'::timestamptz AS lifetime;
 SELECT healthhub.issue_health_code('440300010000000123', 'health_card') AS card \gset
-SELECT healthhub.issue_health_code('440300010000000123', 'epidemic_status', 'green', 10) AS green \gset
+SELECT healthhub.issue_health_code('440300010000000123', 'epidemic_status', 'green') AS green \gset
 
 -- the type: text in and out, binary out and in, comparison, the hash
 SELECT :'card'::health_code::text = :'card' AS text_round_trip,
@@ -85,9 +85,11 @@ SELECT count(*) = length(:'card') - 4 AS every_length, count(*) FILTER (WHERE v.
   FROM generate_series(4, length(:'card') - 1) i, verify_health_code(left(:'card', i)) v;
 
 -- times: not yet valid, expired (valid in its last second)
+-- (the card's own expiry: it was issued after the first code, perhaps in a later second)
+SELECT expires_at AS card_expires_at FROM verify_health_code(:'card') \gset
 SELECT (verify_health_code(:'card', now() - interval '1 hour')).reason AS an_hour_before,
-       (verify_health_code(:'card', :'code_expires_at'::timestamptz)).valid AS at_expiry,
-       (verify_health_code(:'card', :'code_expires_at'::timestamptz + interval '1 second')).reason AS after_expiry;
+       (verify_health_code(:'card', :'card_expires_at'::timestamptz)).valid AS at_expiry,
+       (verify_health_code(:'card', :'card_expires_at'::timestamptz + interval '1 second')).reason AS after_expiry;
 
 -- statuses follow the kind
 SELECT issue_health_code('1001', 'epidemic_status');
@@ -100,9 +102,10 @@ SELECT issue_health_code(NULL, 'health_card');
 -- dynamic codes: an older one than the last accepted is a replay
 SELECT (verify_health_code(:'green')).valid AS first_seen,
        (verify_health_code(:'green')).valid AS same_again;
-SELECT issue_health_code('440300010000000123', 'epidemic_status', 'yellow', 11) AS yellow \gset
+SELECT issue_health_code('440300010000000123', 'epidemic_status', 'yellow') AS yellow \gset
 SELECT (verify_health_code(:'yellow')).valid AS newer, (verify_health_code(:'green')).reason AS older_again;
 SELECT last_seq FROM dynamic_code_state WHERE subject = '440300010000000123';
+SELECT subject, kind, person_key, last_seq FROM code_sequences WHERE subject = '440300010000000123';
 -- in a read-only transaction the check compares without recording
 BEGIN READ ONLY;
 SELECT (verify_health_code(:'yellow')).valid AS read_only_newest, (verify_health_code(:'green')).reason AS read_only_older;
@@ -157,13 +160,15 @@ UPDATE trusted_keys t SET public_key = s.public_key FROM signing_keys s WHERE s.
 -- trust lists: another hub's list, verified against its key trusted beforehand
 CREATE TEMP TABLE other_hub AS SELECT * FROM code_key_generate('EdDSA');
 CREATE TEMP TABLE other_hub_key2 AS SELECT * FROM code_key_generate('ES256');
-CREATE FUNCTION pg_temp.other_list(seq bigint, with_second boolean) RETURNS bytea LANGUAGE sql AS $$
+CREATE FUNCTION pg_temp.other_list(seq bigint, with_second boolean, first_retired timestamptz DEFAULT NULL)
+    RETURNS bytea LANGUAGE sql AS $$
     SELECT healthhub.code_document_sign(o.private_key, 'EdDSA', healthhub.code_kid(o.public_key),
                convert_to(jsonb_build_object('issuer', '11000001', 'sequence', seq, 'signed_at', now(),
                    'keys', jsonb_build_array(
                        jsonb_build_object('kid', encode(healthhub.code_kid(o.public_key), 'hex'), 'alg', 'EdDSA',
                                           'public_key', encode(o.public_key, 'base64'), 'valid_from', now() - interval '1 day',
-                                          'valid_to', NULL, 'kinds', NULL, 'retired_at', NULL, 'retired_reason', NULL))
+                                          'valid_to', NULL, 'kinds', NULL, 'retired_at', first_retired,
+                                          'retired_reason', CASE WHEN first_retired IS NOT NULL THEN 'planned rotation' END))
                    || CASE WHEN with_second THEN jsonb_build_array(
                        jsonb_build_object('kid', encode(healthhub.code_kid(k2.public_key), 'hex'), 'alg', 'ES256',
                                           'public_key', encode(k2.public_key, 'base64'), 'valid_from', now() - interval '1 day',
@@ -197,8 +202,23 @@ SELECT (verify_health_code(code_sign(o.private_key, 'EdDSA', code_kid(o.public_k
 SELECT import_trust_list(pg_temp.other_list(3, true)) AS keys_trusted;
 SELECT retire_key(code_kid(public_key), 'suspected stolen', now(), '11000001') FROM other_hub_key2;
 SELECT import_trust_list(pg_temp.other_list(4, true)) AS keys_trusted;
-SELECT alg, retired_at IS NULL AS trusted, retired_reason, retired_here FROM trusted_keys
+SELECT alg, retired_at IS NULL AS trusted, retired_reason, retired_by FROM trusted_keys
  WHERE issuer = '11000001' ORDER BY alg;
+-- an issuer's retirement stands too: a later list may bring it forward,
+-- never undo or postpone it (whoever holds the issuer's key)
+CREATE FUNCTION pg_temp.first_key_retirement() RETURNS TABLE (days_from_now numeric, retired_reason text, retired_by text)
+    LANGUAGE sql AS $$
+    SELECT round(extract(epoch FROM t.retired_at - now()) / 86400), t.retired_reason, t.retired_by
+      FROM healthhub.trusted_keys t WHERE t.issuer = '11000001' AND t.alg = 'EdDSA'
+$$;
+SELECT import_trust_list(pg_temp.other_list(5, true, now() + interval '2 days')) AS keys_trusted;
+SELECT * FROM pg_temp.first_key_retirement();
+SELECT import_trust_list(pg_temp.other_list(6, true)) AS undone;
+SELECT * FROM pg_temp.first_key_retirement();
+SELECT import_trust_list(pg_temp.other_list(7, true, now() + interval '3 days')) AS postponed;
+SELECT * FROM pg_temp.first_key_retirement();
+SELECT import_trust_list(pg_temp.other_list(8, true, now() + interval '1 day')) AS brought_forward;
+SELECT * FROM pg_temp.first_key_retirement();
 SELECT import_trust_list('\x00');
 SELECT import_trust_list(export_trust_list());
 -- this hub's own list verifies with its own key

@@ -47,7 +47,7 @@ SELECT bind_verifier('hh_scanner', :clinic);
 SELECT bind_verifier('hh_scanner', -1);
 
 -- a code checked at the place: validity, kind, status, a masked name; no person key
-SELECT issue_health_code(:zhang::text, 'epidemic_status', 'green', 1) AS zhang_code \gset
+SELECT issue_health_code(:zhang::text, 'epidemic_status', 'green') AS zhang_code \gset
 SET ROLE hh_scanner;
 SELECT * FROM check_health_code(:'zhang_code');
 SELECT * FROM check_health_code('HH1:6BF+70');
@@ -83,11 +83,22 @@ SELECT bind_code_holder(:wang, :li, 'cousin', 'guardian', 'x');
 SELECT bind_code_holder(:wang, :li, 'child', 'nobody', 'x');
 SELECT person_key = :wang AS holder, relation, status, code IS NOT NULL AS has_code,
        (verify_health_code(code::text)).subject = person_key::text AS their_own_code
-  FROM codes_held_by(:wang, 'epidemic_status', 2);
+  FROM codes_held_by(:wang, 'epidemic_status');
 -- a bound person's code checks exactly as their own
-SELECT code AS li_code FROM codes_held_by(:wang, 'epidemic_status', 3) WHERE person_key = :li \gset
+SELECT code AS li_code FROM codes_held_by(:wang, 'epidemic_status') WHERE person_key = :li \gset
 SET ROLE hh_scanner;
 SELECT valid, kind, status, masked_name FROM check_health_code(:'li_code');
+RESET ROLE;
+-- the hub numbers each person's dynamic codes, whichever phone asks: Li's
+-- own app's code, issued after the holder's, is newer; the holder's older
+-- one is a replay once the newer was checked
+SELECT issue_health_code(:li::text, 'epidemic_status', 'green') AS li_own_code \gset
+SELECT (decode_health_code(:'li_code')->'claims'->>'seq')::int < (decode_health_code(:'li_own_code')->'claims'->>'seq')::int
+       AS numbered_in_order;
+SELECT subject = :'li' AS subject, kind, person_key = :li AS person_key FROM code_sequences WHERE subject = :'li';
+SET ROLE hh_scanner;
+SELECT valid FROM check_health_code(:'li_own_code');
+SELECT valid, reason FROM check_health_code(:'li_code');
 RESET ROLE;
 SELECT unbind_code_holder(:wang, :li);
 SELECT relation, code IS NOT NULL AS has_code FROM codes_held_by(:wang, 'health_card');

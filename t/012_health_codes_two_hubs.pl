@@ -82,7 +82,7 @@ my $kid_es = $node_a->safe_psql('postgres',
 my $card = $node_a->safe_psql('postgres',
     q{SELECT healthhub.issue_health_code('440300010000000123', 'health_card')});
 my $green = $node_a->safe_psql('postgres',
-    q{SELECT healthhub.issue_health_code('440300010000000123', 'epidemic_status', 'green', 1)});
+    q{SELECT healthhub.issue_health_code('440300010000000123', 'epidemic_status', 'green')});
 my ($card_issued) = $node_a->safe_psql('postgres',
     qq{SELECT issued_at FROM healthhub.verify_health_code('$card')});
 like($card, qr/^HH1:/, 'A issued a health card');

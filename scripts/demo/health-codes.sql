@@ -14,6 +14,6 @@ SELECT healthhub.bind_code_holder(young.person_key, old.person_key, 'grandparent
   FROM family old, family young WHERE old.n = 1 AND young.n = 2;
 \echo 'The codes the grandson''s phone shows:'
 CREATE TABLE demo.held_codes AS
-SELECT h.relation, h.status, h.code FROM family f, healthhub.codes_held_by(f.person_key, 'epidemic_status', 1) h
+SELECT h.relation, h.status, h.code FROM family f, healthhub.codes_held_by(f.person_key) h
  WHERE f.n = 2;
 SELECT relation, status, left(code::text, 40) || '...' AS code FROM demo.held_codes;

@@ -57,15 +57,6 @@ BEGIN
 END
 $$;
 
--- The person key a code's subject is, when the code is this hub's and its
--- subject a person of this hub's index (a subject of another issuer is
--- not a key here).
-CREATE FUNCTION healthhub.subject_person(subject text, issuer text DEFAULT NULL) RETURNS bigint
-    LANGUAGE sql STABLE
-    RETURN CASE WHEN subject ~ '^[0-9]{1,18}$' AND coalesce(issuer, healthhub.hub_id()::text) = healthhub.hub_id()::text
-                     AND healthhub.key_hub(subject::bigint) = healthhub.hub_id()
-                THEN subject::bigint END;
-
 -- What a place learns of a subject: a masked name, when the subject is a
 -- person of the index.
 CREATE FUNCTION healthhub.subject_masked_name(subject text) RETURNS text
@@ -152,7 +143,6 @@ REVOKE ALL ON FUNCTION healthhub.check_health_code(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.check_id_card(healthhub.resident_id, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.record_code_check(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.subject_masked_name(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.subject_person(text, text) FROM PUBLIC;
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT 'verifier', 'function', f, 'EXECUTE'
   FROM unnest(ARRAY['healthhub.check_health_code(text)', 'healthhub.check_id_card(healthhub.resident_id, text)']) f

@@ -82,6 +82,16 @@ INSERT INTO healthhub.health_code_kinds VALUES
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.health_code_kinds
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('health_code_kind', 'kind', 'health code policy');
 
+-- The person key a code's subject is, when the code is this hub's and its
+-- subject a person of this hub's index (a subject of another issuer is
+-- not a key here).
+CREATE FUNCTION healthhub.subject_person(subject text, issuer text DEFAULT NULL) RETURNS bigint
+    LANGUAGE sql STABLE
+    RETURN CASE WHEN subject ~ '^[0-9]{1,18}$' AND coalesce(issuer, healthhub.hub_id()::text) = healthhub.hub_id()::text
+                     AND healthhub.key_hub(subject::bigint) = healthhub.hub_id()
+                THEN subject::bigint END;
+REVOKE ALL ON FUNCTION healthhub.subject_person(text, text) FROM PUBLIC;
+
 -- What a code's layers hold, without verifying anything: for support staff.
 -- Never raises on a bad code: the first layer that fails is named.
 CREATE FUNCTION healthhub.decode_health_code(code text) RETURNS jsonb

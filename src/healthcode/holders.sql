@@ -141,7 +141,7 @@ $$;
 -- The codes a holder's phone shows: their own and those of every person
 -- bound to them now, each a code of the kind with the person's current
 -- status (for the issuing service, which authenticates the holder's app).
-CREATE FUNCTION healthhub.codes_held_by(holder bigint, kind text DEFAULT 'epidemic_status', seq bigint DEFAULT NULL)
+CREATE FUNCTION healthhub.codes_held_by(holder bigint, kind text DEFAULT 'epidemic_status')
     RETURNS TABLE (person_key bigint, relation text, status text, code healthhub.health_code)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -158,7 +158,7 @@ BEGIN
     RETURN QUERY
     SELECT w.person_key, w.relation, s.status,
            CASE WHEN k.statuses IS NULL OR s.status IS NOT NULL
-                THEN healthhub.issue_health_code(w.person_key::text, k.kind, s.status, seq) END
+                THEN healthhub.issue_health_code(w.person_key::text, k.kind, s.status) END
       FROM (SELECT holder AS person_key, 'self'::text AS relation, 0 AS ord
             UNION ALL
             SELECT h.person_key, h.relation, 1 FROM healthhub.code_holders h
@@ -169,17 +169,17 @@ BEGIN
      ORDER BY w.ord, w.person_key;
 END
 $$;
-COMMENT ON FUNCTION healthhub.codes_held_by(bigint, text, bigint) IS
+COMMENT ON FUNCTION healthhub.codes_held_by(bigint, text) IS
     'The codes a holder''s phone shows: their own and those of the persons bound to them now (no code without a status)';
 
 REVOKE ALL ON FUNCTION healthhub.set_code_status(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.bind_code_holder(bigint, bigint, text, text, text, tstzrange) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.unbind_code_holder(bigint, bigint, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.codes_held_by(bigint, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.codes_held_by(bigint, text) FROM PUBLIC;
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT pr, 'function', f, 'EXECUTE'
   FROM unnest(ARRAY['hub_admin', 'code_issuer']) pr,
        unnest(ARRAY['healthhub.set_code_status(bigint, text, text)',
                     'healthhub.bind_code_holder(bigint, bigint, text, text, text, tstzrange)',
                     'healthhub.unbind_code_holder(bigint, bigint, timestamptz)',
-                    'healthhub.codes_held_by(bigint, text, bigint)']) f;
+                    'healthhub.codes_held_by(bigint, text)']) f;

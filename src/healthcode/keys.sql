@@ -99,10 +99,14 @@ CREATE TABLE healthhub.trusted_keys (
     trust_list  bigint REFERENCES healthhub.trust_lists,
     retired_at  timestamptz,            -- no longer trusted from then on (retired, revoked, or left off a newer list)
     retired_reason text,
-    retired_here boolean NOT NULL DEFAULT false,  -- by retire_key at this hub: no trust list undoes it
+    -- who retired it: 'here' (retire_key at this hub) and 'issuer' (its
+    -- trust list said so) stand, a later list can only make them earlier;
+    -- 'left off' (missing from a newer list) ends when a list has it again
+    retired_by  text CHECK (retired_by IN ('here', 'issuer', 'left off')),
     added_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     added_by    text NOT NULL DEFAULT healthhub.acting_role(),
-    CONSTRAINT trusted_keys_retired_reason CHECK ((retired_at IS NULL) = (retired_reason IS NULL)),
+    CONSTRAINT trusted_keys_retired_reason CHECK ((retired_at IS NULL) = (retired_reason IS NULL)
+                                                  AND (retired_at IS NULL) = (retired_by IS NULL)),
     CONSTRAINT trusted_keys_list CHECK ((origin = 'trust_list') = (trust_list IS NOT NULL)),
     UNIQUE (issuer, kid, public_key)
 );
@@ -220,7 +224,7 @@ BEGIN
     UPDATE healthhub.signing_keys s SET retired_at = "at", retired_reason = reason
      WHERE s.kid = retire_key.kid AND (s.retired_at IS NULL OR s.retired_at > "at")
        AND (retire_key.issuer IS NULL OR retire_key.issuer = healthhub.hub_id()::text);
-    UPDATE healthhub.trusted_keys t SET retired_at = "at", retired_reason = reason, retired_here = true
+    UPDATE healthhub.trusted_keys t SET retired_at = "at", retired_reason = reason, retired_by = 'here'
      WHERE t.kid = retire_key.kid AND (t.retired_at IS NULL OR t.retired_at > "at")
        AND (retire_key.issuer IS NULL OR t.issuer = retire_key.issuer);
     GET DIAGNOSTICS n = ROW_COUNT;

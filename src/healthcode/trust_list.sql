@@ -113,22 +113,29 @@ BEGIN
     VALUES (list_issuer, seq, (list->>'signed_at')::timestamptz, d.kid, document)
     RETURNING list_id INTO lid;
     INSERT INTO healthhub.trusted_keys AS t (issuer, kid, alg, public_key, valid, key_usage, origin, trust_list,
-                                             retired_at, retired_reason)
+                                             retired_at, retired_reason, retired_by)
     SELECT list_issuer, decode(k->>'kid', 'hex'), k->>'alg', decode(k->>'public_key', 'base64'),
            tstzrange((k->>'valid_from')::timestamptz, (k->>'valid_to')::timestamptz),
            -- (kinds: JSON null is "every kind")
            CASE WHEN jsonb_typeof(k->'kinds') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(k->'kinds')) END,
-           'trust_list', lid, (k->>'retired_at')::timestamptz, k->>'retired_reason'
+           'trust_list', lid, (k->>'retired_at')::timestamptz, k->>'retired_reason',
+           CASE WHEN k->>'retired_at' IS NOT NULL THEN 'issuer' END
       FROM jsonb_array_elements(list->'keys') k
     ON CONFLICT ON CONSTRAINT trusted_keys_issuer_kid_public_key_key DO UPDATE
        SET alg = EXCLUDED.alg, valid = EXCLUDED.valid, key_usage = EXCLUDED.key_usage, origin = 'trust_list',
            trust_list = EXCLUDED.trust_list,
-           -- (a retirement decided here stands: no list of the issuer undoes it;
-           -- a key an earlier list left off is trusted again when listed again)
-           retired_at = CASE WHEN t.retired_here THEN t.retired_at ELSE EXCLUDED.retired_at END,
-           retired_reason = CASE WHEN t.retired_here THEN t.retired_reason ELSE EXCLUDED.retired_reason END;
+           -- a retirement stands (the earlier of the two wins: no list undoes or
+           -- postpones one, whoever holds the issuer's key); a key an earlier
+           -- list left off is trusted again when listed again
+           (retired_at, retired_reason, retired_by) =
+               (SELECT r.* FROM (VALUES (t.retired_at, t.retired_reason, t.retired_by),
+                                        (EXCLUDED.retired_at, EXCLUDED.retired_reason, EXCLUDED.retired_by))
+                                r (retired_at, retired_reason, retired_by)
+                 WHERE r.retired_by IS DISTINCT FROM 'left off'
+                 ORDER BY r.retired_at NULLS LAST LIMIT 1);
     -- the DCC rule: a key left off the newest list is no longer trusted
-    UPDATE healthhub.trusted_keys t SET retired_at = clock_timestamp(), retired_reason = format('not on trust list %s', seq)
+    UPDATE healthhub.trusted_keys t SET retired_at = clock_timestamp(), retired_reason = format('not on trust list %s', seq),
+                                       retired_by = 'left off'
      WHERE t.issuer = list_issuer AND t.trust_list IS DISTINCT FROM lid AND t.origin IN ('trust_list', 'public_key')
        AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp());
     PERFORM healthhub.audit_append('trust_list.import', 'trust_list', lid::text, NULL, 'health code keys', 'ok');
