@@ -40,7 +40,7 @@ OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGI
               $(HEALTHCODE_OBJS)
 
 # Order matters: later parts use what earlier parts create.
-SQL_PARTS   = src/core/prelude.sql \
+SQL_PARTS   = src/core/prelude.sql src/platform/shipped_rows.sql \
               src/ident/region_code.sql src/ident/region_code_ops.sql \
               src/ident/regions.sql src/ident/region_data.sql \
               src/ident/resident_id.sql src/ident/resident_id_ops.sql \

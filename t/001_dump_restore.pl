@@ -1,6 +1,7 @@
 # pg_dump + pg_restore into a new database keeps every extension-owned
-# configuration row (hub identity, key sequence, local regions) and every
-# value of every healthhub type, and shipped rows are not duplicated; the
+# configuration row (hub identity, key sequence, local regions, shipped rows
+# changed here) and every value of every healthhub type, and shipped rows
+# are not duplicated; the
 # registry comes back with the same answers (its derived practice rights are
 # rebuilt by its own triggers as the rows are reloaded), nothing reloaded is
 # audited again, and the audit trail still verifies against a checkpoint
@@ -24,6 +25,10 @@ $node->safe_psql('src', q{
     SELECT healthhub.mint_key() FROM generate_series(1, 3);
     INSERT INTO healthhub.regions (code, name, level, parent, kind)
         VALUES ('440399', '测试区', 'county', '440300', 'division');
+    -- shipped rows a DBA changed: kept by the dump, not duplicated
+    UPDATE healthhub.regions SET name = '朝阳区(测试)' WHERE code::text = '110105';
+    UPDATE healthhub.place_categories SET must_check_at = '{low,medium,high}' WHERE category = 'government_body';
+    UPDATE healthhub.health_code_kinds SET lifetime = '5 minutes' WHERE kind = 'epidemic_status';
     CREATE TABLE people (
         id      healthhub.resident_id PRIMARY KEY,
         org     healthhub.uscc,
@@ -104,6 +109,15 @@ is($node->safe_psql('dst', $shipped), $node->safe_psql('src', $shipped),
     'shipped regions are not duplicated');
 is($node->safe_psql('dst', q{SELECT healthhub.region_name('440399')}), '测试区',
     'a locally added region survives');
+my $changed = q{SELECT (SELECT name || ':' || origin FROM healthhub.regions WHERE code::text = '110105'),
+                       (SELECT must_check_at::text || ':' || origin FROM healthhub.place_categories WHERE category = 'government_body'),
+                       (SELECT lifetime::text || ':' || origin FROM healthhub.health_code_kinds WHERE kind = 'epidemic_status'),
+                       (SELECT count(*) FROM healthhub.regions), (SELECT count(*) FROM healthhub.place_categories),
+                       (SELECT count(*) FROM healthhub.health_code_kinds)};
+is($node->safe_psql('dst', $changed), $node->safe_psql('src', $changed),
+    'shipped rows changed here (a region, a place category, a kind of code) survive, once each');
+like($node->safe_psql('dst', $changed), qr/^朝阳区\(测试\):local\|\{low,medium,high\}:local\|00:05:00:local\|/,
+    '... with their changes');
 
 my $last_src = $node->safe_psql('src', 'SELECT last_value FROM healthhub.key_seq');
 my $next_dst = $node->safe_psql('dst', 'SELECT healthhub.mint_key() % 10000000000');

@@ -70,15 +70,19 @@ CREATE TABLE healthhub.health_code_kinds (
     statuses    text[] CHECK (cardinality(statuses) > 0),  -- NULL: the kind has no status
     lifetime    interval NOT NULL CHECK (lifetime > interval '0'),
     dynamic     boolean NOT NULL,   -- refreshed by the app: an older code than the last accepted is a replay
-    description text NOT NULL
+    description text NOT NULL,
+    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local'))
 );
 COMMENT ON TABLE healthhub.health_code_kinds IS
     'Kinds of health code: their statuses (NULL: none), lifetime, and whether they are dynamic (replay refused)';
-SELECT pg_catalog.pg_extension_config_dump('healthhub.health_code_kinds', 'WHERE kind NOT IN (''health_card'', ''epidemic_status'')');
+SELECT pg_catalog.pg_extension_config_dump('healthhub.health_code_kinds', 'WHERE origin = ''local''');
 INSERT INTO healthhub.health_code_kinds VALUES
-    ('health_card', NULL, '5 years', false, 'the resident electronic health card (居民电子健康卡): one card in every hospital'),
+    ('health_card', NULL, '5 years', false, 'the resident electronic health card (居民电子健康卡): one card in every hospital',
+     'shipped'),
     ('epidemic_status', '{green,yellow,red}', '10 minutes', true,
-     'the epidemic status code (健康码): green, yellow or red, refreshed by the app');
+     'the epidemic status code (健康码): green, yellow or red, refreshed by the app', 'shipped');
+CREATE TRIGGER shipped_row_changed BEFORE INSERT OR UPDATE OR DELETE ON healthhub.health_code_kinds
+    FOR EACH ROW EXECUTE FUNCTION healthhub.shipped_row_changed('kind');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.health_code_kinds
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('health_code_kind', 'kind', 'health code policy');
 

@@ -33,6 +33,8 @@ CREATE TABLE healthhub.place_categories (
 );
 COMMENT ON TABLE healthhub.place_categories IS 'Kinds of place, and the risk levels at which they must check codes';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.place_categories', 'WHERE origin = ''local''');
+CREATE TRIGGER shipped_row_changed BEFORE INSERT OR UPDATE OR DELETE ON healthhub.place_categories
+    FOR EACH ROW EXECUTE FUNCTION healthhub.shipped_row_changed('category');
 INSERT INTO healthhub.place_categories VALUES
     ('elderly_care', '{low,medium,high}', 'elderly care homes (养老机构)', 'shipped'),
     ('welfare_home', '{low,medium,high}', 'welfare homes (福利院)', 'shipped'),

@@ -22,6 +22,9 @@ COMMENT ON TABLE healthhub.regions IS 'Administrative divisions (GB/T 2260 codes
 CREATE INDEX regions_parent_idx ON healthhub.regions (parent);
 -- Shipped rows come back with CREATE EXTENSION; only local rows are dumped.
 SELECT pg_catalog.pg_extension_config_dump('healthhub.regions', 'WHERE origin = ''local''');
+-- (a shipped row a DBA changes becomes local: src/platform/shipped_rows.sql)
+CREATE TRIGGER shipped_row_changed BEFORE INSERT OR UPDATE OR DELETE ON healthhub.regions
+    FOR EACH ROW EXECUTE FUNCTION healthhub.shipped_row_changed('code');
 
 CREATE FUNCTION healthhub.region_code_name(healthhub.region_code) RETURNS text
     LANGUAGE sql STABLE STRICT PARALLEL SAFE

@@ -28,7 +28,9 @@ BEGIN
         RETURN NULL;                        -- recorded by the load's entry
     END IF;
     r := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    IF TG_OP = 'INSERT' AND healthhub.is_restoring()
+    -- (an update in a restore: a changed shipped row the restore puts back,
+    -- src/platform/shipped_rows.sql)
+    IF TG_OP <> 'DELETE' AND healthhub.is_restoring()
        AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
         RETURN NULL;                        -- a row a restore replays changes nothing
     END IF;

@@ -406,3 +406,79 @@ COMMENT ON FUNCTION healthhub.why_not_practise(bigint, text, bigint, timestamptz
     'Why may_practise() refuses (NULL when it allows), in words';
 
 DROP FUNCTION healthhub.linkage_is_admin();
+
+-- A DBA's change to a shipped row survives a dump (src/platform/shipped_rows.sql).
+CREATE FUNCTION healthhub.shipped_row_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    columns text;
+    key_type_schema name;
+    replaced boolean;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.origin = 'shipped' THEN
+            RAISE EXCEPTION 'cannot delete % %, a row healthhub ships', TG_TABLE_NAME, quote_literal(to_jsonb(OLD)->>TG_ARGV[0])
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'CREATE EXTENSION makes the rows healthhub ships: a deleted one would come back with the next restore.',
+                      HINT = 'Change the row instead: a changed row is kept by pg_dump.';
+        END IF;
+        RETURN OLD;
+    ELSIF TG_OP = 'UPDATE' THEN
+        NEW.origin := 'local';
+        RETURN NEW;
+    ELSIF NEW.origin = 'local' THEN
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO columns
+          FROM pg_catalog.pg_attribute a WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped;
+        -- (the key's equality operator lives with its type: region_code's in healthhub)
+        SELECT n.nspname INTO key_type_schema
+          FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+         WHERE a.attrelid = TG_RELID AND a.attname = TG_ARGV[0];
+        EXECUTE format('UPDATE %I.%I t SET (%s) = (SELECT ($1).*) WHERE t.%I OPERATOR(%I.=) ($1).%I AND t.origin = ''shipped'' RETURNING true',
+                       TG_TABLE_SCHEMA, TG_TABLE_NAME, columns, TG_ARGV[0], key_type_schema, TG_ARGV[0])
+           INTO replaced USING NEW;
+        IF replaced THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.shipped_row_changed() FROM PUBLIC;
+CREATE TRIGGER shipped_row_changed BEFORE INSERT OR UPDATE OR DELETE ON healthhub.regions
+    FOR EACH ROW EXECUTE FUNCTION healthhub.shipped_row_changed('code');
+
+-- An update a restore makes (a changed shipped row put back) is not recorded again.
+CREATE OR REPLACE FUNCTION healthhub.audit_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r jsonb;
+    object_id text;
+BEGIN
+    IF healthhub.load_in_progress() IS NOT NULL THEN
+        RETURN NULL;                        -- recorded by the load's entry
+    END IF;
+    r := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+    -- (an update in a restore: a changed shipped row the restore puts back,
+    -- src/platform/shipped_rows.sql)
+    IF TG_OP <> 'DELETE' AND healthhub.is_restoring()
+       AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
+        RETURN NULL;                        -- a row a restore replays changes nothing
+    END IF;
+    IF TG_OP = 'UPDATE' AND to_jsonb(OLD) - string_to_array(coalesce(TG_ARGV[3], ''), ',')
+                          = r - string_to_array(coalesce(TG_ARGV[3], ''), ',') THEN
+        RETURN NULL;                        -- only bookkeeping columns changed
+    END IF;
+    SELECT string_agg(r ->> c, '/' ORDER BY n) INTO object_id
+      FROM unnest(string_to_array(nullif(TG_ARGV[1], ''), ',')) WITH ORDINALITY AS k(c, n);
+    PERFORM healthhub.audit_append(TG_ARGV[0] || '.' || lower(TG_OP), TG_ARGV[0], object_id,
+                                   (r ->> 'person_key')::bigint, TG_ARGV[2], 'ok',
+                                   (r ->> 'practitioner_key')::bigint);
+    RETURN NULL;
+END
+$$;
+
