@@ -12,6 +12,7 @@
 #include "utils/sortsupport.h"
 #include "utils/builtins.h"
 
+#include "core/comparison_functions.h"
 #include "ident/ident.h"
 
 /* healthhub.health_identifier is a varlena: kind, issuer length, issuer, value */
@@ -231,44 +232,7 @@ hi_cmp_datums(Datum x, Datum y)
 	return hi_compare(&a, &b);
 }
 
-#define HI_CMP_FUNCTION(name, test) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	int			c = hi_cmp_datums(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)); \
-	PG_RETURN_BOOL(test); \
-}
-
-HI_CMP_FUNCTION(health_identifier_eq, c == 0)
-HI_CMP_FUNCTION(health_identifier_ne, c != 0)
-HI_CMP_FUNCTION(health_identifier_lt, c < 0)
-HI_CMP_FUNCTION(health_identifier_le, c <= 0)
-HI_CMP_FUNCTION(health_identifier_gt, c > 0)
-HI_CMP_FUNCTION(health_identifier_ge, c >= 0)
-
-PG_FUNCTION_INFO_V1(health_identifier_cmp);
-Datum
-health_identifier_cmp(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT32(hi_cmp_datums(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
-}
-
-static int
-hi_fastcmp(Datum a, Datum b, SortSupport ssup)
-{
-	return hi_cmp_datums(a, b);
-}
-
-PG_FUNCTION_INFO_V1(health_identifier_sortsupport);
-Datum
-health_identifier_sortsupport(PG_FUNCTION_ARGS)
-{
-	SortSupport ssup = (SortSupport) PG_GETARG_POINTER(0);
-
-	ssup->comparator = hi_fastcmp;
-	PG_RETURN_VOID();
-}
+HH_COMPARISON_FUNCTIONS(health_identifier, hi_cmp_datums)
 
 /* Values are stored normalised, so hashing the payload is consistent with = */
 PG_FUNCTION_INFO_V1(health_identifier_hash);

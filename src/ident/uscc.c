@@ -10,6 +10,7 @@
 #include "utils/builtins.h"
 #include "utils/sortsupport.h"
 
+#include "core/comparison_functions.h"
 #include "ident/ident.h"
 #include "ident/region_code_parse.h"
 
@@ -147,44 +148,13 @@ uscc_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-#define USCC_CMP_FUNCTION(name, test) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	int			c = uscc_compare(*PG_GETARG_USCC_P(0), *PG_GETARG_USCC_P(1)); \
-	PG_RETURN_BOOL(test); \
-}
-
-USCC_CMP_FUNCTION(uscc_eq, c == 0)
-USCC_CMP_FUNCTION(uscc_ne, c != 0)
-USCC_CMP_FUNCTION(uscc_lt, c < 0)
-USCC_CMP_FUNCTION(uscc_le, c <= 0)
-USCC_CMP_FUNCTION(uscc_gt, c > 0)
-USCC_CMP_FUNCTION(uscc_ge, c >= 0)
-
-PG_FUNCTION_INFO_V1(uscc_cmp);
-Datum
-uscc_cmp(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT32(uscc_compare(*PG_GETARG_USCC_P(0), *PG_GETARG_USCC_P(1)));
-}
-
 static int
-uscc_fastcmp(Datum a, Datum b, SortSupport ssup)
+uscc_cmp_datums(Datum a, Datum b)
 {
 	return uscc_compare(*DatumGetUsccP(a), *DatumGetUsccP(b));
 }
 
-PG_FUNCTION_INFO_V1(uscc_sortsupport);
-Datum
-uscc_sortsupport(PG_FUNCTION_ARGS)
-{
-	SortSupport ssup = (SortSupport) PG_GETARG_POINTER(0);
-
-	ssup->comparator = uscc_fastcmp;
-	PG_RETURN_VOID();
-}
+HH_COMPARISON_FUNCTIONS(uscc, uscc_cmp_datums)
 
 PG_FUNCTION_INFO_V1(uscc_hash);
 Datum
