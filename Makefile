@@ -36,8 +36,9 @@ HEALTHCODE_OBJS = src/healthcode/base45.o src/healthcode/zlib_codec.o src/health
               src/healthcode/cose_crypto.o src/healthcode/health_code.o \
               src/healthcode/code_text.o src/healthcode/code_pg.o src/healthcode/health_code_type.o src/healthcode/keys_sql.o \
               src/healthcode/verify.o src/healthcode/issue.o src/healthcode/signed_document.o
+RECORDS_OBJS = src/records/emr_ref_parse.o src/records/emr_ref.o
 OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS) \
-              $(HEALTHCODE_OBJS)
+              $(HEALTHCODE_OBJS) $(RECORDS_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql src/platform/shipped_rows.sql \
@@ -74,9 +75,11 @@ HEALTHCODE_PARTS = src/healthcode/health_code.sql src/healthcode/health_code_ops
               src/healthcode/trust_list.sql src/healthcode/policy.sql src/healthcode/checking.sql \
               src/healthcode/holders.sql
 SQL_PARTS  += $(HEALTHCODE_PARTS)
+RECORDS_PARTS = src/records/emr_ref.sql src/records/emr_ref_ops.sql src/records/document_kinds.sql
+SQL_PARTS  += $(RECORDS_PARTS)
 # Rooms new in the release being built: its upgrade script installs them
 # whole after the hand-written delta (docs/development.md, "Releases").
-NEW_PARTS   = $(HEALTHCODE_PARTS)
+NEW_PARTS   = $(RECORDS_PARTS)
 
 # Released install scripts and the upgrades between them are frozen in
 # versions/ (the upgrade tests start from them); the release being built adds
@@ -87,7 +90,7 @@ UPGRADE_BUILT = $(EXTENSION)--$(lastword $(UPGRADES)).sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT) $(AUX_CONTROL)
 DATA        = $(FROZEN)
 GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier) \
-                src/healthcode/health_code_ops.sql
+                src/healthcode/health_code_ops.sql src/records/emr_ref_ops.sql
 EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
 # No -Werror here (a packager's newer compiler must not fail the build):
@@ -145,6 +148,8 @@ freeze: $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT)
 src/ident/%_ops.sql: src/core/comparison_ops.sql.in
 	sed 's/@TYPE@/$*/g' $< > $@
 src/healthcode/%_ops.sql: src/core/comparison_ops.sql.in
+	sed 's/@TYPE@/$*/g' $< > $@
+src/records/%_ops.sql: src/core/comparison_ops.sql.in
 	sed 's/@TYPE@/$*/g' $< > $@
 
 src/ident/region_data.sql: data/regions.csv scripts/regions-to-sql.sh
