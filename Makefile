@@ -75,7 +75,8 @@ HEALTHCODE_PARTS = src/healthcode/health_code.sql src/healthcode/health_code_ops
               src/healthcode/trust_list.sql src/healthcode/policy.sql src/healthcode/checking.sql \
               src/healthcode/holders.sql
 SQL_PARTS  += $(HEALTHCODE_PARTS)
-RECORDS_PARTS = src/records/emr_ref.sql src/records/emr_ref_ops.sql src/records/document_kinds.sql
+RECORDS_PARTS = src/records/emr_ref.sql src/records/emr_ref_ops.sql src/records/document_kinds.sql \
+              src/records/documents.sql src/records/consent.sql
 SQL_PARTS  += $(RECORDS_PARTS)
 # Rooms new in the release being built: its upgrade script installs them
 # whole after the hand-written delta (docs/development.md, "Releases").

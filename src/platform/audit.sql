@@ -49,6 +49,9 @@ CREATE TABLE healthhub.audit_entries (
 COMMENT ON TABLE healthhub.audit_entries IS
     'The audit trail: who, what, when, why and the outcome; append-only, sealed into healthhub.audit_blocks';
 ALTER SEQUENCE healthhub.audit_entry_seq OWNED BY healthhub.audit_entries.entry_id;
+-- A person's entries, newest first: who read their records
+-- (healthhub.accesses_of, src/records/consent.sql).
+CREATE INDEX audit_entries_person ON healthhub.audit_entries (person_key, entry_id) WHERE person_key IS NOT NULL;
 
 -- Entries not yet sealed.  Rows live for about one seal interval.
 CREATE TABLE healthhub.audit_queue (

@@ -146,6 +146,27 @@ COMMENT ON FUNCTION healthhub.acting_role_is_admin() IS
     'Whether the acting role is a superuser or holds hub_admin';
 REVOKE ALL ON FUNCTION healthhub.acting_role_is_admin() FROM PUBLIC;
 
+-- 42501 unless the acting role runs the hub or holds one of the profiles
+-- ("what" completes "role ... may not ..."): the check at the top of each
+-- SECURITY DEFINER function of an area.
+CREATE FUNCTION healthhub.require_profile(profiles text[], what text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (healthhub.acting_role_is_admin()
+            OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                        WHERE ep.profile = ANY (profiles))) THEN
+        RAISE EXCEPTION 'role % may not %', healthhub.acting_role(), what
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('That is for the profiles %s and hub_admin.', array_to_string(profiles, ', '));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION healthhub.require_profile(text[], text) IS
+    'Raise 42501 unless the acting role runs the hub or holds one of the profiles';
+REVOKE ALL ON FUNCTION healthhub.require_profile(text[], text) FROM PUBLIC;
+
 -- Grant (or re-grant) the privileges of every profile a role holds.
 CREATE FUNCTION healthhub.apply_profile_privileges(role_name name, profile text, grant_them boolean)
     RETURNS void
