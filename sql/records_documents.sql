@@ -193,3 +193,20 @@ RESET ROLE;
 SELECT action, count(*) FROM audit_entries
  WHERE person_key IN (:wu, :wu_child) AND action NOT LIKE 'person%' AND action NOT LIKE 'link%' AND action NOT LIKE 'source_record%'
  GROUP BY action ORDER BY action;
+
+-- leave the hub as it was for later tests
+SELECT revoke_profile(r::regrole, p) FROM (VALUES ('rec_app_a', 'institution_app'), ('rec_app_b', 'institution_app'),
+       ('rec_clin_c', 'clinician'), ('rec_resident', 'resident_service'), ('rec_auditor', 'auditor'),
+       ('rec_stat', 'statistician')) x(r, p);
+DROP ROLE rec_app_a, rec_app_b, rec_clin_c, rec_resident, rec_auditor, rec_stat;
+DELETE FROM break_glass_reviews;
+DELETE FROM record_consents;
+DELETE FROM emr_documents;
+DELETE FROM person_identifiers WHERE person_key IN (SELECT person_key FROM source_records WHERE source IN ('RA', 'RB'));
+DELETE FROM record_block_keys WHERE record_id IN (SELECT record_id FROM source_records WHERE source IN ('RA', 'RB'));
+DELETE FROM link_decisions WHERE source IN ('RA', 'RB');
+DELETE FROM source_records WHERE source IN ('RA', 'RB');
+DELETE FROM registrations WHERE licence_key = :lic_b;
+DELETE FROM licences WHERE licence_key = :lic_b;
+DELETE FROM practitioners WHERE practitioner_key = :doc_b;
+DELETE FROM institutions WHERE source = 'records-test';
