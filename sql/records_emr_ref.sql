@@ -108,3 +108,12 @@ INSERT INTO document_kinds (kind, name_zh, name_en) VALUES ('Bad Kind', 'x', 'x'
 INSERT INTO document_kinds (kind, wst500_part, name_zh, name_en) VALUES ('part_54', 54, 'x', 'x');
 DELETE FROM document_kinds WHERE kind = 'lab_report';
 DELETE FROM document_kinds WHERE kind = 'physical_exam_report';
+
+-- a FHIR R4 DocumentReference of an entry (no personal data: the caller adds the subject)
+SELECT jsonb_pretty(to_fhir_document_reference(
+    ('discharge_summary:121200004013590816:ZY-2026-000123:20261201T083000Z:sha256:' || :'d')::emr_ref,
+    'https://emr.example/ZY-2026-000123', 20480, 'application/pdf', 'restricted'));
+SELECT d->'type'->'coding' AS coding, d->>'status' AS status, d->'content'->0->'attachment' ? 'size' AS has_size,
+       d->'securityLabel'->0->'coding'->0->>'code' AS label
+  FROM to_fhir_document_reference(('treatment_record:121200004013590816:T-1:20261201T083000Z:sm3:' || :'d')::emr_ref,
+                                   'https://pacs.example/T-1', 5000000000, 'application/dicom', 'very_restricted', 'withdrawn') d;

@@ -242,3 +242,50 @@ SELECT pr, 'function', f, 'EXECUTE'
        unnest(ARRAY['healthhub.register_document(text, text, healthhub.emr_ref, text, bigint, text, text)',
                     'healthhub.supersede_document(healthhub.emr_ref, healthhub.emr_ref, text, bigint, text)',
                     'healthhub.withdraw_document(healthhub.emr_ref, text)']) f;
+
+-- A FHIR R4 DocumentReference of an index entry (what documents_for
+-- returns): the reference as masterIdentifier, the institution's id of the
+-- document, the LOINC type where the kind has one and the WS/T 500 part,
+-- the holder as custodian, the confidentiality as security label, the
+-- attachment (where, what, how large) and the service time as the
+-- context's period.  No person data: the caller adds the subject it knows.
+CREATE FUNCTION healthhub.to_fhir_document_reference(ref healthhub.emr_ref, location text, size_bytes bigint,
+                                                     media_type text, confidentiality text DEFAULT 'normal',
+                                                     state text DEFAULT 'current')
+    RETURNS jsonb
+    LANGUAGE sql STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'resourceType', 'DocumentReference',
+        'masterIdentifier', jsonb_build_object('system', 'urn:healthhub:emr-ref', 'value', ref::text),
+        'identifier', jsonb_build_array(jsonb_build_object(
+            'system', 'urn:healthhub:uscc:' || healthhub.emr_ref_institution(ref),
+            'value', healthhub.emr_ref_local_id(ref))),
+        -- (FHIR's document reference status: entered-in-error for a withdrawn entry)
+        'status', CASE state WHEN 'withdrawn' THEN 'entered-in-error' ELSE state END,
+        'type', jsonb_build_object('coding',
+            (SELECT jsonb_agg(c) FROM (
+                SELECT jsonb_build_object('system', 'http://loinc.org', 'code', k.loinc) AS c WHERE k.loinc IS NOT NULL
+                UNION ALL
+                SELECT jsonb_build_object('system', 'urn:healthhub:document-kind', 'code', k.kind,
+                                          'display', k.name_zh)) cs),
+            'text', k.name_en),
+        'custodian', jsonb_build_object('identifier', jsonb_build_object(
+            'system', 'urn:healthhub:uscc', 'value', healthhub.emr_ref_institution(ref))),
+        'securityLabel', jsonb_build_array(jsonb_build_object('coding', jsonb_build_array(jsonb_build_object(
+            'system', 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
+            'code', CASE confidentiality WHEN 'normal' THEN 'N' WHEN 'restricted' THEN 'R' ELSE 'V' END)))),
+        'content', jsonb_build_array(jsonb_build_object('attachment', jsonb_build_object(
+            'contentType', media_type, 'url', location,
+            -- (an unsignedInt in R4: larger documents go without a size)
+            'size', CASE WHEN size_bytes <= 4294967295 THEN size_bytes END))),
+        'context', jsonb_build_object('period', jsonb_build_object(
+            'start', to_char(healthhub.emr_ref_service_time(ref) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            'end', to_char(healthhub.emr_ref_service_time(ref) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))))
+      FROM (SELECT healthhub.emr_ref_kind(ref) AS kind) r
+      LEFT JOIN healthhub.document_kinds k ON k.kind = r.kind;
+END;
+COMMENT ON FUNCTION healthhub.to_fhir_document_reference(healthhub.emr_ref, text, bigint, text, text, text) IS
+    'A FHIR R4 DocumentReference (jsonb) of a document index entry, without the subject';
+GRANT EXECUTE ON FUNCTION healthhub.to_fhir_document_reference(healthhub.emr_ref, text, bigint, text, text, text) TO PUBLIC;
