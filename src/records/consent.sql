@@ -169,6 +169,49 @@ SELECT pg_catalog.pg_extension_config_dump('healthhub.break_glass_reviews', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.break_glass_reviews
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('break_glass_review', 'entry_id', 'shared records review');
 
+-- Whether a consent in force now lets an institution (and the practitioner
+-- acting there, if named) read a person's records for a purpose: one to the
+-- institution, one to every institution, or one to the practitioner (at any
+-- institution, or at this one).
+CREATE FUNCTION healthhub.consent_allows(person bigint, purpose text, reader bigint, practitioner bigint)
+    RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT EXISTS (
+        SELECT FROM healthhub.record_consents c
+         WHERE c.person_key = consent_allows.person AND c.purpose = consent_allows.purpose
+           AND c.valid @> now() AND (c.revoked_at IS NULL OR c.revoked_at > clock_timestamp())
+           AND ((c.institution_key = reader AND c.practitioner_key IS NULL)
+                OR (c.institution_key IS NULL AND c.practitioner_key IS NULL)
+                OR (c.practitioner_key = consent_allows.practitioner
+                    AND (c.institution_key IS NULL OR c.institution_key = reader))));
+END;
+
+-- The acting role's institution, and the practitioner acting there if
+-- named (registered there now); 42501 for a role that acts for none.
+CREATE FUNCTION healthhub.require_reader(practitioner bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reader bigint := healthhub.institution_of(healthhub.acting_role());
+BEGIN
+    PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'read shared records');
+    IF reader IS NULL THEN
+        RAISE EXCEPTION 'role % acts for no institution', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege', DETAIL = 'Shared records are read by an institution, for a patient.';
+    END IF;
+    IF practitioner IS NOT NULL AND NOT EXISTS (
+        SELECT FROM healthhub.registrations r JOIN healthhub.licences l ON l.licence_key = r.licence_key
+         WHERE l.practitioner_key = practitioner AND r.institution_key = reader AND r.period @> now()) THEN
+        RAISE EXCEPTION 'practitioner % is not registered at this institution now', practitioner
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN reader;
+END
+$$;
+
 -- Every document of a person the acting institution may read now for a
 -- purpose: its own; another's under a consent in force for the purpose to
 -- it, to every institution or to the practitioner acting (registered
@@ -184,30 +227,21 @@ CREATE FUNCTION healthhub.documents_for(person bigint, purpose text, practitione
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    reader bigint := healthhub.require_reader(practitioner);
     subject bigint;
-    reader bigint := healthhub.institution_of(healthhub.acting_role());
+    consented boolean;
     glass boolean := break_glass_reason IS NOT NULL;
 BEGIN
-    PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'read shared documents');
     PERFORM healthhub.require_arguments('healthhub.documents_for', ARRAY['person', 'purpose'],
                                         ARRAY[person IS NULL, purpose IS NULL]);
-    IF reader IS NULL THEN
-        RAISE EXCEPTION 'role % acts for no institution', healthhub.acting_role()
-            USING ERRCODE = 'insufficient_privilege', DETAIL = 'Documents are read by an institution, for a patient.';
-    END IF;
     PERFORM healthhub.require_record_purpose(purpose);
     IF glass AND (btrim(break_glass_reason) = '' OR length(break_glass_reason) > 400) THEN
         RAISE EXCEPTION 'breaking the glass needs a reason'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A read without consent states why, in 1 to 400 characters; it is reviewed.';
     END IF;
-    IF practitioner IS NOT NULL AND NOT EXISTS (
-        SELECT FROM healthhub.registrations r JOIN healthhub.licences l ON l.licence_key = r.licence_key
-         WHERE l.practitioner_key = practitioner AND r.institution_key = reader AND r.period @> now()) THEN
-        RAISE EXCEPTION 'practitioner % is not registered at this institution now', practitioner
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
     subject := healthhub.record_person(person);
+    consented := healthhub.consent_allows(subject, purpose, reader, practitioner);
     -- (before any row is returned; a read.* entry is committed whatever the
     -- caller's transaction does)
     PERFORM healthhub.audit_append('read.emr_documents', 'person', subject::text, subject,
@@ -220,15 +254,7 @@ BEGIN
       FROM healthhub.emr_documents d
      CROSS JOIN LATERAL (
          SELECT CASE WHEN d.institution_key = reader THEN 'own'
-                     WHEN d.confidentiality <> 'very_restricted' AND EXISTS (
-                          SELECT FROM healthhub.record_consents c
-                           WHERE c.person_key = subject AND c.purpose = documents_for.purpose
-                             AND c.valid @> now() AND (c.revoked_at IS NULL OR c.revoked_at > clock_timestamp())
-                             AND (c.institution_key = reader AND c.practitioner_key IS NULL
-                                  OR c.institution_key IS NULL AND c.practitioner_key IS NULL
-                                  OR c.practitioner_key = documents_for.practitioner
-                                     AND (c.institution_key IS NULL OR c.institution_key = reader)))
-                          THEN 'consent'
+                     WHEN consented AND d.confidentiality <> 'very_restricted' THEN 'consent'
                      WHEN glass THEN 'break_glass' END AS access) a
      WHERE d.person_key = subject AND d.state = 'current' AND a.access IS NOT NULL
        AND (kinds IS NULL OR d.kind = ANY (kinds))
@@ -299,6 +325,8 @@ COMMENT ON FUNCTION healthhub.review_break_glass(bigint, text, text) IS
 
 REVOKE ALL ON FUNCTION healthhub.record_person(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.require_record_purpose(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.consent_allows(bigint, text, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.require_reader(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.give_consent(bigint, text, text, bigint, bigint, tstzrange, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.revoke_consent(bigint, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.consents_of(bigint) FROM PUBLIC;
