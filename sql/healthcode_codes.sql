@@ -61,7 +61,8 @@ SELECT 'HX1:ABC'::health_code;
 -- what each layer holds, for support staff (never raises)
 SELECT d->>'prefix' AS prefix, d->>'failed' AS failed, d->'cose'->>'algorithm' AS alg,
        d->'cose'->>'kid_header' AS kid_header, d->'claims'->>'kind' AS kind, d->'claims'->>'status' AS status,
-       d->'claims'->>'seq' AS seq, d->'payload'->'-70001' AS healthhub_claim
+       (d->'claims'->>'seq')::bigint > 0 AS numbered,
+       (d->'payload'->'-70001') - '3'::text AS healthhub_claim_but_its_number
   FROM decode_health_code(:'green') d;
 SELECT d->>'failed' AS failed, d->>'detail' AS detail
   FROM (VALUES (''), ('HC1'), ('XYZ:ABC'), ('HH1:A'), ('HH1:GGW'), ('HH1:::'), ('HH1:0123456789'),
@@ -104,8 +105,13 @@ SELECT (verify_health_code(:'green')).valid AS first_seen,
        (verify_health_code(:'green')).valid AS same_again;
 SELECT issue_health_code('440300010000000123', 'epidemic_status', 'yellow') AS yellow \gset
 SELECT (verify_health_code(:'yellow')).valid AS newer, (verify_health_code(:'green')).reason AS older_again;
-SELECT last_seq FROM dynamic_code_state WHERE subject = '440300010000000123';
-SELECT subject, kind, last_seq FROM code_sequences WHERE subject = '440300010000000123';
+-- (the numbers are the hub's: the milliseconds of the issue, or one more than the last)
+SELECT last_seq = (decode_health_code(:'yellow')->'claims'->>'seq')::bigint AS yellow_last_accepted,
+       (decode_health_code(:'yellow')->'claims'->>'seq')::bigint > (decode_health_code(:'green')->'claims'->>'seq')::bigint
+       AS numbered_in_order
+  FROM dynamic_code_state WHERE subject = '440300010000000123';
+SELECT subject, kind, last_seq = (decode_health_code(:'yellow')->'claims'->>'seq')::bigint AS yellow_last_issued
+  FROM code_sequences WHERE subject = '440300010000000123';
 -- in a read-only transaction the check compares without recording
 BEGIN READ ONLY;
 SELECT (verify_health_code(:'yellow')).valid AS read_only_newest, (verify_health_code(:'green')).reason AS read_only_older;
@@ -160,15 +166,17 @@ UPDATE trusted_keys t SET public_key = s.public_key FROM signing_keys s WHERE s.
 -- trust lists: another hub's list, verified against its key trusted beforehand
 CREATE TEMP TABLE other_hub AS SELECT * FROM code_key_generate('EdDSA');
 CREATE TEMP TABLE other_hub_key2 AS SELECT * FROM code_key_generate('ES256');
-CREATE FUNCTION pg_temp.other_list(seq bigint, with_second boolean, first_retired timestamptz DEFAULT NULL)
+CREATE FUNCTION pg_temp.other_list(seq bigint, with_second boolean, first_retired timestamptz DEFAULT NULL,
+                                   with_first boolean DEFAULT true)
     RETURNS bytea LANGUAGE sql AS $$
     SELECT healthhub.code_document_sign(o.private_key, 'EdDSA', healthhub.code_kid(o.public_key),
                convert_to(jsonb_build_object('issuer', '11000001', 'sequence', seq, 'signed_at', now(),
-                   'keys', jsonb_build_array(
+                   'keys', CASE WHEN with_first THEN jsonb_build_array(
                        jsonb_build_object('kid', encode(healthhub.code_kid(o.public_key), 'hex'), 'alg', 'EdDSA',
                                           'public_key', encode(o.public_key, 'base64'), 'valid_from', now() - interval '1 day',
                                           'valid_to', NULL, 'kinds', NULL, 'retired_at', first_retired,
                                           'retired_reason', CASE WHEN first_retired IS NOT NULL THEN 'planned rotation' END))
+                           ELSE '[]' END
                    || CASE WHEN with_second THEN jsonb_build_array(
                        jsonb_build_object('kid', encode(healthhub.code_kid(k2.public_key), 'hex'), 'alg', 'ES256',
                                           'public_key', encode(k2.public_key, 'base64'), 'valid_from', now() - interval '1 day',
@@ -218,6 +226,10 @@ SELECT * FROM pg_temp.first_key_retirement();
 SELECT import_trust_list(pg_temp.other_list(7, true, now() + interval '3 days')) AS postponed;
 SELECT * FROM pg_temp.first_key_retirement();
 SELECT import_trust_list(pg_temp.other_list(8, true, now() + interval '1 day')) AS brought_forward;
+SELECT * FROM pg_temp.first_key_retirement();
+-- left off a later list, a key retired for later is retired now, and stays
+-- retired by its issuer (not merely 'left off', which a list undoes)
+SELECT import_trust_list(pg_temp.other_list(9, false, with_first => false)) AS left_off;
 SELECT * FROM pg_temp.first_key_retirement();
 SELECT import_trust_list('\x00');
 SELECT import_trust_list(export_trust_list());

@@ -93,7 +93,7 @@ RESET ROLE;
 -- own app's code, issued after the holder's, is newer; the holder's older
 -- one is a replay once the newer was checked
 SELECT issue_health_code(:li::text, 'epidemic_status', 'green') AS li_own_code \gset
-SELECT (decode_health_code(:'li_code')->'claims'->>'seq')::int < (decode_health_code(:'li_own_code')->'claims'->>'seq')::int
+SELECT (decode_health_code(:'li_code')->'claims'->>'seq')::bigint < (decode_health_code(:'li_own_code')->'claims'->>'seq')::bigint
        AS numbered_in_order;
 SELECT subject = :'li' AS subject, kind, person_key = :li AS person_key FROM code_sequences WHERE subject = :'li';
 SET ROLE hh_scanner;

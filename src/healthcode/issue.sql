@@ -8,9 +8,13 @@
 -- (the person's own phone, a proxy holder's) gets a newer one than the
 -- last, so a verifier's replay check holds across devices, and no caller
 -- can issue a number so high that the subject's later codes are replays.
+-- A number is the milliseconds since 1970 of its issue, or one more than
+-- the last when that is later: a hub restored from an older dump, or to an
+-- earlier point in time, still numbers its next codes above the ones it
+-- issued before.
 CREATE TABLE healthhub.code_sequences (
     subject     text NOT NULL,
-    kind        text NOT NULL REFERENCES healthhub.health_code_kinds ON DELETE CASCADE,
+    kind        text NOT NULL REFERENCES healthhub.health_code_kinds,
     person_key  bigint,     -- the subject's person key, when it is one of this hub's
     last_seq    bigint NOT NULL CHECK (last_seq > 0),
     PRIMARY KEY (subject, kind)
@@ -75,8 +79,10 @@ BEGIN
     END IF;
     IF k.dynamic THEN
         INSERT INTO healthhub.code_sequences AS s (subject, kind, person_key, last_seq)
-        VALUES (btrim(subject), k.kind, healthhub.subject_person(btrim(subject)), 1)
-        ON CONFLICT ON CONSTRAINT code_sequences_pkey DO UPDATE SET last_seq = s.last_seq + 1
+        VALUES (btrim(subject), k.kind, healthhub.subject_person(btrim(subject)),
+                (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+        ON CONFLICT ON CONSTRAINT code_sequences_pkey
+           DO UPDATE SET last_seq = greatest(s.last_seq + 1, EXCLUDED.last_seq)
         RETURNING s.last_seq INTO seq;
     END IF;
     code := healthhub.code_sign(key.private_key, key.alg, key.kid, healthhub.hub_id()::text, btrim(subject), issued,

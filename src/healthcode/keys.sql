@@ -224,8 +224,10 @@ BEGIN
     UPDATE healthhub.signing_keys s SET retired_at = "at", retired_reason = reason
      WHERE s.kid = retire_key.kid AND (s.retired_at IS NULL OR s.retired_at > "at")
        AND (retire_key.issuer IS NULL OR retire_key.issuer = healthhub.hub_id()::text);
-    UPDATE healthhub.trusted_keys t SET retired_at = "at", retired_reason = reason, retired_by = 'here'
-     WHERE t.kid = retire_key.kid AND (t.retired_at IS NULL OR t.retired_at > "at")
+    -- (a key a trust list left off is retired here for good, from the
+    -- earlier of the two times: no list brings it back)
+    UPDATE healthhub.trusted_keys t SET retired_at = least(t.retired_at, "at"), retired_reason = reason, retired_by = 'here'
+     WHERE t.kid = retire_key.kid AND (t.retired_at IS NULL OR t.retired_at > "at" OR t.retired_by = 'left off')
        AND (retire_key.issuer IS NULL OR t.issuer = retire_key.issuer);
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN

@@ -133,9 +133,13 @@ BEGIN
                                 r (retired_at, retired_reason, retired_by)
                  WHERE r.retired_by IS DISTINCT FROM 'left off'
                  ORDER BY r.retired_at NULLS LAST LIMIT 1);
-    -- the DCC rule: a key left off the newest list is no longer trusted
-    UPDATE healthhub.trusted_keys t SET retired_at = clock_timestamp(), retired_reason = format('not on trust list %s', seq),
-                                       retired_by = 'left off'
+    -- the DCC rule: a key left off the newest list is no longer trusted.  (A
+    -- key retired here or by its issuer for later is retired now instead:
+    -- its retirement stands, brought forward; only a key nobody retired is
+    -- 'left off', trusted again when listed again.)
+    UPDATE healthhub.trusted_keys t SET retired_at = clock_timestamp(),
+           retired_reason = coalesce(t.retired_reason, format('not on trust list %s', seq)),
+           retired_by = coalesce(t.retired_by, 'left off')
      WHERE t.issuer = list_issuer AND t.trust_list IS DISTINCT FROM lid AND t.origin IN ('trust_list', 'public_key')
        AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp());
     PERFORM healthhub.audit_append('trust_list.import', 'trust_list', lid::text, NULL, 'health code keys', 'ok');

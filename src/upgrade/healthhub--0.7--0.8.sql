@@ -26,3 +26,199 @@ REVOKE ALL ON FUNCTION healthhub.require_profile(text[], text) FROM PUBLIC;
 
 -- A person's audit entries, for healthhub.accesses_of (src/platform/audit.sql).
 CREATE INDEX audit_entries_person ON healthhub.audit_entries (person_key, entry_id) WHERE person_key IS NOT NULL;
+
+-- Health codes (review of 0.7): a dynamic code's number is the milliseconds
+-- of its issue or one more than the last, so a restored hub never numbers
+-- below what it issued; deleting a kind does not reset the numbering.
+ALTER TABLE healthhub.code_sequences DROP CONSTRAINT code_sequences_kind_fkey,
+    ADD CONSTRAINT code_sequences_kind_fkey FOREIGN KEY (kind) REFERENCES healthhub.health_code_kinds;
+COMMENT ON TABLE healthhub.code_sequences IS
+    'The sequence number of the last dynamic health code this hub issued per subject and kind';
+CREATE OR REPLACE FUNCTION healthhub.issue_health_code(subject text, kind text, status text DEFAULT NULL)
+    RETURNS healthhub.health_code
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k healthhub.health_code_kinds;
+    key healthhub.signing_keys;
+    code healthhub.health_code;
+    seq bigint;
+    -- (the clock, not the transaction's start; a code's times are whole seconds)
+    issued timestamptz := date_trunc('second', clock_timestamp());
+BEGIN
+    PERFORM healthhub.require_code_service();
+    PERFORM healthhub.require_arguments('healthhub.issue_health_code', ARRAY['subject', 'kind'],
+                                        ARRAY[subject IS NULL, kind IS NULL]);
+    IF btrim(subject) = '' OR length(subject) > 100 THEN
+        RAISE EXCEPTION 'invalid subject: %', quote_literal(subject)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A subject is a person key or a health card id, 1 to 100 characters.';
+    END IF;
+    k := healthhub.code_kind(kind);
+    IF (k.statuses IS NULL) <> (status IS NULL) OR NOT (status IS NULL OR status = ANY (k.statuses)) THEN
+        RAISE EXCEPTION 'invalid status % for a code of kind %', coalesce(quote_literal(status), 'NULL'), kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = CASE WHEN k.statuses IS NULL THEN 'A code of this kind has no status.'
+                                ELSE format('The statuses are %s.', array_to_string(k.statuses, ', ')) END;
+    END IF;
+    -- the newest key valid now for the kind; a retirement waits for this
+    -- transaction (and an issue after it sees the key retired).  Retired by
+    -- the clock, not by this transaction's start: a retirement that began
+    -- after this transaction did has a retired_at later than now(), and its
+    -- key signed codes refused as soon as they were issued
+    -- (specs/healthcode_key_retirement.spec).
+    SELECT * INTO key FROM healthhub.signing_keys s
+     WHERE s.valid @> issued AND (s.retired_at IS NULL OR s.retired_at > clock_timestamp())
+       AND (s.kinds IS NULL OR issue_health_code.kind = ANY (s.kinds))
+     ORDER BY lower(s.valid) DESC, s.created_at DESC
+     LIMIT 1
+       FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'this hub has no signing key for codes of kind %', kind
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'A hub_admin makes one with healthhub.create_signing_key().';
+    END IF;
+    IF k.dynamic THEN
+        INSERT INTO healthhub.code_sequences AS s (subject, kind, person_key, last_seq)
+        VALUES (btrim(subject), k.kind, healthhub.subject_person(btrim(subject)),
+                (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+        ON CONFLICT ON CONSTRAINT code_sequences_pkey
+           DO UPDATE SET last_seq = greatest(s.last_seq + 1, EXCLUDED.last_seq)
+        RETURNING s.last_seq INTO seq;
+    END IF;
+    code := healthhub.code_sign(key.private_key, key.alg, key.kid, healthhub.hub_id()::text, btrim(subject), issued,
+                                issued + k.lifetime, kind, status, seq)::healthhub.health_code;
+    -- (a read.* action: committed before the code is returned, so no code
+    -- leaves untraced, whatever the caller's transaction does next)
+    PERFORM healthhub.audit_append('read.health_code.issue', 'health_code', encode(healthhub.code_hash(code), 'hex'),
+                                   healthhub.subject_person(btrim(subject)),
+                                   'health code issuance', 'ok');
+    RETURN code;
+END
+$$;
+COMMENT ON FUNCTION healthhub.issue_health_code(text, text, text) IS
+    'Issue a signed health code of a kind (with its status; dynamic codes numbered by the hub) for a subject';
+
+
+-- Trust lists (review of 0.7): a key retired here or by its issuer and then
+-- left off a list is retired now and for good; retire_key takes over a key
+-- a list left off.
+CREATE OR REPLACE FUNCTION healthhub.import_trust_list(document bytea) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d record;
+    signer healthhub.trusted_keys;
+    list jsonb;
+    list_issuer text;
+    seq bigint;
+    lid bigint;
+    n integer;
+BEGIN
+    PERFORM healthhub.require_code_admin();
+    PERFORM healthhub.require_arguments('healthhub.import_trust_list', ARRAY['document'], ARRAY[document IS NULL]);
+    d := healthhub.code_document_open(document);
+    SELECT * INTO signer FROM healthhub.trusted_keys t
+     WHERE t.kid = d.kid AND t.valid @> clock_timestamp() AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp())
+       AND healthhub.code_document_verify(document, t.public_key)
+     ORDER BY t.key_id LIMIT 1;
+    PERFORM healthhub.require_trust_list(FOUND,
+        format('No key trusted now signed it (key id %s): trust the issuer''s key first (trust_public_key).',
+               encode(d.kid, 'hex')));
+    BEGIN
+        list := convert_from(d.payload, 'UTF8')::jsonb;
+    EXCEPTION WHEN data_exception THEN
+        PERFORM healthhub.require_trust_list(false, 'Its payload is not a JSON document.');
+    END;
+    list_issuer := list->>'issuer';
+    PERFORM healthhub.require_trust_list(list_issuer = signer.issuer,
+        format('It lists the keys of %s but is signed by a key of %s.', coalesce(list_issuer, 'nobody'), signer.issuer));
+    PERFORM healthhub.require_trust_list(list_issuer <> healthhub.hub_id()::text, 'It is this hub''s own list.');
+    PERFORM healthhub.require_trust_list(jsonb_typeof(list->'keys') = 'array' AND jsonb_typeof(list->'sequence') = 'number',
+        'A trust list has an issuer, a sequence number and an array of keys.');
+    seq := (list->>'sequence')::bigint;
+    PERFORM healthhub.require_trust_list(
+        seq > coalesce((SELECT max(l.sequence) FROM healthhub.trust_lists l WHERE l.issuer = list_issuer), -1),
+        format('A list of %s as new or newer was imported already (sequence %s).', list_issuer, seq));
+    PERFORM healthhub.require_trust_list(
+        NOT EXISTS (SELECT 1 FROM jsonb_array_elements(list->'keys') k
+                     WHERE healthhub.code_kid(decode(k->>'public_key', 'base64')) <> decode(k->>'kid', 'hex')),
+        'A key''s id is not the first 8 bytes of SHA-256 of its public key.');
+    INSERT INTO healthhub.trust_lists (issuer, sequence, signed_at, signer_kid, document)
+    VALUES (list_issuer, seq, (list->>'signed_at')::timestamptz, d.kid, document)
+    RETURNING list_id INTO lid;
+    INSERT INTO healthhub.trusted_keys AS t (issuer, kid, alg, public_key, valid, key_usage, origin, trust_list,
+                                             retired_at, retired_reason, retired_by)
+    SELECT list_issuer, decode(k->>'kid', 'hex'), k->>'alg', decode(k->>'public_key', 'base64'),
+           tstzrange((k->>'valid_from')::timestamptz, (k->>'valid_to')::timestamptz),
+           -- (kinds: JSON null is "every kind")
+           CASE WHEN jsonb_typeof(k->'kinds') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(k->'kinds')) END,
+           'trust_list', lid, (k->>'retired_at')::timestamptz, k->>'retired_reason',
+           CASE WHEN k->>'retired_at' IS NOT NULL THEN 'issuer' END
+      FROM jsonb_array_elements(list->'keys') k
+    ON CONFLICT ON CONSTRAINT trusted_keys_issuer_kid_public_key_key DO UPDATE
+       SET alg = EXCLUDED.alg, valid = EXCLUDED.valid, key_usage = EXCLUDED.key_usage, origin = 'trust_list',
+           trust_list = EXCLUDED.trust_list,
+           -- a retirement stands (the earlier of the two wins: no list undoes or
+           -- postpones one, whoever holds the issuer's key); a key an earlier
+           -- list left off is trusted again when listed again
+           (retired_at, retired_reason, retired_by) =
+               (SELECT r.* FROM (VALUES (t.retired_at, t.retired_reason, t.retired_by),
+                                        (EXCLUDED.retired_at, EXCLUDED.retired_reason, EXCLUDED.retired_by))
+                                r (retired_at, retired_reason, retired_by)
+                 WHERE r.retired_by IS DISTINCT FROM 'left off'
+                 ORDER BY r.retired_at NULLS LAST LIMIT 1);
+    -- the DCC rule: a key left off the newest list is no longer trusted.  (A
+    -- key retired here or by its issuer for later is retired now instead:
+    -- its retirement stands, brought forward; only a key nobody retired is
+    -- 'left off', trusted again when listed again.)
+    UPDATE healthhub.trusted_keys t SET retired_at = clock_timestamp(),
+           retired_reason = coalesce(t.retired_reason, format('not on trust list %s', seq)),
+           retired_by = coalesce(t.retired_by, 'left off')
+     WHERE t.issuer = list_issuer AND t.trust_list IS DISTINCT FROM lid AND t.origin IN ('trust_list', 'public_key')
+       AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp());
+    PERFORM healthhub.audit_append('trust_list.import', 'trust_list', lid::text, NULL, 'health code keys', 'ok');
+    SELECT count(*) INTO n FROM healthhub.trusted_keys t
+     WHERE t.issuer = list_issuer AND (t.retired_at IS NULL OR t.retired_at > clock_timestamp());
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION healthhub.import_trust_list(bytea) IS
+    'Import another hub''s trust list, verified against a key of that hub trusted beforehand; it replaces the previous one';
+
+CREATE OR REPLACE FUNCTION healthhub.retire_key(kid bytea, reason text, "at" timestamptz DEFAULT pg_catalog.now(),
+                                    issuer text DEFAULT NULL) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM healthhub.require_code_admin();
+    PERFORM healthhub.require_arguments('healthhub.retire_key', ARRAY['kid', 'reason', 'at'],
+                                        ARRAY[kid IS NULL, reason IS NULL, "at" IS NULL]);
+    IF btrim(reason) = '' THEN
+        RAISE EXCEPTION 'retiring a key needs a reason' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- (a key retired later may be retired earlier, never later)
+    UPDATE healthhub.signing_keys s SET retired_at = "at", retired_reason = reason
+     WHERE s.kid = retire_key.kid AND (s.retired_at IS NULL OR s.retired_at > "at")
+       AND (retire_key.issuer IS NULL OR retire_key.issuer = healthhub.hub_id()::text);
+    -- (a key a trust list left off is retired here for good, from the
+    -- earlier of the two times: no list brings it back)
+    UPDATE healthhub.trusted_keys t SET retired_at = least(t.retired_at, "at"), retired_reason = reason, retired_by = 'here'
+     WHERE t.kid = retire_key.kid AND (t.retired_at IS NULL OR t.retired_at > "at" OR t.retired_by = 'left off')
+       AND (retire_key.issuer IS NULL OR t.issuer = retire_key.issuer);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        RAISE EXCEPTION 'no trusted key % to retire', encode(kid, 'hex')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'No key of that kid is trusted and not retired by then' ||
+                           CASE WHEN issuer IS NOT NULL THEN format(' for issuer %s.', issuer) ELSE '.' END;
+    END IF;
+    RETURN n;
+END
+$$;
+
