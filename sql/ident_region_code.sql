@@ -53,14 +53,17 @@ INSERT INTO regions (code, name, level, parent, kind) VALUES ('110199', '测试�
 SELECT region_code_name('110199'), origin FROM regions WHERE code = '110199';
 INSERT INTO regions (code, name, level, parent, kind) VALUES ('110198', '无上级', 'county', NULL, 'division');
 DELETE FROM regions WHERE code = '110199';
--- a shipped row a DBA changes becomes local (pg_dump keeps it); a local row
+-- a shipped row a DBA changes becomes 'changed' (pg_dump keeps it); a row
 -- inserted over a shipped one (what a restore does) replaces it; a shipped
--- row cannot be deleted (CREATE EXTENSION would bring it back)
+-- or changed row cannot be deleted or change its code (CREATE EXTENSION
+-- would bring the old one back)
 UPDATE regions SET name = name || '(改)' WHERE code = '110105';
 SELECT code, name, origin FROM regions WHERE code = '110105';
 INSERT INTO regions (code, name, level, parent, kind, origin) VALUES ('110101', '东城区(本地)', 'county', '110000', 'division', 'local');
 SELECT code, name, origin FROM regions WHERE code = '110101';
 DELETE FROM regions WHERE code = '110102';
+DELETE FROM regions WHERE code = '110105';
+UPDATE regions SET code = '110198' WHERE code = '110105';
 UPDATE regions SET name = '朝阳区' WHERE code = '110105';
 UPDATE regions SET name = '东城区' WHERE code = '110101';
 SELECT count(*) AS one_row_each FROM regions WHERE code IN ('110101', '110105') GROUP BY code;

@@ -112,8 +112,12 @@ SELECT give_consent(:wu, 'treatment', ' ');
 SELECT give_consent(-1, 'treatment', 'x');
 SELECT give_consent(:wu, 'treatment', 'x', valid => 'empty');
 -- a guardian consents for a child, not for an adult
-SELECT give_consent(:wu_child, 'treatment', 'guardian form 7', institution => :inst_c, guardian => :wu) IS NOT NULL AS for_child;
+SELECT give_consent(:wu_child, 'treatment', 'guardian form 7', institution => :inst_c, guardian => :wu,
+                    valid => tstzrange(now(), now() + interval '20 years')) IS NOT NULL AS for_child;
 SELECT give_consent(:wu, 'treatment', 'guardian form 8', guardian => :wu_child);
+SELECT give_consent(:wu_child, 'treatment', 'guardian form 9', guardian => :wu_child);
+-- (a guardian's consent ends when the child comes of age)
+SELECT lower(valid) <= now() AS from_now, upper(valid) AT TIME ZONE 'UTC' AS until_eighteen FROM consents_of(:wu_child);
 SELECT purpose, institution_key = :inst_b AS to_b, institution_key IS NULL AND practitioner_key IS NULL AS to_all,
        practitioner_key = :doc_b AS to_doctor, guardian_key IS NOT NULL AS by_guardian, revoked_at IS NULL AS in_force
   FROM consents_of(:wu) ORDER BY recorded_at, consent_key;

@@ -71,11 +71,11 @@ CREATE TABLE healthhub.health_code_kinds (
     lifetime    interval NOT NULL CHECK (lifetime > interval '0'),
     dynamic     boolean NOT NULL,   -- refreshed by the app: an older code than the last accepted is a replay
     description text NOT NULL,
-    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local'))
+    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'changed', 'local'))
 );
 COMMENT ON TABLE healthhub.health_code_kinds IS
     'Kinds of health code: their statuses (NULL: none), lifetime, and whether they are dynamic (replay refused)';
-SELECT pg_catalog.pg_extension_config_dump('healthhub.health_code_kinds', 'WHERE origin = ''local''');
+SELECT pg_catalog.pg_extension_config_dump('healthhub.health_code_kinds', 'WHERE origin <> ''shipped''');
 INSERT INTO healthhub.health_code_kinds VALUES
     ('health_card', NULL, '5 years', false, 'the resident electronic health card (居民电子健康卡): one card in every hospital',
      'shipped'),

@@ -29,10 +29,10 @@ CREATE TABLE healthhub.place_categories (
     category      text PRIMARY KEY CHECK (category ~ '^[a-z][a-z0-9_]{0,39}$'),
     must_check_at text[] NOT NULL CHECK (must_check_at <@ ARRAY['low', 'medium', 'high']),
     description   text NOT NULL,
-    origin        text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local'))
+    origin        text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'changed', 'local'))
 );
 COMMENT ON TABLE healthhub.place_categories IS 'Kinds of place, and the risk levels at which they must check codes';
-SELECT pg_catalog.pg_extension_config_dump('healthhub.place_categories', 'WHERE origin = ''local''');
+SELECT pg_catalog.pg_extension_config_dump('healthhub.place_categories', 'WHERE origin <> ''shipped''');
 CREATE TRIGGER shipped_row_changed BEFORE INSERT OR UPDATE OR DELETE ON healthhub.place_categories
     FOR EACH ROW EXECUTE FUNCTION healthhub.shipped_row_changed('category');
 INSERT INTO healthhub.place_categories VALUES

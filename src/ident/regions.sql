@@ -15,13 +15,13 @@ CREATE TABLE healthhub.regions (
     valid_from  smallint,
     valid_to    smallint CHECK (valid_to >= valid_from),
     successor   healthhub.region_code,
-    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local')),
+    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'changed', 'local')),
     CONSTRAINT regions_only_provinces_lack_parents CHECK ((level = 'province') = (parent IS NULL))
 );
 COMMENT ON TABLE healthhub.regions IS 'Administrative divisions (GB/T 2260 codes, NBS statistical list mid-2023) with true level and parent';
 CREATE INDEX regions_parent_idx ON healthhub.regions (parent);
 -- Shipped rows come back with CREATE EXTENSION; only local rows are dumped.
-SELECT pg_catalog.pg_extension_config_dump('healthhub.regions', 'WHERE origin = ''local''');
+SELECT pg_catalog.pg_extension_config_dump('healthhub.regions', 'WHERE origin <> ''shipped''');
 -- (a shipped row a DBA changes becomes local: src/platform/shipped_rows.sql)
 CREATE TRIGGER shipped_row_changed BEFORE INSERT OR UPDATE OR DELETE ON healthhub.regions
     FOR EACH ROW EXECUTE FUNCTION healthhub.shipped_row_changed('code');

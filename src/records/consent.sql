@@ -98,7 +98,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'A consent has a start and is not empty.';
     END IF;
     IF guardian IS NOT NULL THEN
-        PERFORM healthhub.record_person(guardian);
+        IF healthhub.record_person(guardian) = subject THEN
+            RAISE EXCEPTION 'a guardian consents for another person' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
         SELECT p.birth_date INTO born FROM healthhub.persons p WHERE p.person_key = subject;
         IF born IS NULL OR born + interval '18 years' <= lower(valid) THEN
             RAISE EXCEPTION 'a guardian consents for a minor only'
@@ -106,6 +108,8 @@ BEGIN
                       DETAIL = CASE WHEN born IS NULL THEN 'The person''s birth date is not known.'
                                     ELSE 'The person is 18 or older when the consent begins.' END;
         END IF;
+        -- (a guardian's consent ends when the child comes of age)
+        valid := valid * tstzrange(NULL, (born + interval '18 years')::timestamptz);
     END IF;
     INSERT INTO healthhub.record_consents (person_key, institution_key, practitioner_key, purpose, valid, guardian_key,
                                            evidence)
@@ -181,7 +185,7 @@ BEGIN ATOMIC
     SELECT EXISTS (
         SELECT FROM healthhub.record_consents c
          WHERE c.person_key = consent_allows.person AND c.purpose = consent_allows.purpose
-           AND c.valid @> now() AND (c.revoked_at IS NULL OR c.revoked_at > clock_timestamp())
+           AND c.valid @> clock_timestamp() AND (c.revoked_at IS NULL OR c.revoked_at > clock_timestamp())
            AND ((c.institution_key = reader AND c.practitioner_key IS NULL)
                 OR (c.institution_key IS NULL AND c.practitioner_key IS NULL)
                 OR (c.practitioner_key = consent_allows.practitioner
@@ -229,7 +233,6 @@ AS $$
 DECLARE
     reader bigint := healthhub.require_reader(practitioner);
     subject bigint;
-    consented boolean;
     glass boolean := break_glass_reason IS NOT NULL;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.documents_for', ARRAY['person', 'purpose'],
@@ -241,7 +244,6 @@ BEGIN
                   DETAIL = 'A read without consent states why, in 1 to 400 characters; it is reviewed.';
     END IF;
     subject := healthhub.record_person(person);
-    consented := healthhub.consent_allows(subject, purpose, reader, practitioner);
     -- (before any row is returned; a read.* entry is committed whatever the
     -- caller's transaction does)
     PERFORM healthhub.audit_append('read.emr_documents', 'person', subject::text, subject,
@@ -251,10 +253,12 @@ BEGIN
     RETURN QUERY
     SELECT d.document_key, d.ref, d.kind, d.service_time, d.institution_key, d.confidentiality, d.location,
            d.size_bytes, d.media_type, a.access
+      -- (the consent read in the same statement, under the same snapshot, as the documents)
       FROM healthhub.emr_documents d
+     CROSS JOIN (SELECT healthhub.consent_allows(subject, purpose, reader, practitioner) AS consented) k
      CROSS JOIN LATERAL (
          SELECT CASE WHEN d.institution_key = reader THEN 'own'
-                     WHEN consented AND d.confidentiality <> 'very_restricted' THEN 'consent'
+                     WHEN k.consented AND d.confidentiality <> 'very_restricted' THEN 'consent'
                      WHEN glass THEN 'break_glass' END AS access) a
      WHERE d.person_key = subject AND d.state = 'current' AND a.access IS NOT NULL
        AND (kinds IS NULL OR d.kind = ANY (kinds))

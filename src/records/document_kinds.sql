@@ -10,11 +10,11 @@ CREATE TABLE healthhub.document_kinds (
     name_zh     text NOT NULL,
     name_en     text NOT NULL,
     loinc       text CHECK (loinc ~ '^[0-9]{1,7}-[0-9]$'),
-    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local'))
+    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'changed', 'local'))
 );
 COMMENT ON TABLE healthhub.document_kinds IS
     'Kinds of shared EMR document: the WS/T 500 parts, and kinds a region adds';
-SELECT pg_catalog.pg_extension_config_dump('healthhub.document_kinds', 'WHERE origin = ''local''');
+SELECT pg_catalog.pg_extension_config_dump('healthhub.document_kinds', 'WHERE origin <> ''shipped''');
 INSERT INTO healthhub.document_kinds (wst500_part, kind, name_zh, name_en, loinc, origin)
 SELECT p, k, zh, en, l, 'shipped' FROM (VALUES
     (1, 'medical_record_summary', '病历概要', 'medical record summary', '60591-5'),

@@ -10,10 +10,10 @@
 CREATE TABLE healthhub.record_purposes (
     purpose     text PRIMARY KEY CHECK (purpose ~ '^[a-z][a-z0-9_]{0,39}$'),
     description text NOT NULL,
-    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local'))
+    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'changed', 'local'))
 );
 COMMENT ON TABLE healthhub.record_purposes IS 'Purposes for which institutions read shared records';
-SELECT pg_catalog.pg_extension_config_dump('healthhub.record_purposes', 'WHERE origin = ''local''');
+SELECT pg_catalog.pg_extension_config_dump('healthhub.record_purposes', 'WHERE origin <> ''shipped''');
 INSERT INTO healthhub.record_purposes VALUES
     ('treatment', 'diagnosis and treatment of the person (诊疗)', 'shipped'),
     ('referral', 'a referral or consultation between institutions (转诊会诊)', 'shipped'),
@@ -27,6 +27,9 @@ CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.recor
 CREATE TABLE healthhub.emr_documents (
     person_key      bigint NOT NULL,
     document_key    bigint NOT NULL DEFAULT healthhub.mint_key(),
+    -- the holder's record of the person it was registered against: the
+    -- person follows that record through merges and unmerges
+    record_id       bigint NOT NULL,
     ref             healthhub.emr_ref NOT NULL,
     kind            text NOT NULL GENERATED ALWAYS AS (healthhub.emr_ref_kind(ref)) STORED
                         REFERENCES healthhub.document_kinds,
@@ -128,6 +131,7 @@ AS $$
 DECLARE
     institution bigint;
     person bigint;
+    record bigint;
     document bigint;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.register_document',
@@ -137,7 +141,7 @@ BEGIN
     PERFORM healthhub.require_document_fields(location, size_bytes, media_type, confidentiality);
     institution := healthhub.document_institution(ref);
     PERFORM healthhub.require_document_holder(institution);
-    SELECT healthhub.current_person(s.person_key) INTO person FROM healthhub.source_records s
+    SELECT healthhub.current_person(s.person_key), s.record_id INTO person, record FROM healthhub.source_records s
      WHERE s.source = register_document.source AND s.local_id = register_document.local_id
        AND s.institution_key = institution;
     IF person IS NULL THEN
@@ -145,8 +149,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A document is registered against the institution''s own record of the person, linked by link_record.';
     END IF;
-    INSERT INTO healthhub.emr_documents (person_key, ref, institution_key, confidentiality, location, size_bytes, media_type)
-    VALUES (person, ref, institution, confidentiality, location, size_bytes, media_type)
+    INSERT INTO healthhub.emr_documents (person_key, record_id, ref, institution_key, confidentiality, location,
+                                         size_bytes, media_type)
+    VALUES (person, record, ref, institution, confidentiality, location, size_bytes, media_type)
     RETURNING document_key INTO document;
     RETURN document;
 END
@@ -198,10 +203,10 @@ BEGIN
     END IF;
     UPDATE healthhub.emr_documents e SET state = 'superseded'
      WHERE e.person_key = old.person_key AND e.document_key = old.document_key;
-    INSERT INTO healthhub.emr_documents (person_key, ref, institution_key, confidentiality, location, size_bytes,
-                                         media_type, replaces)
-    VALUES (old.person_key, new_ref, old.institution_key, old.confidentiality, location, size_bytes, media_type,
-            old.document_key)
+    INSERT INTO healthhub.emr_documents (person_key, record_id, ref, institution_key, confidentiality, location,
+                                         size_bytes, media_type, replaces)
+    VALUES (old.person_key, old.record_id, new_ref, old.institution_key, old.confidentiality, location, size_bytes,
+            media_type, old.document_key)
     RETURNING document_key INTO document;
     RETURN document;
 END

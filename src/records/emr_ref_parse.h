@@ -8,7 +8,7 @@
  *
  * Text form, every part fixed so that the text is canonical:
  *   kind:institution:local_id:YYYYMMDDTHHMMSSZ:algorithm:hex
- *   discharge_summary:12440300455755867W:ZY-2026-000123:20261201T083000Z:sha256:9f86...
+ *   discharge_summary:121200004013590816:ZY-2026-000123:20261201T083000Z:sha256:9f86...
  * Pure C: no postgres.h.
  */
 #ifndef HH_EMR_REF_PARSE_H

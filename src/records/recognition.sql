@@ -53,10 +53,10 @@ GRANT SELECT ON healthhub.lab_certifications TO PUBLIC;
 CREATE TABLE healthhub.retest_reasons (
     reason      text PRIMARY KEY CHECK (reason ~ '^[a-z][a-z0-9_]{0,39}$'),
     description text NOT NULL,
-    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'local'))
+    origin      text NOT NULL DEFAULT 'local' CHECK (origin IN ('shipped', 'changed', 'local'))
 );
 COMMENT ON TABLE healthhub.retest_reasons IS 'Reasons for a re-test despite a recognisable result';
-SELECT pg_catalog.pg_extension_config_dump('healthhub.retest_reasons', 'WHERE origin = ''local''');
+SELECT pg_catalog.pg_extension_config_dump('healthhub.retest_reasons', 'WHERE origin <> ''shipped''');
 INSERT INTO healthhub.retest_reasons VALUES
     ('condition_changed', 'the condition changed, or the result does not fit the clinical picture (病情变化或结果与临床不符)', 'shipped'),
     ('fast_changing', 'the item changes fast over time (检查检验项目变化快)', 'shipped'),
@@ -75,6 +75,7 @@ CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.retes
 CREATE TABLE healthhub.exam_results (
     person_key      bigint NOT NULL,
     result_key      bigint NOT NULL DEFAULT healthhub.mint_key(),
+    record_id       bigint NOT NULL,    -- the institution's record of the person (as emr_documents)
     institution_key bigint NOT NULL REFERENCES healthhub.institutions,
     item_code       text NOT NULL CHECK (item_code ~ '^[A-Za-z0-9._-]{1,40}$'),
     produced_at     timestamptz NOT NULL,
@@ -142,13 +143,14 @@ AS $$
 DECLARE
     institution bigint := healthhub.institution_of(healthhub.acting_role());
     person bigint;
+    record bigint;
     result bigint;
 BEGIN
     PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'register results');
     PERFORM healthhub.require_arguments('healthhub.register_result',
         ARRAY['source', 'local_id', 'result_id', 'item_code', 'produced_at', 'value'],
         ARRAY[source IS NULL, local_id IS NULL, result_id IS NULL, item_code IS NULL, produced_at IS NULL, value IS NULL]);
-    SELECT healthhub.current_person(s.person_key) INTO person FROM healthhub.source_records s
+    SELECT healthhub.current_person(s.person_key), s.record_id INTO person, record FROM healthhub.source_records s
      WHERE s.source = register_result.source AND s.local_id = register_result.local_id
        AND s.institution_key = institution;
     IF person IS NULL THEN
@@ -156,9 +158,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A result is registered against the institution''s own record of the person, linked by link_record.';
     END IF;
-    INSERT INTO healthhub.exam_results (person_key, institution_key, item_code, produced_at, value, unit, reference_range,
-                                        report_ref, local_id)
-    VALUES (person, institution, item_code, produced_at, value, unit, reference_range, report_ref, result_id)
+    INSERT INTO healthhub.exam_results (person_key, record_id, institution_key, item_code, produced_at, value, unit,
+                                        reference_range, report_ref, local_id)
+    VALUES (person, record, institution, item_code, produced_at, value, unit, reference_range, report_ref, result_id)
     RETURNING result_key INTO result;
     RETURN result;
 END
@@ -184,13 +186,11 @@ AS $$
 DECLARE
     reader bigint := healthhub.require_reader(practitioner);
     subject bigint;
-    consented boolean;
     here healthhub.institutions;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.recognizable_results', ARRAY['person', 'item', 'at'],
                                         ARRAY[person IS NULL, item IS NULL, "at" IS NULL]);
     subject := healthhub.record_person(person);
-    consented := healthhub.consent_allows(subject, 'treatment', reader, practitioner);
     SELECT * INTO here FROM healthhub.institutions i WHERE i.institution_key = reader;
     PERFORM healthhub.audit_append('read.exam_results', 'person', subject::text, subject, 'result recognition', 'ok',
                                    practitioner);
@@ -202,9 +202,11 @@ BEGIN
       FROM healthhub.exam_results r
       JOIN healthhub.institutions p ON p.institution_key = r.institution_key
       JOIN healthhub.recognition_items c ON c.item_code = r.item_code AND c.valid @> "at"
+     -- (the consent read in the same statement as the results)
+     CROSS JOIN (SELECT healthhub.consent_allows(subject, 'treatment', reader, practitioner) AS consented) k
      WHERE r.person_key = subject AND r.item_code = item
        AND r.produced_at <= "at" AND r.produced_at + c.validity >= "at"
-       AND (r.institution_key = reader OR consented)
+       AND (r.institution_key = reader OR k.consented)
        AND healthhub.region_code_contains(c.region, p.region) AND healthhub.region_code_contains(c.region, here.region)
        AND EXISTS (SELECT FROM healthhub.lab_certifications q
                     WHERE q.institution_key = r.institution_key AND q.item_code = r.item_code
