@@ -76,9 +76,14 @@ SELECT t AS code, (verify_health_code(t)).reason
 SELECT d->>'detail' FROM unnest(ARRAY['HH1:6BFKVPV0QSIP600GP5L0', 'HH1:6BFOXN*TS0BI/$DEL40VG1K0000BG2/L0']) t,
        decode_health_code(t) d;
 
--- a flipped bit anywhere after the prefix, and a code cut short: never valid, never an error
-SELECT count(*) = length(:'card') - 4 AS every_position, count(*) FILTER (WHERE v.valid) AS still_valid,
-       count(*) - count(v.reason) AS without_a_reason
+-- a character changed anywhere after the prefix, and a code cut short: never
+-- valid, never an error.  (Unless the change falls in the padding bits that
+-- end the deflate stream, which inflating ignores: then the text is another
+-- encoding of the very same signed COSE message, and verifies as it does.)
+SELECT count(*) = length(:'card') - 4 AS every_position,
+       count(*) FILTER (WHERE CASE WHEN v.valid THEN x.t::health_code::bytea <> :'card'::health_code::bytea
+                                   ELSE false END) AS still_valid,
+       count(*) - count(v.reason) - count(*) FILTER (WHERE v.valid) AS without_a_reason
   FROM generate_series(5, length(:'card')) i,
        LATERAL (SELECT overlay(:'card' PLACING CASE WHEN substr(:'card', i, 1) = 'A' THEN 'B' ELSE 'A' END FROM i FOR 1) AS t) x,
        verify_health_code(x.t) v;
