@@ -159,7 +159,8 @@ BEGIN
                         WHERE ep.profile = ANY (profiles))) THEN
         RAISE EXCEPTION 'role % may not %', healthhub.acting_role(), what
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = format('That is for the profiles %s and hub_admin.', array_to_string(profiles, ', '));
+                  DETAIL = CASE WHEN cardinality(profiles) = 0 THEN 'That is for hub_admin.'
+                                ELSE format('That is for the profiles %s and hub_admin.', array_to_string(profiles, ', ')) END;
     END IF;
 END
 $$;

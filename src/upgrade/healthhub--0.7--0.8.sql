@@ -15,7 +15,8 @@ BEGIN
                         WHERE ep.profile = ANY (profiles))) THEN
         RAISE EXCEPTION 'role % may not %', healthhub.acting_role(), what
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = format('That is for the profiles %s and hub_admin.', array_to_string(profiles, ', '));
+                  DETAIL = CASE WHEN cardinality(profiles) = 0 THEN 'That is for hub_admin.'
+                                ELSE format('That is for the profiles %s and hub_admin.', array_to_string(profiles, ', ')) END;
     END IF;
 END
 $$;
@@ -281,3 +282,39 @@ ALTER TABLE healthhub.health_code_kinds DROP CONSTRAINT health_code_kinds_origin
 SELECT pg_catalog.pg_extension_config_dump('healthhub.regions', 'WHERE origin <> ''shipped''');
 SELECT pg_catalog.pg_extension_config_dump('healthhub.place_categories', 'WHERE origin <> ''shipped''');
 SELECT pg_catalog.pg_extension_config_dump('healthhub.health_code_kinds', 'WHERE origin <> ''shipped''');
+
+-- Loads of encounters (src/records/encounters.sql).
+ALTER TABLE healthhub.loads DROP CONSTRAINT loads_kind_check,
+    ADD CONSTRAINT loads_kind_check CHECK (kind IN ('registry', 'person_records', 'encounters'));
+COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records, encounters), keyed on (source, file digest); mode snapshot or delta';
+CREATE OR REPLACE FUNCTION healthhub.require_load_key(source text, file_digest text, kind text DEFAULT 'person_records',
+                                           mode text DEFAULT 'delta') RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    noun text := CASE kind WHEN 'person_records' THEN 'batch name' ELSE 'load source' END;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('registry', 'person_records', 'encounters') THEN
+        RAISE EXCEPTION 'invalid load kind: %', coalesce(quote_literal(kind), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry, person_records and encounters.';
+    END IF;
+    IF source IS NULL OR btrim(source) !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
+        RAISE EXCEPTION 'invalid %: %', noun, coalesce(quote_literal(source), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('A %s is 1 to 64 letters, digits, "_", ".", ":" or "-".', noun);
+    END IF;
+    IF file_digest IS NULL OR lower(btrim(file_digest)) !~ '^([a-z0-9]+:)?[0-9a-f]{32,128}$' THEN
+        RAISE EXCEPTION 'invalid file digest: %', coalesce(quote_literal(file_digest), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A file digest is 32 to 128 hex digits, optionally after an algorithm name and a colon.',
+                  HINT = 'For example ''sha256:'' || the output of sha256sum of the file.';
+    END IF;
+    IF mode IS NULL OR mode NOT IN ('snapshot', 'delta') THEN
+        RAISE EXCEPTION 'invalid load mode: %', coalesce(quote_literal(mode), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A load is a "snapshot" (rows of the source absent from the file are ended) or a "delta".';
+    END IF;
+END
+$$;
+
