@@ -8,6 +8,7 @@
 #ifndef HH_COMPARISON_FUNCTIONS_H
 #define HH_COMPARISON_FUNCTIONS_H
 
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "utils/sortsupport.h"
 
@@ -51,6 +52,29 @@ prefix##_sortsupport(PG_FUNCTION_ARGS) \
 \
 	ssup->comparator = prefix##_fastcmp; \
 	PG_RETURN_VOID(); \
+}
+
+/*
+ * prefix_hash and prefix_hash_extended of a varlena type whose values are
+ * stored normalised: hashing the payload's bytes agrees with its equality.
+ * (The payload is read in place, short header or not.)
+ */
+#define HH_PAYLOAD_HASH_FUNCTIONS(prefix) \
+PG_FUNCTION_INFO_V1(prefix##_hash); \
+Datum \
+prefix##_hash(PG_FUNCTION_ARGS) \
+{ \
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0)); \
+\
+	return hash_any((const unsigned char *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v)); \
+} \
+PG_FUNCTION_INFO_V1(prefix##_hash_extended); \
+Datum \
+prefix##_hash_extended(PG_FUNCTION_ARGS) \
+{ \
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0)); \
+\
+	return hash_any_extended((const unsigned char *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), PG_GETARG_INT64(1)); \
 }
 
 #endif							/* HH_COMPARISON_FUNCTIONS_H */

@@ -235,24 +235,7 @@ hi_cmp_datums(Datum x, Datum y)
 HH_COMPARISON_FUNCTIONS(health_identifier, hi_cmp_datums)
 
 /* Values are stored normalised, so hashing the payload is consistent with = */
-PG_FUNCTION_INFO_V1(health_identifier_hash);
-Datum
-health_identifier_hash(PG_FUNCTION_ARGS)
-{
-	struct varlena *h = PG_GETARG_HI_PACKED(0);
-
-	return hash_any((const unsigned char *) VARDATA_ANY(h), VARSIZE_ANY_EXHDR(h));
-}
-
-PG_FUNCTION_INFO_V1(health_identifier_hash_extended);
-Datum
-health_identifier_hash_extended(PG_FUNCTION_ARGS)
-{
-	struct varlena *h = PG_GETARG_HI_PACKED(0);
-
-	return hash_any_extended((const unsigned char *) VARDATA_ANY(h), VARSIZE_ANY_EXHDR(h),
-							 PG_GETARG_INT64(1));
-}
+HH_PAYLOAD_HASH_FUNCTIONS(health_identifier)
 
 PG_FUNCTION_INFO_V1(health_identifier_kind);
 Datum

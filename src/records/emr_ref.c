@@ -199,23 +199,7 @@ er_cmp_datums(Datum x, Datum y)
 
 HH_COMPARISON_FUNCTIONS(emr_ref, er_cmp_datums)
 
-PG_FUNCTION_INFO_V1(emr_ref_hash);
-Datum
-emr_ref_hash(PG_FUNCTION_ARGS)
-{
-	struct varlena *r = PG_GETARG_ER_PACKED(0);
-
-	return hash_any((const unsigned char *) VARDATA_ANY(r), VARSIZE_ANY_EXHDR(r));
-}
-
-PG_FUNCTION_INFO_V1(emr_ref_hash_extended);
-Datum
-emr_ref_hash_extended(PG_FUNCTION_ARGS)
-{
-	struct varlena *r = PG_GETARG_ER_PACKED(0);
-
-	return hash_any_extended((const unsigned char *) VARDATA_ANY(r), VARSIZE_ANY_EXHDR(r), PG_GETARG_INT64(1));
-}
+HH_PAYLOAD_HASH_FUNCTIONS(emr_ref)
 
 /* Seconds since 1970 and PostgreSQL's microseconds since 2000, both UTC. */
 #define UNIX_TO_PG_SECS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
