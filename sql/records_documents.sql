@@ -198,6 +198,25 @@ SELECT action, count(*) FROM audit_entries
  WHERE person_key IN (:wu, :wu_child) AND action NOT LIKE 'person%' AND action NOT LIKE 'link%' AND action NOT LIKE 'source_record%'
  GROUP BY action ORDER BY action;
 
+-- documents follow their record through the person index: a person merged
+-- into another brings their documents; unmerged, takes them back
+SET ROLE rec_app_a;
+SELECT person_key AS xu FROM link_record('RA', 'a-3', '许宣', '1', '1980-01-01', NULL, NULL, '440303') \gset
+SELECT register_document('RA', 'a-3', ('lab_report:121200004013590816:LIS-99:20261120T020000Z:sha256:' || :'d')::emr_ref,
+                         'https://emr.a.example/doc/LIS-99', 10, 'text/plain') IS NOT NULL AS registered;
+SELECT count(*) AS before_merge FROM documents_for(:wu, 'treatment');
+RESET ROLE;
+SELECT merge_persons(:xu, :wu, 'the same man, registered twice') = :wu AS merged;
+SET ROLE rec_app_a;
+SELECT count(*) AS merged FROM documents_for(:wu, 'treatment');
+SELECT count(*) AS through_the_old_key FROM documents_for(:xu, 'treatment');
+RESET ROLE;
+SELECT unmerge_person(:xu, 'two men after all') = :xu AS unmerged;
+SET ROLE rec_app_a;
+SELECT count(*) AS after_unmerge FROM documents_for(:wu, 'treatment');
+SELECT kind FROM documents_for(:xu, 'treatment');
+RESET ROLE;
+
 -- leave the hub as it was for later tests
 SELECT revoke_profile(r::regrole, p) FROM (VALUES ('rec_app_a', 'institution_app'), ('rec_app_b', 'institution_app'),
        ('rec_clin_c', 'clinician'), ('rec_resident', 'resident_service'), ('rec_auditor', 'auditor'),

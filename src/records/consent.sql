@@ -260,7 +260,8 @@ BEGIN
          SELECT CASE WHEN d.institution_key = reader THEN 'own'
                      WHEN k.consented AND d.confidentiality <> 'very_restricted' THEN 'consent'
                      WHEN glass THEN 'break_glass' END AS access) a
-     WHERE d.person_key = subject AND d.state = 'current' AND a.access IS NOT NULL
+     WHERE d.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
+       AND d.state = 'current' AND a.access IS NOT NULL
        AND (kinds IS NULL OR d.kind = ANY (kinds))
        AND (period IS NULL OR period @> d.service_time)
      ORDER BY d.service_time DESC, d.document_key;

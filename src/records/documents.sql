@@ -25,10 +25,11 @@ CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.recor
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('record_purpose', 'purpose', 'records policy');
 
 CREATE TABLE healthhub.emr_documents (
-    person_key      bigint NOT NULL,
+    person_key      bigint NOT NULL,    -- the person when registered (the distribution key)
     document_key    bigint NOT NULL DEFAULT healthhub.mint_key(),
-    -- the holder's record of the person it was registered against: the
-    -- person follows that record through merges and unmerges
+    -- the holder's record of the person it was registered against: reads
+    -- find the document through it, so it follows the record's person
+    -- through merges, unmerges and relinks
     record_id       bigint NOT NULL,
     ref             healthhub.emr_ref NOT NULL,
     kind            text NOT NULL GENERATED ALWAYS AS (healthhub.emr_ref_kind(ref)) STORED
@@ -53,6 +54,9 @@ COMMENT ON TABLE healthhub.emr_documents IS
 -- found by time)
 CREATE UNIQUE INDEX emr_documents_by_ref ON healthhub.emr_documents (ref);
 CREATE INDEX emr_documents_by_person ON healthhub.emr_documents (person_key, service_time);
+-- (reads find a person's documents through the records now linked to them,
+-- so documents follow their record through merges, unmerges and relinks)
+CREATE INDEX emr_documents_by_record ON healthhub.emr_documents (record_id, service_time);
 SELECT pg_catalog.pg_extension_config_dump('healthhub.emr_documents', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.emr_documents
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('emr_document', 'document_key', 'shared records');

@@ -88,7 +88,7 @@ CREATE TABLE healthhub.exam_results (
     PRIMARY KEY (person_key, result_key),
     UNIQUE (institution_key, local_id)
 );
-CREATE INDEX exam_results_by_item ON healthhub.exam_results (person_key, item_code, produced_at);
+CREATE INDEX exam_results_by_item ON healthhub.exam_results (record_id, item_code, produced_at);
 COMMENT ON TABLE healthhub.exam_results IS 'Exam and lab results per person: item, institution, time, value, unit, reference range';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.exam_results', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.exam_results
@@ -204,7 +204,8 @@ BEGIN
       JOIN healthhub.recognition_items c ON c.item_code = r.item_code AND c.valid @> "at"
      -- (the consent read in the same statement as the results)
      CROSS JOIN (SELECT healthhub.consent_allows(subject, 'treatment', reader, practitioner) AS consented) k
-     WHERE r.person_key = subject AND r.item_code = item
+     WHERE r.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
+       AND r.item_code = item
        AND r.produced_at <= "at" AND r.produced_at + c.validity >= "at"
        AND (r.institution_key = reader OR k.consented)
        AND healthhub.region_code_contains(c.region, p.region) AND healthhub.region_code_contains(c.region, here.region)
