@@ -77,6 +77,9 @@ SELECT v.valid, v.kind, v.algorithm, v.claims->'nam'->>'fn' AS family_name, v.cl
   FROM public.dcc_vectors d, healthhub.verify_health_code(d.prefix, d.clock) v WHERE d.vector = 'AT/1.json';
 SQL
 
+hub_step "shared records: encounters loaded, a discharge summary read under consent, a reader refused, a re-test spared"
+psql_demo -d healthhub_demo -f "$top/scripts/demo/records.sql"
+
 cat <<EOT
 
 healthhub demo is running.
