@@ -42,9 +42,9 @@ SELECT healthhub.register_document('SZ-PH', 'ph-1001',
 RESET ROLE;
 
 \echo 'The patient consents, in the app, to the children''s hospital reading for treatment:'
+SELECT institution_key AS children_hospital FROM healthhub.institutions WHERE source_ref = 'SZ-CH' \gset
 SET ROLE demo_resident;
-SELECT healthhub.give_consent(:patient, 'treatment', 'app consent, 2026-11-20 09:00',
-                              institution => (SELECT institution_key FROM healthhub.institutions WHERE source_ref = 'SZ-CH'))
+SELECT healthhub.give_consent(:patient, 'treatment', 'app consent, 2026-11-20 09:00', institution => :children_hospital)
        IS NOT NULL AS consented;
 RESET ROLE;
 \echo 'The children''s hospital reads it (and gets a FHIR DocumentReference):'
