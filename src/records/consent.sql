@@ -251,11 +251,13 @@ BEGIN
                                         ELSE purpose END,
                                    CASE WHEN glass THEN 'break_glass' ELSE 'ok' END, practitioner);
     RETURN QUERY
+    -- (the consent read in the same statement, under the same snapshot, as
+    -- the documents; MATERIALIZED: once per call, not once per document)
+    WITH k AS MATERIALIZED (SELECT healthhub.consent_allows(subject, purpose, reader, practitioner) AS consented)
     SELECT d.document_key, d.ref, d.kind, d.service_time, d.institution_key, d.confidentiality, d.location,
            d.size_bytes, d.media_type, a.access
-      -- (the consent read in the same statement, under the same snapshot, as the documents)
       FROM healthhub.emr_documents d
-     CROSS JOIN (SELECT healthhub.consent_allows(subject, purpose, reader, practitioner) AS consented) k
+     CROSS JOIN k
      CROSS JOIN LATERAL (
          SELECT CASE WHEN d.institution_key = reader THEN 'own'
                      WHEN k.consented AND d.confidentiality <> 'very_restricted' THEN 'consent'

@@ -195,27 +195,34 @@ BEGIN
     PERFORM healthhub.audit_append('read.exam_results', 'person', subject::text, subject, 'result recognition', 'ok',
                                    practitioner);
     RETURN QUERY
-    SELECT x.* FROM (
-    -- (a result under a city's catalogue and its province's: the city's mark)
-    SELECT DISTINCT ON (r.result_key) r.result_key, r.item_code, r.institution_key, r.produced_at, r.value, r.unit,
-           r.reference_range, r.report_ref, c.mark, r.produced_at + c.validity
+    -- (the rules that depend on the producing institution only, scope and
+    -- level, are decided once per institution, not per result)
+    WITH producers AS MATERIALIZED (
+        SELECT DISTINCT r.institution_key
+          FROM healthhub.exam_results r
+         WHERE r.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
+           AND r.item_code = item AND r.produced_at <= "at"),
+    entries AS MATERIALIZED (
+        -- (a producer under a city's catalogue and its province's: the city's entry)
+        SELECT DISTINCT ON (p.institution_key) p.institution_key, c.mark, c.validity
+          FROM producers pr
+          JOIN healthhub.institutions p ON p.institution_key = pr.institution_key
+          JOIN healthhub.recognition_items c ON c.item_code = item AND c.valid @> "at"
+         WHERE (p.institution_key = reader OR healthhub.consent_allows(subject, 'treatment', reader, practitioner))
+           AND healthhub.region_code_contains(c.region, p.region) AND healthhub.region_code_contains(c.region, here.region)
+           AND (coalesce(here.level, '1') <= coalesce(p.level, '1')
+                OR healthhub.region_city(here.region) OPERATOR(healthhub.=) healthhub.region_city(p.region))
+         ORDER BY p.institution_key, healthhub.region_code_level(c.region) = 'province')
+    SELECT r.result_key, r.item_code, r.institution_key, r.produced_at, r.value, r.unit, r.reference_range,
+           r.report_ref, e.mark, r.produced_at + e.validity
       FROM healthhub.exam_results r
-      JOIN healthhub.institutions p ON p.institution_key = r.institution_key
-      JOIN healthhub.recognition_items c ON c.item_code = r.item_code AND c.valid @> "at"
-     -- (the consent read in the same statement as the results)
-     CROSS JOIN (SELECT healthhub.consent_allows(subject, 'treatment', reader, practitioner) AS consented) k
+      JOIN entries e ON e.institution_key = r.institution_key
      WHERE r.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
-       AND r.item_code = item
-       AND r.produced_at <= "at" AND r.produced_at + c.validity >= "at"
-       AND (r.institution_key = reader OR k.consented)
-       AND healthhub.region_code_contains(c.region, p.region) AND healthhub.region_code_contains(c.region, here.region)
+       AND r.item_code = item AND r.produced_at <= "at" AND r.produced_at + e.validity >= "at"
        AND EXISTS (SELECT FROM healthhub.lab_certifications q
                     WHERE q.institution_key = r.institution_key AND q.item_code = r.item_code
                       AND q.passed AND q.period @> r.produced_at)
-       AND (coalesce(here.level, '1') <= coalesce(p.level, '1')
-            OR healthhub.region_city(here.region) OPERATOR(healthhub.=) healthhub.region_city(p.region))
-     ORDER BY r.result_key, healthhub.region_code_level(c.region) = 'province') x
-     ORDER BY x.produced_at DESC, x.result_key;
+     ORDER BY r.produced_at DESC, r.result_key;
 END
 $$;
 COMMENT ON FUNCTION healthhub.recognizable_results(bigint, text, timestamptz, bigint) IS
