@@ -43,7 +43,8 @@ SELECT local_id, kind, department, started_at, ended_at, admission_route, discha
        practitioner_key = :doc AS by_doc, version
   FROM encounters WHERE institution_key = (SELECT institution_key FROM institutions WHERE source_ref = 'EA') ORDER BY local_id;
 -- the load is one entry of the trail; its rows are not recorded one by one
-SELECT action, outcome FROM audit_entries WHERE object_kind = 'load' AND action LIKE 'encounters%' ORDER BY entry_id;
+SELECT action, outcome FROM audit_entries
+ WHERE object_kind = 'load' AND object_id IN (SELECT load_id::text FROM loads WHERE source = 'EA') ORDER BY entry_id;
 
 -- the same file again: nothing changes
 INSERT INTO stage_encounters (encounter_id, patient_id, kind, started_at) VALUES ('MZ-9', 'p-1', 'outpatient', '2026-11-30 10:00');

@@ -115,6 +115,13 @@ SELECT record_recognition(:li, 'LIPID', 'accepted', (SELECT result_key FROM resu
 SELECT record_recognition(:li, 'LIPID', 'retest');
 SELECT record_recognition(:li, 'LIPID', 'retest', reason => 'boredom');
 SELECT record_recognition(:li, 'LIPID', 'maybe');
+-- against the encounter it was decided in: the deciding institution's own, of this person
+RESET ROLE;
+INSERT INTO stage_encounters (encounter_id, patient_id, kind, started_at) VALUES ('Y3-MZ-1', 'y3-1', 'outpatient', now() - interval '1 hour');
+SELECT loaded FROM load_encounters('Y3', 'sha256:' || repeat('9', 64));
+SET ROLE rcg_y3;
+SELECT record_recognition(:li, 'LIPID', 'retest', reason => 'condition_changed', encounter => 'Y3-MZ-1') IS NOT NULL AS against_the_visit;
+SELECT record_recognition(:li, 'LIPID', 'retest', reason => 'condition_changed', encounter => 'W3-MZ-1');
 RESET ROLE;
 -- the report, for statisticians: no person data
 SET ROLE rcg_stat;
@@ -132,6 +139,9 @@ SELECT revoke_profile('rcg_resident', 'resident_service');
 SELECT revoke_profile('rcg_stat', 'statistician');
 DROP ROLE rcg_w3, rcg_w2, rcg_y3, rcg_y1, rcg_g3, rcg_resident, rcg_stat;
 DELETE FROM recognition_decisions;
+DELETE FROM encounters;
+DELETE FROM load_errors WHERE load_id IN (SELECT load_id FROM loads WHERE kind = 'encounters');
+DELETE FROM loads WHERE kind = 'encounters';
 DELETE FROM exam_results;
 DELETE FROM lab_certifications;
 DELETE FROM recognition_items;

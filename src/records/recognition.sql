@@ -103,6 +103,7 @@ CREATE TABLE healthhub.recognition_decisions (
     decision_key    bigint NOT NULL DEFAULT healthhub.mint_key(),
     institution_key bigint NOT NULL REFERENCES healthhub.institutions,  -- the deciding institution
     practitioner_key bigint REFERENCES healthhub.practitioners,
+    encounter_key   bigint,             -- the deciding institution's encounter of the person, when named
     item_code       text NOT NULL,
     result_key      bigint,             -- the prior result accepted, or set aside
     decision        text NOT NULL CHECK (decision IN ('accepted', 'retest')),
@@ -232,7 +233,7 @@ COMMENT ON FUNCTION healthhub.recognizable_results(bigint, text, timestamptz, bi
 -- a re-test ordered with a reason.
 CREATE FUNCTION healthhub.record_recognition(person bigint, item text, decision text, result bigint DEFAULT NULL,
                                              reason text DEFAULT NULL, note text DEFAULT NULL,
-                                             practitioner bigint DEFAULT NULL)
+                                             practitioner bigint DEFAULT NULL, encounter text DEFAULT NULL)
     RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -240,11 +241,22 @@ AS $$
 DECLARE
     reader bigint := healthhub.require_reader(practitioner);
     subject bigint;
+    visit bigint;
     made bigint;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.record_recognition', ARRAY['person', 'item', 'decision'],
                                         ARRAY[person IS NULL, item IS NULL, decision IS NULL]);
     subject := healthhub.record_person(person);
+    IF encounter IS NOT NULL THEN
+        SELECT e.encounter_key INTO visit FROM healthhub.encounters e
+          JOIN healthhub.source_records s ON s.record_id = e.record_id
+         WHERE e.institution_key = reader AND e.local_id = encounter AND s.person_key = subject;
+        IF visit IS NULL THEN
+            RAISE EXCEPTION 'no encounter % of this person at this institution', quote_literal(encounter)
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A decision is recorded against the deciding institution''s encounter (its encounter id).';
+        END IF;
+    END IF;
     IF decision NOT IN ('accepted', 'retest') THEN
         RAISE EXCEPTION 'invalid decision %', decision
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'A decision is accepted or retest.';
@@ -257,15 +269,15 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Name a result recognizable_results() returns now, and no re-test reason.';
     END IF;
-    INSERT INTO healthhub.recognition_decisions (person_key, institution_key, practitioner_key, item_code, result_key,
-                                                 decision, reason, note)
-    VALUES (subject, reader, practitioner, item, result, decision, reason, note)
+    INSERT INTO healthhub.recognition_decisions (person_key, institution_key, practitioner_key, encounter_key, item_code,
+                                                 result_key, decision, reason, note)
+    VALUES (subject, reader, practitioner, visit, item, result, decision, reason, note)
     RETURNING decision_key INTO made;
     RETURN made;
 END
 $$;
-COMMENT ON FUNCTION healthhub.record_recognition(bigint, text, text, bigint, text, text, bigint) IS
-    'Record a result accepted instead of a re-test, or a re-test ordered with its reason';
+COMMENT ON FUNCTION healthhub.record_recognition(bigint, text, text, bigint, text, text, bigint, text) IS
+    'Record a result accepted instead of a re-test, or a re-test ordered with its reason (against an encounter)';
 
 -- Recognition by institution and month: decisions, results accepted,
 -- re-tests, the rate, and the re-tests (and their cost) avoided.  No person
@@ -288,13 +300,13 @@ COMMENT ON VIEW healthhub.recognition_report IS
 REVOKE ALL ON FUNCTION healthhub.region_city(healthhub.region_code) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.register_result(text, text, text, text, timestamptz, text, text, text, healthhub.emr_ref) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.recognizable_results(bigint, text, timestamptz, bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.record_recognition(bigint, text, text, bigint, text, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.record_recognition(bigint, text, text, bigint, text, text, bigint, text) FROM PUBLIC;
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT pr, 'function', f, 'EXECUTE'
   FROM unnest(ARRAY['hub_admin', 'institution_app', 'clinician']) pr,
        unnest(ARRAY['healthhub.register_result(text, text, text, text, timestamptz, text, text, text, healthhub.emr_ref)',
                     'healthhub.recognizable_results(bigint, text, timestamptz, bigint)',
-                    'healthhub.record_recognition(bigint, text, text, bigint, text, text, bigint)']) f
+                    'healthhub.record_recognition(bigint, text, text, bigint, text, text, bigint, text)']) f
 UNION ALL
 SELECT pr, 'table', 'healthhub.recognition_report', 'SELECT'
   FROM unnest(ARRAY['hub_admin', 'statistician', 'auditor']) pr
