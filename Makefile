@@ -76,7 +76,7 @@ HEALTHCODE_PARTS = src/healthcode/health_code.sql src/healthcode/health_code_ops
               src/healthcode/holders.sql
 SQL_PARTS  += $(HEALTHCODE_PARTS)
 RECORDS_PARTS = src/records/emr_ref.sql src/records/emr_ref_ops.sql src/records/document_kinds.sql \
-              src/records/documents.sql src/records/consent.sql src/records/encounters.sql \
+              src/records/documents.sql src/records/consent.sql src/records/loading.sql src/records/encounters.sql \
               src/records/recognition.sql
 SQL_PARTS  += $(RECORDS_PARTS)
 # Rooms new in the release being built: its upgrade script installs them

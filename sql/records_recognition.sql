@@ -63,6 +63,28 @@ SET ROLE rcg_g3;
 SELECT person_key = :li AS same FROM link_record('G3', 'g3-1', '李时珍', '1', '1958-07-03', '420102195807030014', NULL, '440303');
 INSERT INTO results SELECT 'g3 lipid 2 days ago', register_result('G3', 'g3-1', 'S-1', 'LIPID', now() - interval '2 days', '5.0', 'mmol/L');
 RESET ROLE;
+-- results also come as files, through the validated staging path
+INSERT INTO stage_results (result_id, patient_id, item_code, produced_at, value, unit, reference_range, report_ref) VALUES
+    ('L-2', 'y1-1', 'K', (now() - interval '2 days')::text, '4.0', 'mmol/L', '3.5-5.3', NULL),
+    ('L-2', 'y1-1', 'K', (now() - interval '1 days')::text, '4.2', 'mmol/L', NULL, NULL),
+    ('L-3', 'y1-404', 'K', (now() - interval '1 days')::text, '4.2', NULL, NULL, NULL),
+    ('L-4', 'y1-1', 'K', 'last week', '4.2', NULL, NULL, NULL),
+    ('L-5', 'y1-1', 'K', (now() - interval '1 days')::text, repeat('9', 201), NULL, NULL, NULL),
+    ('L-6', 'y1-1', 'K', (now() - interval '1 days')::text, '4.2', NULL, NULL, 'lab_report:nonsense'),
+    ('L-7', 'y1-1', 'K k', (now() - interval '1 days')::text, '4.2', NULL, NULL, NULL),
+    ('L-8', 'y1-1', NULL, (now() - interval '1 days')::text, NULL, NULL, NULL, NULL);
+SELECT staged, loaded, rejected, already_loaded FROM load_results('Y1', 'sha256:' || repeat('1', 64));
+SELECT line_no, column_name, left(value, 20) AS value, reason FROM load_errors
+ WHERE load_id = (SELECT max(load_id) FROM loads WHERE kind = 'results') ORDER BY line_no, column_name;
+INSERT INTO stage_results (result_id, patient_id, item_code, produced_at, value) VALUES ('L-9', 'y1-1', 'K', now()::text, '4.4');
+SELECT staged, loaded, rejected, already_loaded FROM load_results('Y1', 'sha256:' || repeat('1', 64));
+-- a corrected result replaces the earlier one
+INSERT INTO stage_results (result_id, patient_id, item_code, produced_at, value, unit) VALUES
+    ('L-2', 'y1-1', 'K', (now() - interval '2 days')::text, '4.1', 'mmol/L');
+SELECT staged, loaded, rejected FROM load_results('Y1', 'sha256:' || repeat('2', 64));
+SELECT local_id, value, unit FROM exam_results WHERE local_id LIKE 'L-%' ORDER BY local_id;
+SELECT count(*) AS stage_emptied FROM stage_results;
+
 SET ROLE rcg_y3;
 SELECT person_key = :li AS same FROM link_record('Y3', 'y3-1', '李时珍', '1', '1958-07-03', '420102195807030014', NULL, '420502');
 -- without the patient's consent: nothing of the others
@@ -140,8 +162,8 @@ SELECT revoke_profile('rcg_stat', 'statistician');
 DROP ROLE rcg_w3, rcg_w2, rcg_y3, rcg_y1, rcg_g3, rcg_resident, rcg_stat;
 DELETE FROM recognition_decisions;
 DELETE FROM encounters;
-DELETE FROM load_errors WHERE load_id IN (SELECT load_id FROM loads WHERE kind = 'encounters');
-DELETE FROM loads WHERE kind = 'encounters';
+DELETE FROM load_errors WHERE load_id IN (SELECT load_id FROM loads WHERE kind IN ('encounters', 'results'));
+DELETE FROM loads WHERE kind IN ('encounters', 'results');
 DELETE FROM exam_results;
 DELETE FROM lab_certifications;
 DELETE FROM recognition_items;

@@ -114,46 +114,23 @@ CREATE FUNCTION healthhub.load_encounters(source text, file_digest text)
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    lid bigint;
-    again boolean;
-    src text := btrim(source);
-    institution bigint;
     se constant regclass := 'healthhub.stage_encounters';
-    result jsonb;
+    b record := healthhub.begin_records_load('encounters', source, file_digest, se);
+    lid bigint := b.load_id;
+    src text := btrim(source);
+    institution bigint := b.institution;
 BEGIN
-    PERFORM healthhub.require_profile(ARRAY[]::text[], 'load encounters');
-    PERFORM healthhub.require_arguments('healthhub.load_encounters', ARRAY['source', 'file_digest'],
-                                        ARRAY[source IS NULL, file_digest IS NULL]);
-    institution := healthhub.institution_for_source(src);
-    IF institution IS NULL THEN
-        RAISE EXCEPTION 'no institution sends records as source %', quote_literal(src)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The source is the institution''s source of person records (link_record''s source).';
-    END IF;
-    -- one encounter load at a time, and nothing staged meanwhile
-    LOCK TABLE healthhub.stage_encounters IN SHARE ROW EXCLUSIVE MODE;
-    SELECT b.load_id, b.already_loaded INTO lid, again
-      FROM healthhub.begin_load('encounters', src, file_digest, 'delta') b;
-    IF again THEN
-        TRUNCATE healthhub.stage_encounters RESTART IDENTITY;
-        RETURN QUERY SELECT lid, (l.outcome->'encounters'->>'staged')::int, (l.outcome->'encounters'->>'loaded')::int,
-                            (l.outcome->'encounters'->>'rejected')::int, true
-                       FROM healthhub.loads l WHERE l.load_id = lid;
+    IF b.already_loaded THEN
+        RETURN QUERY SELECT lid, o.staged, o.loaded, o.rejected, true FROM healthhub.records_load_outcome(lid, 'encounters') o;
         RETURN;
     END IF;
-    PERFORM healthhub.begin_load_writes(lid);
 
     PERFORM healthhub.load_require(lid, 'encounters', se, ARRAY['encounter_id', 'patient_id', 'kind']);
     PERFORM healthhub.load_check_duplicates(lid, 'encounters', se, 'encounter_id');
     PERFORM healthhub.load_check_pattern(lid, 'encounters', se, 'encounter_id', '^[A-Za-z0-9._/+-]{1,64}$',
                                          'is not 1 to 64 letters, digits or . _ / + -', false);
     -- (references: an empty value is "required" above, or allowed)
-    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
-    SELECT lid, 'encounters', s.line_no, 'patient_id', s.patient_id, 'is no record of this source in the person index'
-      FROM healthhub.stage_encounters s
-     WHERE nullif(btrim(s.patient_id), '') IS NOT NULL
-       AND NOT EXISTS (SELECT FROM healthhub.source_records r
-                        WHERE r.source = src AND r.local_id = btrim(s.patient_id) AND r.person_key IS NOT NULL);
+    PERFORM healthhub.load_check_patient(lid, 'encounters', se, src);
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
     SELECT lid, 'encounters', s.line_no, 'practitioner_licence', s.practitioner_licence, 'is no licence of the registry'
       FROM healthhub.stage_encounters s
@@ -215,11 +192,7 @@ BEGIN
                              EXCLUDED.started_at, EXCLUDED.ended_at, EXCLUDED.admission_route, EXCLUDED.discharge_mode,
                              EXCLUDED.bed, EXCLUDED.diagnoses);
 
-    result := healthhub.load_outcome(lid, 'encounters', 1, se, 0);
-    PERFORM healthhub.end_load(lid, result, 'shared records');
-    TRUNCATE healthhub.stage_encounters RESTART IDENTITY;
-    RETURN QUERY SELECT lid, (result->'encounters'->>'staged')::int, (result->'encounters'->>'loaded')::int,
-                        (result->'encounters'->>'rejected')::int, false;
+    RETURN QUERY SELECT lid, o.staged, o.loaded, o.rejected, false FROM healthhub.end_records_load(lid, 'encounters', se) o;
 END
 $$;
 COMMENT ON FUNCTION healthhub.load_encounters(text, text) IS

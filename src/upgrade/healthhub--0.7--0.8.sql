@@ -283,10 +283,10 @@ SELECT pg_catalog.pg_extension_config_dump('healthhub.regions', 'WHERE origin <>
 SELECT pg_catalog.pg_extension_config_dump('healthhub.place_categories', 'WHERE origin <> ''shipped''');
 SELECT pg_catalog.pg_extension_config_dump('healthhub.health_code_kinds', 'WHERE origin <> ''shipped''');
 
--- Loads of encounters (src/records/encounters.sql).
+-- Loads of encounters and results (src/records/).
 ALTER TABLE healthhub.loads DROP CONSTRAINT loads_kind_check,
-    ADD CONSTRAINT loads_kind_check CHECK (kind IN ('registry', 'person_records', 'encounters'));
-COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records, encounters), keyed on (source, file digest); mode snapshot or delta';
+    ADD CONSTRAINT loads_kind_check CHECK (kind IN ('registry', 'person_records', 'encounters', 'results'));
+COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records, encounters, results), keyed on (source, file digest); mode snapshot or delta';
 CREATE OR REPLACE FUNCTION healthhub.require_load_key(source text, file_digest text, kind text DEFAULT 'person_records',
                                            mode text DEFAULT 'delta') RETURNS void
     LANGUAGE plpgsql IMMUTABLE
@@ -295,9 +295,9 @@ AS $$
 DECLARE
     noun text := CASE kind WHEN 'person_records' THEN 'batch name' ELSE 'load source' END;
 BEGIN
-    IF kind IS NULL OR kind NOT IN ('registry', 'person_records', 'encounters') THEN
+    IF kind IS NULL OR kind NOT IN ('registry', 'person_records', 'encounters', 'results') THEN
         RAISE EXCEPTION 'invalid load kind: %', coalesce(quote_literal(kind), 'NULL')
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry, person_records and encounters.';
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry, person_records, encounters and results.';
     END IF;
     IF source IS NULL OR btrim(source) !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
         RAISE EXCEPTION 'invalid %: %', noun, coalesce(quote_literal(source), 'NULL')
