@@ -14,6 +14,13 @@
 #   p50 and p99 of each call's time measured in the backend.
 #   Targets (issue 13): p99 under 1 ms (results) and 2 ms (documents), and
 #   within 1.5x of the baseline.
+#   Loading: BENCH_SCALE x 1M results of 2,000 patients as one CSV file:
+#     - framework: COPY into healthhub.stage_results + load_results()
+#       (validation, the set-based write, the load's one audit entry);
+#     - baseline: a plain COPY of the same results (keys resolved) into
+#       healthhub.exam_results itself, same indexes and triggers (each row
+#       audited by the trigger), and the same without triggers.
+#   Target: within 3x of the plain COPY.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
 scale=${BENCH_SCALE:-1}
@@ -152,3 +159,41 @@ line "documents_for (500 documents)" "documents_for" "documents, bare scan" 2
 line "recognizable_results (1,000)" "recognizable_results" "results, bare scan" 1
 awk -v a50="${p50[trail entry]}" -v a99="${p99[trail entry]}" 'BEGIN {
   printf "(of which the read'"'"'s trail entry, committed by the audit writer before rows return: p50 %.3f ms, p99 %.3f ms)\n", a50, a99 }'
+
+# ------------------------------------------------------------- loading
+nload=$(awk -v s="$scale" 'BEGIN { n = s * 1000000; if (n < 1000) n = 1000; printf "%d", n }')
+say "loading: $nload results of 2,000 patients, framework vs plain COPY"
+ldir=$(mktemp -d "${TMPDIR:-/tmp}/healthhub-bench-records-load.XXXXXX")
+trap 'rm -rf "$ldir" "$work_out"; bash "$top/scripts/cluster.sh" stop bench >/dev/null 2>&1 || true' EXIT
+chmod 755 "$ldir"
+psql_db bench_records >/dev/null <<'SQL'
+TRUNCATE healthhub.exam_results;
+INSERT INTO healthhub.institutions (name, kind, level, region, source, source_ref, valid) VALUES
+    ('bench lab', 'hospital', '3', '440303', 'bench', 'BL', '[2000-01-01,)');
+-- 2,000 patients of the lab, linked
+SET session_replication_role = replica;
+SELECT count(healthhub.link_record('BL', 'lp-' || g, '张' || chr(19968 + g % 5000) || chr(19968 + g / 5000 + 100), '1',
+                                   '1970-01-01'::date + g, NULL, '139' || lpad(g::text, 8, '0'), '440303'))
+  FROM generate_series(1, 2000) g;
+RESET session_replication_role;
+SQL
+psql_db bench_records -c "\\copy (SELECT 'R-' || g, 'lp-' || (1 + g % 2000), 'LIPID', '2026-11-01'::timestamptz + g * interval '1 second', '5.' || (g % 10), 'mmol/L', '<5.7' FROM generate_series(1, $nload) g) TO '$ldir/results.csv' WITH (FORMAT csv)" \
+                      -c "\\copy (SELECT s.person_key, s.record_id, s.institution_key, 'LIPID', '2026-11-01'::timestamptz + g * interval '1 second', '5.' || (g % 10), 'mmol/L', '<5.7', 'R-' || g FROM generate_series(1, $nload) g JOIN healthhub.source_records s ON s.source = 'BL' AND s.local_id = 'lp-' || (1 + g % 2000)) TO '$ldir/resolved.csv' WITH (FORMAT csv)" >/dev/null
+now() { date +%s.%N; }
+t0=$(now)
+psql_db bench_records -c "\\copy healthhub.stage_results (result_id, patient_id, item_code, produced_at, value, unit, reference_range) FROM '$ldir/results.csv' WITH (FORMAT csv)" \
+                      -c "SELECT staged, loaded, rejected FROM healthhub.load_results('BL', 'sha256:' || repeat('f', 64))" >/dev/null
+t_fw=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+psql_db bench_records -c 'TRUNCATE healthhub.exam_results' -c 'VACUUM ANALYZE healthhub.exam_results' >/dev/null
+t0=$(now)
+psql_db bench_records -c "\\copy healthhub.exam_results (person_key, record_id, institution_key, item_code, produced_at, value, unit, reference_range, local_id) FROM '$ldir/resolved.csv' WITH (FORMAT csv)" >/dev/null
+t_copy=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+psql_db bench_records -c 'TRUNCATE healthhub.exam_results' -c 'VACUUM ANALYZE healthhub.exam_results' >/dev/null
+t0=$(now)
+psql_db bench_records -c 'SET session_replication_role = replica' \
+  -c "\\copy healthhub.exam_results (person_key, record_id, institution_key, item_code, produced_at, value, unit, reference_range, local_id) FROM '$ldir/resolved.csv' WITH (FORMAT csv)" >/dev/null
+t_bare=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+echo
+awk -v n="$nload" -v fw="$t_fw" -v cp="$t_copy" -v bare="$t_bare" 'BEGIN {
+  printf "loading %d results: staging + load_results %.2f s; plain COPY %.2f s (%.2fx, target <= 3x: %s); COPY without triggers %.2f s (%.2fx)\n",
+         n, fw, cp, fw / cp, (fw / cp <= 3) ? "met" : "NOT met", bare, fw / bare }'
