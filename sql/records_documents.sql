@@ -206,15 +206,32 @@ SELECT register_document('RA', 'a-3', ('lab_report:121200004013590816:LIS-99:202
                          'https://emr.a.example/doc/LIS-99', 10, 'text/plain') IS NOT NULL AS registered;
 SELECT count(*) AS before_merge FROM documents_for(:wu, 'treatment');
 RESET ROLE;
+-- (and consents count for the person merged into: the second key's consent to B)
+SET ROLE rec_resident;
+SELECT give_consent(:xu, 'treatment', 'app consent of the second key', institution => :inst_b) IS NOT NULL AS consented;
+RESET ROLE;
+SET ROLE rec_app_b;
+SELECT count(*) AS b_before_merge FROM documents_for(:wu, 'treatment');
+RESET ROLE;
 SELECT merge_persons(:xu, :wu, 'the same man, registered twice') = :wu AS merged;
 SET ROLE rec_app_a;
 SELECT count(*) AS merged FROM documents_for(:wu, 'treatment');
 SELECT count(*) AS through_the_old_key FROM documents_for(:xu, 'treatment');
 RESET ROLE;
+SET ROLE rec_app_b;
+SELECT kind, access FROM documents_for(:wu, 'treatment');
+RESET ROLE;
+SET ROLE rec_resident;
+SELECT count(*) AS consents_after_merge FROM consents_of(:wu) WHERE revoked_at IS NULL;
+RESET ROLE;
 SELECT unmerge_person(:xu, 'two men after all') = :xu AS unmerged;
 SET ROLE rec_app_a;
 SELECT count(*) AS after_unmerge FROM documents_for(:wu, 'treatment');
 SELECT kind FROM documents_for(:xu, 'treatment');
+RESET ROLE;
+SET ROLE rec_app_b;
+SELECT count(*) AS b_reads_first_after_unmerge FROM documents_for(:wu, 'treatment');
+SELECT kind, access FROM documents_for(:xu, 'treatment');
 RESET ROLE;
 
 -- leave the hub as it was for later tests

@@ -27,6 +27,8 @@ COMMENT ON TABLE healthhub.persons IS
 SELECT pg_catalog.pg_extension_config_dump('healthhub.persons', '');
 -- (a publication filters persons on hub_id: its replica identity has it)
 CREATE UNIQUE INDEX persons_replica_identity ON healthhub.persons (person_key, hub_id);
+-- (the persons merged into one: what was given for them counts for it)
+CREATE INDEX persons_redirected ON healthhub.persons (redirected_to) WHERE redirected_to IS NOT NULL;
 ALTER TABLE healthhub.persons REPLICA IDENTITY USING INDEX persons_replica_identity;
 
 -- Every identifier finds at most one person; the resident ID number is the

@@ -69,6 +69,21 @@ BEGIN
 END
 $$;
 
+-- A person and every person merged into them (directly or through a chain
+-- of merges): what was given for a merged person counts for the survivor,
+-- and returns to them with an unmerge (nothing is re-keyed).
+CREATE FUNCTION healthhub.merged_person_keys(person bigint) RETURNS TABLE (person_key bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH RECURSIVE merged(k, depth) AS (
+        SELECT merged_person_keys.person, 0
+        UNION ALL
+        SELECT p.person_key, m.depth + 1 FROM merged m JOIN healthhub.persons p ON p.redirected_to = m.k
+         WHERE m.depth < 100)
+    SELECT m.k FROM merged m;
+END;
+
 -- A consent, given by the person or, for a minor, a guardian.
 CREATE FUNCTION healthhub.give_consent(person bigint, purpose text, evidence text,
                                        institution bigint DEFAULT NULL, practitioner bigint DEFAULT NULL,
@@ -130,7 +145,8 @@ BEGIN
     PERFORM healthhub.require_arguments('healthhub.revoke_consent', ARRAY['person', 'consent', 'reason'],
                                         ARRAY[person IS NULL, consent IS NULL, reason IS NULL]);
     UPDATE healthhub.record_consents c SET revoked_at = clock_timestamp(), revoked_reason = reason
-     WHERE c.person_key = healthhub.record_person(person) AND c.consent_key = consent AND c.revoked_at IS NULL;
+     WHERE c.person_key IN (SELECT m.person_key FROM healthhub.merged_person_keys(healthhub.record_person(person)) m)
+       AND c.consent_key = consent AND c.revoked_at IS NULL;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no such consent in force'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Consent %s of person %s.', consent, person);
@@ -153,7 +169,9 @@ BEGIN
     PERFORM healthhub.require_arguments('healthhub.consents_of', ARRAY['person'], ARRAY[person IS NULL]);
     subject := healthhub.record_person(person);
     PERFORM healthhub.audit_append('read.record_consents', 'person', subject::text, subject, 'shared records consent');
-    RETURN QUERY SELECT * FROM healthhub.record_consents c WHERE c.person_key = subject ORDER BY c.recorded_at, c.consent_key;
+    RETURN QUERY SELECT * FROM healthhub.record_consents c
+                  WHERE c.person_key IN (SELECT m.person_key FROM healthhub.merged_person_keys(subject) m)
+                  ORDER BY c.recorded_at, c.consent_key;
 END
 $$;
 COMMENT ON FUNCTION healthhub.consents_of(bigint) IS 'The consents a person gave, in force or not (recorded)';
@@ -184,7 +202,8 @@ CREATE FUNCTION healthhub.consent_allows(person bigint, purpose text, reader big
 BEGIN ATOMIC
     SELECT EXISTS (
         SELECT FROM healthhub.record_consents c
-         WHERE c.person_key = consent_allows.person AND c.purpose = consent_allows.purpose
+         WHERE c.person_key IN (SELECT m.person_key FROM healthhub.merged_person_keys(consent_allows.person) m)
+           AND c.purpose = consent_allows.purpose
            AND c.valid @> clock_timestamp() AND (c.revoked_at IS NULL OR c.revoked_at > clock_timestamp())
            AND ((c.institution_key = reader AND c.practitioner_key IS NULL)
                 OR (c.institution_key IS NULL AND c.practitioner_key IS NULL)
@@ -293,7 +312,8 @@ BEGIN
     SELECT e."at", e.institution_key, i.name, e.practitioner_key, e.action, e.purpose, e.outcome
       FROM healthhub.audit_entries e
       LEFT JOIN healthhub.institutions i ON i.institution_key = e.institution_key
-     WHERE e.person_key = subject AND e.action IN ('read.emr_documents', 'read.record_consents')
+     WHERE e.person_key IN (SELECT m.person_key FROM healthhub.merged_person_keys(subject) m)
+       AND e.action IN ('read.emr_documents', 'read.record_consents')
      ORDER BY e.entry_id DESC
      LIMIT max_rows;
 END
@@ -331,6 +351,7 @@ COMMENT ON FUNCTION healthhub.review_break_glass(bigint, text, text) IS
     'Review a break-glass read: justified or unjustified, with a note';
 
 REVOKE ALL ON FUNCTION healthhub.record_person(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.merged_person_keys(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.require_record_purpose(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.consent_allows(bigint, text, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.require_reader(bigint) FROM PUBLIC;

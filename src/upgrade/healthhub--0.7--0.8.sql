@@ -318,3 +318,6 @@ BEGIN
 END
 $$;
 
+
+-- The persons merged into one, found by index (shared records' consents).
+CREATE INDEX persons_redirected ON healthhub.persons (redirected_to) WHERE redirected_to IS NOT NULL;
