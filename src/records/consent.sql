@@ -72,17 +72,22 @@ $$;
 -- A person and every person merged into them (directly or through a chain
 -- of merges): what was given for a merged person counts for the survivor,
 -- and returns to them with an unmerge (nothing is re-keyed).
+-- (PL/pgSQL, here and below: its plans are kept for the session; a SQL
+-- function with these subqueries is planned on every call)
 CREATE FUNCTION healthhub.merged_person_keys(person bigint) RETURNS TABLE (person_key bigint)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $$
+BEGIN
+    RETURN QUERY
     WITH RECURSIVE merged(k, depth) AS (
         SELECT merged_person_keys.person, 0
         UNION ALL
         SELECT p.person_key, m.depth + 1 FROM merged m JOIN healthhub.persons p ON p.redirected_to = m.k
          WHERE m.depth < 100)
     SELECT m.k FROM merged m;
-END;
+END
+$$;
 
 -- A consent, given by the person or, for a minor, a guardian.
 CREATE FUNCTION healthhub.give_consent(person bigint, purpose text, evidence text,
@@ -197,10 +202,11 @@ CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.break
 -- institution, or at this one).
 CREATE FUNCTION healthhub.consent_allows(person bigint, purpose text, reader bigint, practitioner bigint)
     RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT EXISTS (
+AS $$
+BEGIN
+    RETURN EXISTS (
         SELECT FROM healthhub.record_consents c
          WHERE c.person_key IN (SELECT m.person_key FROM healthhub.merged_person_keys(consent_allows.person) m)
            AND c.purpose = consent_allows.purpose
@@ -209,7 +215,8 @@ BEGIN ATOMIC
                 OR (c.institution_key IS NULL AND c.practitioner_key IS NULL)
                 OR (c.practitioner_key = consent_allows.practitioner
                     AND (c.institution_key IS NULL OR c.institution_key = reader))));
-END;
+END
+$$;
 
 -- The acting role's institution, and the practitioner acting there if
 -- named (registered there now); 42501 for a role that acts for none.
