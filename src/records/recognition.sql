@@ -273,34 +273,35 @@ BEGIN
     PERFORM healthhub.audit_append('read.exam_results', 'person', subject::text, subject, 'result recognition', 'ok',
                                    practitioner);
     RETURN QUERY
-    -- (the rules that depend on the producing institution only, scope and
-    -- level, are decided once per institution, not per result)
-    WITH producers AS MATERIALIZED (
-        SELECT DISTINCT r.institution_key
-          FROM healthhub.exam_results r
+    -- (the person's results of the item read once; the rules that depend on
+    -- the producing institution only, consent, scope and level, decided
+    -- once per institution, not per result)
+    WITH mine AS MATERIALIZED (
+        SELECT r.* FROM healthhub.exam_results r
          WHERE r.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
            AND r.item_code = item AND r.produced_at <= "at"),
+    k AS MATERIALIZED (SELECT healthhub.consent_allows(subject, 'treatment', reader, practitioner) AS consented),
     entries AS MATERIALIZED (
         -- (a producer under a city's catalogue and its province's: the city's entry)
         SELECT DISTINCT ON (p.institution_key) p.institution_key, c.mark, c.validity
-          FROM producers pr
+          FROM (SELECT DISTINCT m.institution_key FROM mine m) pr
           JOIN healthhub.institutions p ON p.institution_key = pr.institution_key
           JOIN healthhub.recognition_items c ON c.item_code = item AND c.valid @> "at"
-         WHERE (p.institution_key = reader OR healthhub.consent_allows(subject, 'treatment', reader, practitioner))
+          CROSS JOIN k
+         WHERE (p.institution_key = reader OR k.consented)
            AND healthhub.region_code_contains(c.region, p.region) AND healthhub.region_code_contains(c.region, here.region)
            AND (coalesce(here.level, '1') <= coalesce(p.level, '1')
                 OR healthhub.region_city(here.region) OPERATOR(healthhub.=) healthhub.region_city(p.region))
          ORDER BY p.institution_key, healthhub.region_code_level(c.region) = 'province')
-    SELECT r.result_key, r.item_code, r.institution_key, r.produced_at, r.value, r.unit, r.reference_range,
-           r.report_ref, e.mark, r.produced_at + e.validity
-      FROM healthhub.exam_results r
-      JOIN entries e ON e.institution_key = r.institution_key
-     WHERE r.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
-       AND r.item_code = item AND r.produced_at <= "at" AND r.produced_at + e.validity >= "at"
+    SELECT m.result_key, m.item_code, m.institution_key, m.produced_at, m.value, m.unit, m.reference_range,
+           m.report_ref, e.mark, m.produced_at + e.validity
+      FROM mine m
+      JOIN entries e ON e.institution_key = m.institution_key
+     WHERE m.produced_at + e.validity >= "at"
        AND EXISTS (SELECT FROM healthhub.lab_certifications q
-                    WHERE q.institution_key = r.institution_key AND q.item_code = r.item_code
-                      AND q.passed AND q.period @> r.produced_at)
-     ORDER BY r.produced_at DESC, r.result_key;
+                    WHERE q.institution_key = m.institution_key AND q.item_code = m.item_code
+                      AND q.passed AND q.period @> m.produced_at)
+     ORDER BY m.produced_at DESC, m.result_key;
 END
 $$;
 COMMENT ON FUNCTION healthhub.recognizable_results(bigint, text, timestamptz, bigint) IS
