@@ -52,24 +52,35 @@ END;
 
 -- Does outer_region contain inner_region (or equal it)?  Walks the table's
 -- parents; a code missing from the table falls back to its digits.
+-- (PL/pgSQL: its one lookup is planned once per session, where a SQL body
+-- with a recursive query was planned on every call.)
 CREATE FUNCTION healthhub.region_code_contains(outer_region healthhub.region_code, inner_region healthhub.region_code)
-    RETURNS boolean LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    WITH RECURSIVE up(code, depth) AS (
-        SELECT r.code, 0 FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) inner_region
-        UNION ALL
-        SELECT r.parent, u.depth + 1
-          FROM up u JOIN healthhub.regions r ON r.code OPERATOR(healthhub.=) u.code
-         WHERE r.parent IS NOT NULL AND u.depth < 4
-    )
-    SELECT CASE
-        WHEN EXISTS (SELECT 1 FROM up) THEN EXISTS (SELECT 1 FROM up WHERE up.code OPERATOR(healthhub.=) outer_region)
-        ELSE outer_region OPERATOR(healthhub.=) inner_region
-          OR outer_region OPERATOR(healthhub.=) healthhub.region_code_province(inner_region)
-          OR (healthhub.region_code_nominal_level(outer_region) = 'prefecture'
-              AND outer_region::integer = inner_region::integer / 100 * 100)
-    END;
-END;
+    RETURNS boolean LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    up healthhub.region_code;
+BEGIN
+    SELECT r.parent INTO up FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) inner_region;
+    IF NOT FOUND THEN
+        RETURN outer_region OPERATOR(healthhub.=) inner_region
+            OR outer_region OPERATOR(healthhub.=) healthhub.region_code_province(inner_region)
+            OR (healthhub.region_code_nominal_level(outer_region) = 'prefecture'
+                AND outer_region::integer = inner_region::integer / 100 * 100);
+    END IF;
+    IF outer_region OPERATOR(healthhub.=) inner_region THEN
+        RETURN true;
+    END IF;
+    FOR depth IN 1..4 LOOP              -- (county, city, province: never deeper)
+        EXIT WHEN up IS NULL;
+        IF up OPERATOR(healthhub.=) outer_region THEN
+            RETURN true;
+        END IF;
+        up := (SELECT r.parent FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) up);
+    END LOOP;
+    RETURN false;
+END
+$$;
 
 CREATE FUNCTION healthhub.region_code_contained_by(inner_region healthhub.region_code, outer_region healthhub.region_code)
     RETURNS boolean LANGUAGE sql STABLE STRICT PARALLEL SAFE

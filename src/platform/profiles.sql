@@ -154,9 +154,10 @@ CREATE FUNCTION healthhub.require_profile(profiles text[], what text) RETURNS vo
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT (healthhub.acting_role_is_admin()
-            OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                        WHERE ep.profile = ANY (profiles))) THEN
+    -- (the profiles first: most callers hold one)
+    IF NOT EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                    WHERE ep.profile = ANY (profiles))
+       AND NOT healthhub.acting_role_is_admin() THEN
         RAISE EXCEPTION 'role % may not %', healthhub.acting_role(), what
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = CASE WHEN cardinality(profiles) = 0 THEN 'That is for hub_admin.'

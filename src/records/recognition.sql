@@ -127,7 +127,6 @@ CREATE POLICY recognition_decisions_own ON healthhub.recognition_decisions FOR S
 -- region is its own.
 CREATE FUNCTION healthhub.region_city(region healthhub.region_code) RETURNS healthhub.region_code
     LANGUAGE sql STABLE STRICT
-    SET search_path = pg_catalog, pg_temp
     RETURN CASE healthhub.region_code_level(region)
                WHEN 'county' THEN healthhub.region_code_parent(region)
                ELSE region END;
@@ -265,6 +264,15 @@ DECLARE
     reader bigint := healthhub.require_reader(practitioner);
     subject bigint;
     here healthhub.institutions;
+    oldest timestamptz;
+    producer bigint;
+    entry record;
+    certified tstzmultirange;
+    -- what each producing institution's results are recognised under
+    producers bigint[] := '{}';
+    marks text[] := '{}';
+    validities interval[] := '{}';
+    certifications tstzmultirange[] := '{}';
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.recognizable_results', ARRAY['person', 'item', 'at'],
                                         ARRAY[person IS NULL, item IS NULL, "at" IS NULL]);
@@ -272,36 +280,56 @@ BEGIN
     SELECT * INTO here FROM healthhub.institutions i WHERE i.institution_key = reader;
     PERFORM healthhub.audit_append('read.exam_results', 'person', subject::text, subject, 'result recognition', 'ok',
                                    practitioner);
-    RETURN QUERY
-    -- (the person's results of the item read once; the rules that depend on
-    -- the producing institution only, consent, scope and level, decided
-    -- once per institution, not per result)
-    WITH mine AS MATERIALIZED (
-        SELECT r.* FROM healthhub.exam_results r
+    -- No result older than the longest window of the item can be in force.
+    SELECT "at" - max(c.validity) INTO oldest
+      FROM healthhub.recognition_items c WHERE c.item_code = item AND c.valid @> "at";
+    IF oldest IS NULL THEN
+        RETURN;
+    END IF;
+    -- The rules that depend on the producing institution only (scope,
+    -- level, certification) are decided once per institution, not per
+    -- result.
+    FOR producer IN
+        SELECT DISTINCT r.institution_key FROM healthhub.exam_results r
          WHERE r.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
-           AND r.item_code = item AND r.produced_at <= "at"),
-    k AS MATERIALIZED (SELECT healthhub.consent_allows(subject, 'treatment', reader, practitioner) AS consented),
-    entries AS MATERIALIZED (
+           AND r.item_code = item AND r.produced_at BETWEEN oldest AND "at"
+    LOOP
         -- (a producer under a city's catalogue and its province's: the city's entry)
-        SELECT DISTINCT ON (p.institution_key) p.institution_key, c.mark, c.validity
-          FROM (SELECT DISTINCT m.institution_key FROM mine m) pr
-          JOIN healthhub.institutions p ON p.institution_key = pr.institution_key
+        SELECT c.mark, c.validity INTO entry
+          FROM healthhub.institutions p
           JOIN healthhub.recognition_items c ON c.item_code = item AND c.valid @> "at"
-          CROSS JOIN k
-         WHERE (p.institution_key = reader OR k.consented)
+          JOIN healthhub.regions cr ON cr.code OPERATOR(healthhub.=) c.region
+         WHERE p.institution_key = producer
            AND healthhub.region_code_contains(c.region, p.region) AND healthhub.region_code_contains(c.region, here.region)
            AND (coalesce(here.level, '1') <= coalesce(p.level, '1')
                 OR healthhub.region_city(here.region) OPERATOR(healthhub.=) healthhub.region_city(p.region))
-         ORDER BY p.institution_key, healthhub.region_code_level(c.region) = 'province')
-    SELECT m.result_key, m.item_code, m.institution_key, m.produced_at, m.value, m.unit, m.reference_range,
-           m.report_ref, e.mark, m.produced_at + e.validity
-      FROM mine m
-      JOIN entries e ON e.institution_key = m.institution_key
-     WHERE m.produced_at + e.validity >= "at"
-       AND EXISTS (SELECT FROM healthhub.lab_certifications q
-                    WHERE q.institution_key = m.institution_key AND q.item_code = m.item_code
-                      AND q.passed AND q.period @> m.produced_at)
-     ORDER BY m.produced_at DESC, m.result_key;
+         ORDER BY cr.level = 'province'
+         LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        SELECT range_agg(q.period) INTO certified FROM healthhub.lab_certifications q
+         WHERE q.institution_key = producer AND q.item_code = item AND q.passed;
+        CONTINUE WHEN certified IS NULL;
+        producers := producers || producer;
+        marks := marks || entry.mark;
+        validities := validities || entry.validity;
+        certifications := certifications || certified;
+    END LOOP;
+    RETURN QUERY
+    -- (the consent read in the same statement, under the same snapshot, as
+    -- the results: documents_for)
+    WITH k AS MATERIALIZED (SELECT healthhub.consent_allows(subject, 'treatment', reader, practitioner) AS consented)
+    SELECT r.result_key, r.item_code, r.institution_key, r.produced_at, r.value, r.unit, r.reference_range,
+           r.report_ref, e.mark, r.produced_at + e.validity
+      FROM healthhub.exam_results r
+      JOIN unnest(producers, marks, validities, certifications) e(institution_key, mark, validity, certified)
+        ON e.institution_key = r.institution_key
+     CROSS JOIN k
+     WHERE (r.institution_key = reader OR k.consented)
+       AND r.record_id IN (SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = subject)
+       AND r.item_code = item AND r.produced_at BETWEEN oldest AND "at"
+       AND r.produced_at + e.validity >= "at"
+       AND e.certified @> r.produced_at   -- (the certification in force when it was produced)
+     ORDER BY r.produced_at DESC, r.result_key;
 END
 $$;
 COMMENT ON FUNCTION healthhub.recognizable_results(bigint, text, timestamptz, bigint) IS

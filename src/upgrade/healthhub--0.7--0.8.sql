@@ -10,9 +10,10 @@ CREATE FUNCTION healthhub.require_profile(profiles text[], what text) RETURNS vo
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT (healthhub.acting_role_is_admin()
-            OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                        WHERE ep.profile = ANY (profiles))) THEN
+    -- (the profiles first: most callers hold one)
+    IF NOT EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
+                    WHERE ep.profile = ANY (profiles))
+       AND NOT healthhub.acting_role_is_admin() THEN
         RAISE EXCEPTION 'role % may not %', healthhub.acting_role(), what
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = CASE WHEN cardinality(profiles) = 0 THEN 'That is for hub_admin.'
@@ -321,3 +322,34 @@ $$;
 
 -- The persons merged into one, found by index (shared records' consents).
 CREATE INDEX persons_redirected ON healthhub.persons (redirected_to) WHERE redirected_to IS NOT NULL;
+
+-- Read paths (issue 13's benchmark): region_code_contains in PL/pgSQL, so
+-- its lookup is planned once per session (src/ident/regions.sql).
+CREATE OR REPLACE FUNCTION healthhub.region_code_contains(outer_region healthhub.region_code, inner_region healthhub.region_code)
+    RETURNS boolean LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    up healthhub.region_code;
+BEGIN
+    SELECT r.parent INTO up FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) inner_region;
+    IF NOT FOUND THEN
+        RETURN outer_region OPERATOR(healthhub.=) inner_region
+            OR outer_region OPERATOR(healthhub.=) healthhub.region_code_province(inner_region)
+            OR (healthhub.region_code_nominal_level(outer_region) = 'prefecture'
+                AND outer_region::integer = inner_region::integer / 100 * 100);
+    END IF;
+    IF outer_region OPERATOR(healthhub.=) inner_region THEN
+        RETURN true;
+    END IF;
+    FOR depth IN 1..4 LOOP              -- (county, city, province: never deeper)
+        EXIT WHEN up IS NULL;
+        IF up OPERATOR(healthhub.=) outer_region THEN
+            RETURN true;
+        END IF;
+        up := (SELECT r.parent FROM healthhub.regions r WHERE r.code OPERATOR(healthhub.=) up);
+    END LOOP;
+    RETURN false;
+END
+$$;
+
