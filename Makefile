@@ -37,8 +37,11 @@ HEALTHCODE_OBJS = src/healthcode/base45.o src/healthcode/zlib_codec.o src/health
               src/healthcode/code_text.o src/healthcode/code_pg.o src/healthcode/health_code_type.o src/healthcode/keys_sql.o \
               src/healthcode/verify.o src/healthcode/issue.o src/healthcode/signed_document.o
 RECORDS_OBJS = src/records/emr_ref_parse.o src/records/emr_ref.o
+# the codecs are pure C (fuzz/fuzz_drug_code.c, fuzz/fuzz_prescription.c)
+RX_OBJS     = src/rx/drug_code_parse.o src/rx/drug_code.o src/rx/prescription_codec.o src/rx/prescription_json.o \
+              src/rx/prescription.o
 OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS) \
-              $(HEALTHCODE_OBJS) $(RECORDS_OBJS)
+              $(HEALTHCODE_OBJS) $(RECORDS_OBJS) $(RX_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql src/platform/shipped_rows.sql \
@@ -79,9 +82,13 @@ RECORDS_PARTS = src/records/emr_ref.sql src/records/emr_ref_ops.sql src/records/
               src/records/documents.sql src/records/consent.sql src/records/loading.sql src/records/encounters.sql \
               src/records/recognition.sql
 SQL_PARTS  += $(RECORDS_PARTS)
+RX_PARTS    = src/rx/drug_code.sql src/rx/drug_code_ops.sql src/rx/prescription.sql src/rx/prescription_ops.sql \
+              src/rx/catalogue.sql src/rx/policy.sql src/rx/prescriptions.sql src/rx/rules.sql src/rx/lifecycle.sql \
+              src/rx/reads.sql
+SQL_PARTS  += $(RX_PARTS)
 # Rooms new in the release being built: its upgrade script installs them
 # whole after the hand-written delta (docs/development.md, "Releases").
-NEW_PARTS   = $(RECORDS_PARTS)
+NEW_PARTS   = $(RX_PARTS)
 
 # Released install scripts and the upgrades between them are frozen in
 # versions/ (the upgrade tests start from them); the release being built adds
@@ -92,7 +99,8 @@ UPGRADE_BUILT = $(EXTENSION)--$(lastword $(UPGRADES)).sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT) $(AUX_CONTROL)
 DATA        = $(FROZEN)
 GENERATED_SQL = src/ident/region_data.sql $(patsubst %,src/ident/%_ops.sql,resident_id region_code uscc health_identifier) \
-                src/healthcode/health_code_ops.sql src/records/emr_ref_ops.sql
+                src/healthcode/health_code_ops.sql src/records/emr_ref_ops.sql src/rx/drug_code_ops.sql \
+                src/rx/prescription_ops.sql
 EXTRA_CLEAN = $(DATA_built) $(GENERATED_SQL)
 
 # No -Werror here (a packager's newer compiler must not fail the build):
@@ -152,6 +160,8 @@ src/ident/%_ops.sql: src/core/comparison_ops.sql.in
 src/healthcode/%_ops.sql: src/core/comparison_ops.sql.in
 	sed 's/@TYPE@/$*/g' $< > $@
 src/records/%_ops.sql: src/core/comparison_ops.sql.in
+	sed 's/@TYPE@/$*/g' $< > $@
+src/rx/%_ops.sql: src/core/comparison_ops.sql.in
 	sed 's/@TYPE@/$*/g' $< > $@
 
 src/ident/region_data.sql: data/regions.csv scripts/regions-to-sql.sh
