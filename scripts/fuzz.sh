@@ -23,7 +23,7 @@ ROOT=$(pwd)
 
 RUNS=${FUZZ_RUNS:-10000000}
 CC=${CC:-clang}
-ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key record_fields health_code emr_ref"
+ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key record_fields health_code emr_ref drug_code prescription"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 
 case $RUNS in
@@ -41,6 +41,7 @@ max_len_for() {
 		name_key) echo 300 ;;
 		health_code) echo 1200 ;;
 		emr_ref) echo 400 ;;
+		prescription) echo 4200 ;;
 		*) echo 64 ;;
 	esac
 }
@@ -92,7 +93,7 @@ SOURCES="fuzz/reference.c src/core/checkdigit.c src/core/textnorm.c
 	src/healthcode/base45.c src/healthcode/zlib_codec.c src/healthcode/cbor_io.c
 	src/healthcode/cbor_json.c src/healthcode/cose.c src/healthcode/cwt.c
 	src/healthcode/cose_crypto.c src/healthcode/health_code.c
-	src/records/emr_ref_parse.c"
+	src/records/emr_ref_parse.c src/rx/drug_code_parse.c src/rx/prescription_codec.c"
 # the health code codec's libraries (Debian: libcbor-dev, zlib1g-dev, libssl-dev)
 LIBS="-lcbor -lz -lcrypto -lm"
 
@@ -115,8 +116,16 @@ for name in $TARGETS; do
 	esac
 	bin="$BUILD/fuzz_$name"
 	log="$BUILD/fuzz_$name.log"
+	# (the prescription's JSON is read by PostgreSQL's own parser: libpgcommon,
+	# built as a frontend library; postgresql-server-dev ships it)
+	extra=""
+	if [ "$name" = prescription ]; then
+		pglib=$(pg_config --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
+		pginc=$(pg_config --includedir-server 2>/dev/null || echo /usr/include/postgresql/15/server)
+		extra="-DFRONTEND -Wno-ignored-attributes -I$pginc src/rx/prescription_json.c $pglib/libpgcommon.a $pglib/libpgport.a"
+	fi
 	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS -o "$bin" "fuzz/fuzz_$name.c" $SOURCES $LIBS >"$BUILD/fuzz_$name.build.log" 2>&1; then
+	if ! $CC $CFLAGS -o "$bin" "fuzz/fuzz_$name.c" $SOURCES $extra $LIBS >"$BUILD/fuzz_$name.build.log" 2>&1; then
 		cat "$BUILD/fuzz_$name.build.log" >&2
 		printf '%-20s %12s %9s  %s\n' "$name" - - "BUILD FAILED"
 		status=2

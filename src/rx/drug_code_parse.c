@@ -98,14 +98,21 @@ unpack(const dc_value *v, char out[DC_LEN + 1])
 	return n == 0;
 }
 
+/* space, \t \n \v \f \r */
+static bool
+is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 dc_status
 dc_parse(const char *in, size_t len, dc_value *out)
 {
 	char		c[DC_LEN];
 
-	while (len > 0 && (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r'))
+	while (len > 0 && is_space(*in))
 		in++, len--;
-	while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t' || in[len - 1] == '\n' || in[len - 1] == '\r'))
+	while (len > 0 && is_space(in[len - 1]))
 		len--;
 	if (len == 0)
 		return DC_EMPTY;
