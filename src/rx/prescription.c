@@ -215,7 +215,8 @@ amount_numeric(int64 thousandths)
 
 /*
  * healthhub.prescription_lines(p): one row per drug line, in order, with
- * the administrations per day the frequency means (NULL for prn).
+ * what the frequency means: times per every_days days (qod: 1 per 2; st:
+ * once, every_days NULL; prn: both NULL).
  */
 PG_FUNCTION_INFO_V1(prescription_lines);
 Datum
@@ -231,8 +232,8 @@ prescription_lines(PG_FUNCTION_ARGS)
 		const rx_line *l = &v.lines[i];
 		const rx_frequency *f = &rx_frequencies[l->frequency];
 		dc_value   *code = palloc(sizeof(dc_value));
-		Datum		values[10];
-		bool		nulls[10] = {0};
+		Datum		values[11];
+		bool		nulls[11] = {0};
 
 		*code = l->drug;
 		values[0] = Int32GetDatum(i + 1);
@@ -240,20 +241,17 @@ prescription_lines(PG_FUNCTION_ARGS)
 		values[2] = amount_numeric(l->dose);
 		values[3] = PointerGetDatum(cstring_to_text_with_len(l->unit, l->unit_len));
 		values[4] = PointerGetDatum(cstring_to_text(f->code));
-		if (f->per > 0 && f->days > 0)
-			values[5] = trimmed(DatumGetNumeric(DirectFunctionCall2(numeric_round,
-																	  NumericGetDatum(numeric_div_opt_error(int64_to_numeric(f->per),
-																											int64_to_numeric(f->days), NULL)),
-																	  Int32GetDatum(4))));
-		else
-			nulls[5] = true;
-		values[6] = Int32GetDatum(l->days);
-		values[7] = amount_numeric(l->total);
-		values[8] = BoolGetDatum(l->hospital_approved);
+		values[5] = Int32GetDatum(f->per);
+		nulls[5] = f->per == 0;
+		values[6] = Int32GetDatum(f->days);
+		nulls[6] = f->days == 0;
+		values[7] = Int32GetDatum(l->days);
+		values[8] = amount_numeric(l->total);
+		values[9] = BoolGetDatum(l->hospital_approved);
 		if (l->diagnosis_len > 0)
-			values[9] = PointerGetDatum(cstring_to_text_with_len(l->diagnosis, l->diagnosis_len));
+			values[10] = PointerGetDatum(cstring_to_text_with_len(l->diagnosis, l->diagnosis_len));
 		else
-			nulls[9] = true;
+			nulls[10] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -69,10 +69,11 @@ COMMENT ON FUNCTION healthhub.prescription_header(healthhub.prescription) IS
     'The header: number, original (renewals), kind, online, first visit, time of issue, validity, dispenses allowed, their interval, the longest days'' supply, diagnoses';
 CREATE FUNCTION healthhub.prescription_lines(p healthhub.prescription)
     RETURNS TABLE (line_no integer, drug healthhub.drug_code, dose numeric, dose_unit text, frequency text,
-                   per_day numeric, days integer, total numeric, hospital_approved boolean, diagnosis text)
+                   times integer, every_days integer, days integer, total numeric, hospital_approved boolean,
+                   diagnosis text)
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 5;
 COMMENT ON FUNCTION healthhub.prescription_lines(healthhub.prescription) IS
-    'The drug lines in order: drug code, single dose and unit, frequency (and administrations per day), days, total, hospital approval, diagnosis';
+    'The drug lines in order: drug code, single dose and unit, frequency (times per every_days days), days, total, hospital approval, diagnosis';
 CREATE FUNCTION healthhub.prescription_problem(text) RETURNS text
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION healthhub.prescription_problem(text) IS

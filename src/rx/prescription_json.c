@@ -464,17 +464,23 @@ rx_parse_json(const char *json, size_t len, int encoding, rx_value *out, char de
 	}
 	lex = makeJsonLexContextCstringLen((char *) json, (int) len, encoding, true);
 	err = pg_parse_json(lex, &sem);
-	if (err != JSON_SUCCESS)
+	if (err != JSON_SUCCESS && !r.failed)
 	{
+		r.failed = true;
 		/* (libpgcommon's frontend build, for the fuzz harness, lacks json_errdetail) */
-		if (!r.failed)
 #ifdef FRONTEND
-			snprintf(detail, RX_DETAIL_MAX, "The text is not JSON (error %d).", (int) err);
+		snprintf(detail, RX_DETAIL_MAX, "The text is not JSON (error %d).", (int) err);
 #else
-			snprintf(detail, RX_DETAIL_MAX, "%s", json_errdetail(err, lex));
+		snprintf(detail, RX_DETAIL_MAX, "%s", json_errdetail(err, lex));
 #endif
-		return false;
 	}
+	/* (PostgreSQL 15 has no freeJsonLexContext; a frontend has no memory context to reset) */
+	if (lex->strval)
+	{
+		pfree(lex->strval->data);
+		pfree(lex->strval);
+	}
+	pfree(lex);
 	if (r.failed)
 		return false;
 	if (r.long_flag >= 0 && (r.long_flag == 1) != (out->kind == RX_LONG_TERM))

@@ -54,11 +54,11 @@ BEGIN ATOMIC
             'dosageInstruction', jsonb_build_array(jsonb_build_object(
                 'text', l.dose || ' ' || l.dose_unit || ' ' || l.frequency,
                 'timing', jsonb_build_object('code', jsonb_build_object('text', l.frequency),
-                                             'repeat', CASE WHEN f.per > 0 AND f.every > 0
-                                                            THEN jsonb_build_object('frequency', f.per, 'period', f.every,
+                                             'repeat', CASE WHEN l.every_days IS NOT NULL
+                                                            THEN jsonb_build_object('frequency', l.times, 'period', l.every_days,
                                                                                     'periodUnit', 'd')
-                                                            WHEN f.per > 0 THEN jsonb_build_object('count', 1) END),
-                'asNeededBoolean', CASE WHEN f.per = 0 THEN true END,
+                                                            WHEN l.times IS NOT NULL THEN jsonb_build_object('count', 1) END),
+                'asNeededBoolean', CASE WHEN l.times IS NULL THEN true END,
                 'doseAndRate', jsonb_build_array(jsonb_build_object('doseQuantity',
                     jsonb_build_object('value', l.dose, 'unit', l.dose_unit))))),
             'dispenseRequest', jsonb_build_object(
@@ -73,12 +73,6 @@ BEGIN ATOMIC
         ))) ORDER BY l.line_no))
       FROM healthhub.prescription_header(p) h
       CROSS JOIN healthhub.prescription_lines(p) l
-      -- (the frequency as administrations per days; prn: 0)
-      CROSS JOIN LATERAL (SELECT CASE WHEN l.per_day IS NULL THEN (CASE l.frequency WHEN 'st' THEN 1 ELSE 0 END)
-                                      WHEN l.per_day >= 1 THEN l.per_day::integer
-                                      ELSE round(7 * l.per_day)::integer END AS per,
-                                 CASE WHEN l.per_day IS NULL THEN 0 WHEN l.per_day >= 1 THEN 1
-                                      WHEN l.frequency = 'qod' THEN 2 ELSE 7 END AS every) f
      GROUP BY h.rxno, h.issued_at;
 END;
 COMMENT ON FUNCTION healthhub.to_fhir(healthhub.prescription, text, text, text, text) IS
@@ -163,9 +157,44 @@ BEGIN
 END
 $$;
 
--- A dispense as a FHIR R4 Bundle of MedicationDispenses (one per line),
--- for the pharmacy that dispensed it, the issuing institution and the
--- insurer.  One read.prescriptions entry.
+-- A dispense of a prescription as a FHIR R4 Bundle (collection) of
+-- MedicationDispenses, one per drug line: dispense_id names the dispense;
+-- subject, performer (the pharmacist) and location (the pharmacy) are FHIR
+-- references.
+CREATE FUNCTION healthhub.to_fhir_dispense(p healthhub.prescription, dispense_id text, subject text, performer text,
+                                           location text, handed_over timestamptz)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT jsonb_build_object(
+        'resourceType', 'Bundle', 'type', 'collection',
+        'identifier', jsonb_build_object('system', 'urn:healthhub:dispense', 'value', dispense_id),
+        'entry', jsonb_agg(jsonb_build_object('resource', jsonb_build_object(
+            'resourceType', 'MedicationDispense',
+            'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:healthhub:dispense',
+                                                               'value', dispense_id || '/' || l.line_no)),
+            'status', 'completed',
+            'medicationCodeableConcept', jsonb_build_object('coding', jsonb_build_array(jsonb_build_object(
+                'system', 'urn:healthhub:nhsa-drug-code', 'code', l.drug::text))),
+            'subject', jsonb_build_object('reference', subject),
+            'performer', jsonb_build_array(jsonb_build_object('actor', jsonb_build_object('reference', performer))),
+            'location', jsonb_build_object('reference', location),
+            'authorizingPrescription', jsonb_build_array(jsonb_build_object('identifier', jsonb_build_object(
+                'system', 'urn:healthhub:hosp-rxno', 'value', h.rxno || '/' || l.line_no))),
+            'quantity', jsonb_build_object('value', l.total, 'unit', l.dose_unit),
+            'daysSupply', healthhub.fhir_days(l.days),
+            'whenHandedOver', healthhub.fhir_instant(handed_over))) ORDER BY l.line_no))
+      FROM healthhub.prescription_header(p) h
+      CROSS JOIN healthhub.prescription_lines(p) l
+     GROUP BY h.rxno;
+END;
+COMMENT ON FUNCTION healthhub.to_fhir_dispense(healthhub.prescription, text, text, text, text, timestamptz) IS
+    'A dispense of a prescription as a FHIR R4 Bundle of MedicationDispenses (one per drug line)';
+GRANT EXECUTE ON FUNCTION healthhub.to_fhir_dispense(healthhub.prescription, text, text, text, text, timestamptz) TO PUBLIC;
+
+-- A dispense as FHIR, for the pharmacy that dispensed it, the issuing
+-- institution and the insurer.  One read.prescriptions entry.
 CREATE FUNCTION healthhub.dispense_to_fhir(dispense bigint) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -184,27 +213,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No dispense of this key may be read here.';
     END IF;
     PERFORM healthhub.audit_append('read.prescriptions', 'dispense', d.dispense_key::text, d.person_key, 'prescriptions', 'ok');
-    RETURN (
-        SELECT jsonb_build_object(
-            'resourceType', 'Bundle', 'type', 'collection',
-            'identifier', jsonb_build_object('system', 'urn:healthhub:dispense', 'value', d.dispense_key::text),
-            'entry', jsonb_agg(jsonb_build_object('resource', jsonb_build_object(
-                'resourceType', 'MedicationDispense',
-                'identifier', jsonb_build_array(jsonb_build_object('system', 'urn:healthhub:dispense',
-                                                                   'value', d.dispense_key || '/' || l.line_no)),
-                'status', 'completed',
-                'medicationCodeableConcept', jsonb_build_object('coding', jsonb_build_array(jsonb_build_object(
-                    'system', 'urn:healthhub:nhsa-drug-code', 'code', l.drug::text))),
-                'subject', jsonb_build_object('reference', 'Patient/' || d.person_key),
-                'performer', jsonb_build_array(jsonb_build_object(
-                    'actor', jsonb_build_object('reference', 'Practitioner/' || d.pharmacist_key))),
-                'location', jsonb_build_object('reference', 'Location/' || d.pharmacy_key),
-                'authorizingPrescription', jsonb_build_array(jsonb_build_object('identifier', jsonb_build_object(
-                    'system', 'urn:healthhub:hosp-rxno', 'value', p.rxno || '/' || l.line_no))),
-                'quantity', jsonb_build_object('value', l.total, 'unit', l.dose_unit),
-                'daysSupply', healthhub.fhir_days(l.days),
-                'whenHandedOver', healthhub.fhir_instant(d.dispensed_at))) ORDER BY l.line_no))
-          FROM healthhub.prescription_lines(p.content) l);
+    RETURN healthhub.to_fhir_dispense(p.content, d.dispense_key::text, 'Patient/' || d.person_key,
+                                      'Practitioner/' || d.pharmacist_key, 'Location/' || d.pharmacy_key, d.dispensed_at);
 END
 $$;
 
