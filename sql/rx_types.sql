@@ -24,14 +24,16 @@ SELECT 'YA01ABD075A002010100483'::drug_code;
 SELECT ''::drug_code;
 -- binary form: the 23 characters (binary COPY round trip, and bytes that are no code)
 SELECT drug_code_send('XA01ABD075A002010100483'), convert_from(drug_code_send('XA01ABD075A002010100483'), 'UTF8');
+-- (the file lives in the cluster's data directory: the server writes it as whoever runs it)
+SELECT current_setting('data_directory') || '/healthhub_rx_types.bin' AS binfile \gset
 CREATE TEMP TABLE code_bin (c drug_code);
-COPY (SELECT 'XA01ABD075A002010100483'::drug_code) TO '/tmp/healthhub_rx_types.bin' (FORMAT binary);
-COPY code_bin FROM '/tmp/healthhub_rx_types.bin' (FORMAT binary);
+COPY (SELECT 'XA01ABD075A002010100483'::drug_code) TO :'binfile' (FORMAT binary);
+COPY code_bin FROM :'binfile' (FORMAT binary);
 SELECT c FROM code_bin;
-COPY (SELECT convert_to(v, 'UTF8') FROM unnest(ARRAY['xa01abd075a002010100483']) v) TO '/tmp/healthhub_rx_types.bin' (FORMAT binary);
-COPY code_bin FROM '/tmp/healthhub_rx_types.bin' (FORMAT binary);
-COPY (SELECT convert_to('XA01ABD075A00201010048', 'UTF8')) TO '/tmp/healthhub_rx_types.bin' (FORMAT binary);
-COPY code_bin FROM '/tmp/healthhub_rx_types.bin' (FORMAT binary);
+COPY (SELECT convert_to(v, 'UTF8') FROM unnest(ARRAY['xa01abd075a002010100483']) v) TO :'binfile' (FORMAT binary);
+COPY code_bin FROM :'binfile' (FORMAT binary);
+COPY (SELECT convert_to('XA01ABD075A00201010048', 'UTF8')) TO :'binfile' (FORMAT binary);
+COPY code_bin FROM :'binfile' (FORMAT binary);
 -- btree and hash classes
 CREATE TEMP TABLE codes (c drug_code);
 INSERT INTO codes SELECT ('XA10BAE' || lpad(g::text, 3, '0') || 'A001010100001')::drug_code FROM generate_series(1, 500) g;
@@ -79,15 +81,15 @@ SELECT n, prescription_rxno(p), octet_length(prescription_send(p)) AS binary_byt
        length(p::text) AS text_bytes FROM rx ORDER BY n;
 -- binary form: the stored bytes, checked again on receipt
 CREATE TEMP TABLE rx_bin (p prescription);
-COPY (SELECT p FROM rx ORDER BY n) TO '/tmp/healthhub_rx_types.bin' (FORMAT binary);
-COPY rx_bin FROM '/tmp/healthhub_rx_types.bin' (FORMAT binary);
+COPY (SELECT p FROM rx ORDER BY n) TO :'binfile' (FORMAT binary);
+COPY rx_bin FROM :'binfile' (FORMAT binary);
 SELECT count(*) AS same_after_binary_copy FROM rx_bin b JOIN rx USING (p);
-COPY (SELECT '\x01'::bytea) TO '/tmp/healthhub_rx_types.bin' (FORMAT binary);
-COPY rx_bin FROM '/tmp/healthhub_rx_types.bin' (FORMAT binary);
+COPY (SELECT '\x01'::bytea) TO :'binfile' (FORMAT binary);
+COPY rx_bin FROM :'binfile' (FORMAT binary);
 -- (the bytes of prescription 2 with its total changed from 40 to 41: well formed, but the rule does not hold)
 COPY (SELECT overlay(prescription_send(p) placing int8send(41000) from 58 for 8) FROM rx WHERE n = 2)
-  TO '/tmp/healthhub_rx_types.bin' (FORMAT binary);
-COPY rx_bin FROM '/tmp/healthhub_rx_types.bin' (FORMAT binary);
+  TO :'binfile' (FORMAT binary);
+COPY rx_bin FROM :'binfile' (FORMAT binary);
 -- the text form is canonical: it reads back to the same value, and jsonb takes it
 SELECT n, p::text::prescription OPERATOR(healthhub.=) p AS same, (p::jsonb)->>'rx_type_code' AS kind FROM rx ORDER BY n;
 SELECT count(DISTINCT p) AS distinct_values, count(*) FROM (SELECT p FROM rx UNION ALL SELECT p FROM rx) x;
