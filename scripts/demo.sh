@@ -80,11 +80,15 @@ SQL
 hub_step "shared records: encounters loaded, a discharge summary read under consent, a reader refused, a re-test spared"
 psql_demo -d healthhub_demo -f "$top/scripts/demo/records.sql"
 
+hub_step "prescriptions: an online follow-up circulated to a pharmacy and dispensed once; a second dispense and an online narcotic refused"
+psql_demo -d healthhub_demo -f "$top/scripts/demo/prescriptions.sql"
+
 cat <<EOT
 
 healthhub demo is running.
   connect:  psql -h $HUB_SOCKDIR -p $HUB_PORT -U $HUB_DBUSER healthhub_demo
   try:      SELECT healthhub.resident_id_mask(id), healthhub.region_code_name(healthhub.resident_id_region(id)) FROM demo.person_index LIMIT 5;
             SELECT * FROM healthhub.review_queue LIMIT 5;
+            SELECT institution, kind, online, state, prescriptions FROM healthhub.prescription_report;
   stop:     make stop
 EOT

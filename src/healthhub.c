@@ -10,6 +10,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "healthhub.h"
 #include "linkage/han.h"
 #include "platform/audit_writer.h"
 
@@ -24,7 +25,7 @@ void		_PG_init(void);
  * it (PGC_SUSET), for the restore's own sessions (PGOPTIONS, docs/install.md);
  * 0.4 took any superuser session for a restore.
  */
-static bool restoring = false;
+bool		healthhub_restoring = false;
 
 void
 _PG_init(void)
@@ -32,7 +33,7 @@ _PG_init(void)
 	DefineCustomBoolVariable("healthhub.restoring",
 							 "Whether this session is restoring a dump of healthhub.",
 							 "Reloaded rows keep their recorded stamps and are not audited again. Set it for pg_restore only.",
-							 &restoring,
+							 &healthhub_restoring,
 							 false,
 							 PGC_SUSET,
 							 0,
@@ -64,5 +65,5 @@ PG_FUNCTION_INFO_V1(hh_is_restoring);
 Datum
 hh_is_restoring(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(restoring);
+	PG_RETURN_BOOL(healthhub_restoring);
 }

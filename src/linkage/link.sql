@@ -329,7 +329,7 @@ CREATE FUNCTION healthhub.linkage_authorise_institution(source text, institution
 AS $$
 BEGIN
     IF NOT healthhub.acting_role_is_admin()
-       AND (institution IS NULL OR institution IS DISTINCT FROM healthhub.institution_of(healthhub.acting_role())) THEN
+       AND (institution IS NULL OR institution IS DISTINCT FROM healthhub.acting_role_institution()) THEN
         RAISE EXCEPTION 'role % may not act on records of source %', healthhub.acting_role(), source
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'An institution''s application acts on the records of its own institution only.',

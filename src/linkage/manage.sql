@@ -387,17 +387,21 @@ COMMENT ON FUNCTION healthhub.record_history(text, text) IS
 -- The person a key stands for now: itself, or the survivor it was merged
 -- into.  (Runs as its owner: the profiles it is granted to need not read
 -- healthhub.persons; a key says nothing personal.)
+-- (PL/pgSQL: a SQL function with a recursive query, never inlined, is
+-- planned anew on every call; this plan is kept for the session)
 CREATE FUNCTION healthhub.current_person(person bigint) RETURNS bigint
-    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    WITH RECURSIVE chain(k, next, depth) AS (
-        SELECT p.person_key, p.redirected_to, 0 FROM healthhub.persons p WHERE p.person_key = current_person.person
-        UNION ALL
-        SELECT p.person_key, p.redirected_to, c.depth + 1 FROM chain c
-          JOIN healthhub.persons p ON p.person_key = c.next WHERE c.depth < 100)
-    SELECT c.k FROM chain c WHERE c.next IS NULL;
-END;
+AS $$
+BEGIN
+    RETURN (WITH RECURSIVE chain(k, next, depth) AS (
+                SELECT p.person_key, p.redirected_to, 0 FROM healthhub.persons p WHERE p.person_key = current_person.person
+                UNION ALL
+                SELECT p.person_key, p.redirected_to, c.depth + 1 FROM chain c
+                  JOIN healthhub.persons p ON p.person_key = c.next WHERE c.depth < 100)
+            SELECT c.k FROM chain c WHERE c.next IS NULL);
+END
+$$;
 COMMENT ON FUNCTION healthhub.current_person(bigint) IS
     'The person a key stands for now: itself, or the person it was merged into; NULL for an unknown key';
 

@@ -126,7 +126,7 @@ resolve_audited(FunctionCallInfo fcinfo, const char *index_name)
 	bool		found = probe(resolve_cache(fcinfo, index_name), PG_GETARG_DATUM(0), &person);
 
 	audit_entry("read", "person_index", NULL, found ? &person : NULL, "identity resolution",
-				found ? "found" : "not_found");
+				found ? "found" : "not_found", NULL);
 	if (found)
 		PG_RETURN_INT64(person);
 	PG_RETURN_NULL();

@@ -353,15 +353,11 @@ write_audit_entry(const AuditEntry *e, Oid owner)
  * as the trail's owner: the caller may not read role_profiles).
  */
 static void
-fill_entry(FunctionCallInfo fcinfo, AuditEntry *e, Oid owner)
+fill_entry(FunctionCallInfo fcinfo, AuditEntry *e)
 {
-	Oid			caller = GetOuterUserId();
-	Oid			save_userid;
-	int			save_sec_context;
-
 	memset(e, 0, sizeof(*e));
 	e->at = GetCurrentTimestamp();
-	namestrcpy(&e->role_name, GetUserNameFromId(caller, false));
+	namestrcpy(&e->role_name, GetUserNameFromId(GetOuterUserId(), false));
 	namestrcpy(&e->session_role, GetUserNameFromId(GetSessionUserId(), false));
 	copy_text_arg(fcinfo, 0, "action", e->action, AUDIT_ACTION_MAX);
 	copy_text_arg(fcinfo, 1, "object_kind", e->object_kind, AUDIT_OBJECT_KIND_MAX);
@@ -372,21 +368,7 @@ fill_entry(FunctionCallInfo fcinfo, AuditEntry *e, Oid owner)
 	e->has_purpose = copy_text_arg(fcinfo, 4, "purpose", e->purpose, AUDIT_PURPOSE_MAX);
 	copy_text_arg(fcinfo, 5, "outcome", e->outcome, AUDIT_OUTCOME_MAX);
 	e->practitioner_key = optional_int8(fcinfo, 6, &e->has_practitioner);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		e->has_institution = cached_institution_of(caller, NameGetDatum(&e->role_name),
-												   &e->institution_key);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	PG_END_TRY();
+	e->has_institution = acting_role_institution(&e->institution_key);
 }
 
 PG_FUNCTION_INFO_V1(hh_audit_append);
@@ -404,7 +386,7 @@ hh_audit_append(PG_FUNCTION_ARGS)
 						   literal_or_null(fcinfo, 1), literal_or_null(fcinfo, 5))));
 
 	owner = audit_trail_owner();
-	fill_entry(fcinfo, &entry, owner);
+	fill_entry(fcinfo, &entry);
 	if (audit_action_is_read(entry.action))
 		PG_RETURN_INT64(write_read_entry_durably(&entry, owner));
 	PG_RETURN_INT64(write_audit_entry(&entry, owner));
@@ -412,7 +394,7 @@ hh_audit_append(PG_FUNCTION_ARGS)
 
 int64
 audit_entry(const char *action, const char *object_kind, const char *object_id, const int64 *person_key,
-			const char *purpose, const char *outcome)
+			const char *purpose, const char *outcome, const int64 *practitioner_key)
 {
 	LOCAL_FCINFO(fcinfo, 7);
 	const char *texts[] = {action, object_kind, object_id, NULL, purpose, outcome};
@@ -433,6 +415,11 @@ audit_entry(const char *action, const char *object_kind, const char *object_id, 
 	{
 		fcinfo->args[3].value = Int64GetDatum(*person_key);
 		fcinfo->args[3].isnull = false;
+	}
+	if (practitioner_key != NULL)
+	{
+		fcinfo->args[6].value = Int64GetDatum(*practitioner_key);
+		fcinfo->args[6].isnull = false;
 	}
 	return DatumGetInt64(hh_audit_append(fcinfo));
 }

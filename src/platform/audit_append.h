@@ -6,10 +6,11 @@
 #define HH_AUDIT_APPEND_H
 
 /*
- * healthhub.audit_append() for C callers: person_key and object_id may be
- * NULL.  Returns the entry id.
+ * healthhub.audit_append() for C callers: object_id, person_key and
+ * practitioner_key may be NULL.  Returns the entry id.
  */
 extern int64 audit_entry(const char *action, const char *object_kind, const char *object_id,
-						 const int64 *person_key, const char *purpose, const char *outcome);
+						 const int64 *person_key, const char *purpose, const char *outcome,
+						 const int64 *practitioner_key);
 
 #endif

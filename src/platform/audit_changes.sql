@@ -16,36 +16,9 @@
 -- those of the entry.  Rows a load writes (healthhub.load_in_progress(),
 -- src/platform/loading.sql) are not recorded one by one: the load's own
 -- entry records them.
+-- (In C, src/platform/audit_changes.c: it runs for every row written.)
 CREATE FUNCTION healthhub.audit_changes() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r jsonb;
-    object_id text;
-BEGIN
-    IF healthhub.load_in_progress() IS NOT NULL THEN
-        RETURN NULL;                        -- recorded by the load's entry
-    END IF;
-    r := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
-    -- (an update in a restore: a changed shipped row the restore puts back,
-    -- src/platform/shipped_rows.sql)
-    IF TG_OP <> 'DELETE' AND healthhub.is_restoring()
-       AND (r ->> 'recorded_at')::timestamptz IS DISTINCT FROM now() THEN
-        RETURN NULL;                        -- a row a restore replays changes nothing
-    END IF;
-    IF TG_OP = 'UPDATE' AND to_jsonb(OLD) - string_to_array(coalesce(TG_ARGV[3], ''), ',')
-                          = r - string_to_array(coalesce(TG_ARGV[3], ''), ',') THEN
-        RETURN NULL;                        -- only bookkeeping columns changed
-    END IF;
-    SELECT string_agg(r ->> c, '/' ORDER BY n) INTO object_id
-      FROM unnest(string_to_array(nullif(TG_ARGV[1], ''), ',')) WITH ORDINALITY AS k(c, n);
-    PERFORM healthhub.audit_append(TG_ARGV[0] || '.' || lower(TG_OP), TG_ARGV[0], object_id,
-                                   (r ->> 'person_key')::bigint, TG_ARGV[2], 'ok',
-                                   (r ->> 'practitioner_key')::bigint);
-    RETURN NULL;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'hh_audit_changes' LANGUAGE C;
 REVOKE ALL ON FUNCTION healthhub.audit_changes() FROM PUBLIC;
 
 -- Tables whose changes are not recorded row by row, and why.  "functions":

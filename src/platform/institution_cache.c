@@ -18,12 +18,14 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "audit_entry.h"
 #include "institution_cache.h"
 
 typedef struct InstitutionEntry
@@ -145,6 +147,48 @@ cached_institution_of(Oid roleid, Datum rolname, int64 *institution_key)
 	}
 	*institution_key = entry->institution_key;
 	return !entry->isnull;
+}
+
+/*
+ * The institution of the role the session acts as (GetOuterUserId(): the
+ * caller, also inside SECURITY DEFINER functions), looked up as the audit
+ * trail's owner: the caller may not read role_profiles.
+ */
+bool
+acting_role_institution(int64 *institution_key)
+{
+	Oid			caller = GetOuterUserId();
+	NameData	role_name;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		found;
+
+	namestrcpy(&role_name, GetUserNameFromId(caller, false));
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(audit_trail_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		found = cached_institution_of(caller, NameGetDatum(&role_name), institution_key);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return found;
+}
+
+/* healthhub.acting_role_institution(): the same, for SQL */
+PG_FUNCTION_INFO_V1(hh_acting_role_institution);
+Datum
+hh_acting_role_institution(PG_FUNCTION_ARGS)
+{
+	int64		institution_key;
+
+	if (!acting_role_institution(&institution_key))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(institution_key);
 }
 
 /*

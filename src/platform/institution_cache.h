@@ -9,5 +9,6 @@
 #include "postgres.h"
 
 extern bool cached_institution_of(Oid roleid, Datum rolname, int64 *institution_key);
+extern bool acting_role_institution(int64 *institution_key);
 
 #endif

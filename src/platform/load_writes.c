@@ -4,8 +4,8 @@
  *
  * A load records itself once (registry.load.<mode>, object id = the load id,
  * the file digest in its healthhub.loads row); the rows it writes are not
- * recorded again one by one: healthhub.audit_changes() asks
- * healthhub.load_in_progress() and skips them.
+ * recorded again one by one: the audit_changes trigger asks
+ * load_writes_current() and skips them.
  *
  * The marker cannot be forged: it is not a setting (any role can SET a
  * custom GUC) but a backend-local static, set only by
@@ -20,6 +20,8 @@
 
 #include "access/xact.h"
 #include "fmgr.h"
+
+#include "load_writes.h"
 
 static int64 load_writes_id = 0;			/* 0: no load is writing */
 static SubTransactionId load_writes_subid = InvalidSubTransactionId;
@@ -100,12 +102,21 @@ hh_end_load_writes(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* The load this transaction is writing, or NULL. */
+/* The load this transaction is writing, or 0. */
+int64
+load_writes_current(void)
+{
+	return IsTransactionState() ? load_writes_id : 0;
+}
+
+/* The same for SQL, NULL for none. */
 PG_FUNCTION_INFO_V1(hh_load_in_progress);
 Datum
 hh_load_in_progress(PG_FUNCTION_ARGS)
 {
-	if (load_writes_id == 0 || !IsTransactionState())
+	int64		load_id = load_writes_current();
+
+	if (load_id == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(load_writes_id);
+	PG_RETURN_INT64(load_id);
 }

@@ -118,6 +118,15 @@ BEGIN ATOMIC
      WHERE ep.institution_key IS NOT NULL;
 END;
 
+-- The same for the acting role (healthhub.acting_role(): the caller, also
+-- inside SECURITY DEFINER functions), remembered per backend
+-- (src/platform/institution_cache.c): every step of every area asks, and
+-- the query costs more than most steps.
+CREATE FUNCTION healthhub.acting_role_institution() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'hh_acting_role_institution' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION healthhub.acting_role_institution() IS
+    'The institution the acting role acts for: institution_of(acting_role()), remembered per backend';
+
 CREATE FUNCTION healthhub.acting_institution() RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN healthhub.institution_of(CURRENT_USER);

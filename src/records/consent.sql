@@ -225,7 +225,7 @@ CREATE FUNCTION healthhub.require_reader(practitioner bigint) RETURNS bigint
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    reader bigint := healthhub.institution_of(healthhub.acting_role());
+    reader bigint := healthhub.acting_role_institution();
 BEGIN
     PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'read shared records');
     IF reader IS NULL THEN

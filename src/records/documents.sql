@@ -96,7 +96,7 @@ CREATE FUNCTION healthhub.require_document_holder(institution bigint) RETURNS vo
 AS $$
 BEGIN
     PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'register documents');
-    IF NOT healthhub.acting_role_is_admin() AND institution IS DISTINCT FROM healthhub.institution_of(healthhub.acting_role()) THEN
+    IF NOT healthhub.acting_role_is_admin() AND institution IS DISTINCT FROM healthhub.acting_role_institution() THEN
         RAISE EXCEPTION 'role % may not register or change documents another institution holds', healthhub.acting_role()
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'An institution registers, supersedes and withdraws its own documents.';

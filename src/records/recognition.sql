@@ -141,7 +141,7 @@ CREATE FUNCTION healthhub.register_result(source text, local_id text, result_id 
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.institution_of(healthhub.acting_role());
+    institution bigint := healthhub.acting_role_institution();
     person bigint;
     record bigint;
     result bigint;

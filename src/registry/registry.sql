@@ -637,7 +637,7 @@ CREATE FUNCTION healthhub.check_own_institution(institution bigint) RETURNS void
 AS $$
 DECLARE
     caller name := healthhub.acting_role();
-    own bigint := healthhub.institution_of(caller);
+    own bigint := healthhub.acting_role_institution();
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.check_own_institution', ARRAY['institution'],
                                         ARRAY[institution IS NULL]);

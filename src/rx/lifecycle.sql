@@ -19,7 +19,7 @@ CREATE FUNCTION healthhub.rx_acting_institution(profiles text[], what text) RETU
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.institution_of(healthhub.acting_role());
+    institution bigint := healthhub.acting_role_institution();
 BEGIN
     PERFORM healthhub.require_profile(profiles, what);
     IF institution IS NULL AND NOT healthhub.acting_role_is_admin() AND NOT 'insurer' = ANY (profiles) THEN
@@ -93,15 +93,18 @@ $$;
 -- Record a step (the row is locked: event numbers do not race).
 CREATE FUNCTION healthhub.rx_event(p healthhub.prescriptions, action text, institution bigint, practitioner bigint,
                                    reason text DEFAULT NULL) RETURNS void
-    LANGUAGE sql VOLATILE
-BEGIN ATOMIC
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     INSERT INTO healthhub.prescription_events (person_key, prescription_key, event_no, action, institution_key,
                                                practitioner_key, acting_role, reason)
     SELECT p.person_key, p.prescription_key, coalesce(max(e.event_no), 0) + 1, rx_event.action, rx_event.institution,
            rx_event.practitioner, healthhub.acting_role(), rx_event.reason
       FROM healthhub.prescription_events e
      WHERE e.person_key = p.person_key AND e.prescription_key = p.prescription_key;
-END;
+END
+$$;
 
 -- A reason: 1 to 500 characters, or 22023.
 CREATE FUNCTION healthhub.rx_require_reason(reason text, step text) RETURNS void

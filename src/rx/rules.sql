@@ -16,9 +16,10 @@ $$;
 
 -- The records of a person in the person index (merged persons included):
 -- what "the person's, at any institution" reads.
--- (no SET clause: the planner inlines it)
+-- (called in FROM, neither STRICT nor with a SET clause: the planner
+-- inlines it; a NULL person has no records all the same)
 CREATE FUNCTION healthhub.person_record_ids(person bigint) RETURNS SETOF bigint
-    LANGUAGE sql STABLE STRICT
+    LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT s.record_id FROM healthhub.source_records s WHERE s.person_key = person;
 END;
@@ -112,7 +113,7 @@ BEGIN
         -- the condition was diagnosed in person before (any institution)
         IF NOT EXISTS (
             SELECT FROM healthhub.encounters e JOIN healthhub.institutions i ON i.institution_key = e.institution_key
-             WHERE e.record_id IN (SELECT healthhub.person_record_ids(subject))
+             WHERE e.record_id IN (SELECT r FROM healthhub.person_record_ids(subject) r)
                AND i.kind <> 'internet_hospital'
                AND e.started_at <= h.issued_at
                AND e.started_at > h.issued_at - make_interval(days => healthhub.rx_rule('online_diagnosis_within_days')::integer)
@@ -130,7 +131,7 @@ BEGIN
         END IF;
         IF h.kind = 'long_term' AND healthhub.rx_rule('long_term_in_person_first') = 'true' AND NOT EXISTS (
             SELECT FROM healthhub.prescriptions p
-             WHERE p.record_id IN (SELECT healthhub.person_record_ids(subject))
+             WHERE p.record_id IN (SELECT r FROM healthhub.person_record_ids(subject) r)
                AND p.state NOT IN ('issued', 'signed', 'rejected', 'revoked')
                AND (healthhub.prescription_header(p.content)).kind = 'long_term'
                AND NOT (healthhub.prescription_header(p.content)).online
@@ -146,31 +147,33 @@ $$;
 -- Duplicate therapy: the lines of a prescription whose generic drug (or
 -- therapeutic class) the person already takes, by a prescription of any
 -- institution whose supply overlaps.  Warnings, in words; the other
--- institution is not named.
+-- institution is not named.  (PL/pgSQL: its plan is kept for the session.)
 CREATE FUNCTION healthhub.rx_duplicate_therapy(subject bigint, content healthhub.prescription, own bigint,
                                                institution bigint)
     RETURNS text[]
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT coalesce(array_agg(DISTINCT format('drug %s (%s): %s %s, %s to %s, %s', mine.line_no, mine.drug,
-                                              CASE WHEN healthhub.drug_code_generic(o.drug) = healthhub.drug_code_generic(mine.drug)
-                                                   THEN 'same generic drug as' ELSE 'same class as' END,
-                                              o.drug,
-                                              to_char(p.issued_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),
-                                              to_char((p.issued_at + make_interval(days => o.days)) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),
-                                              CASE WHEN p.institution_key = institution THEN 'here' ELSE 'at another institution' END)), '{}')
-      FROM healthhub.prescription_lines(content) mine
-      CROSS JOIN healthhub.prescription_header(content) h
-      JOIN healthhub.prescriptions p
-        ON p.record_id IN (SELECT healthhub.person_record_ids(subject))
-       AND p.prescription_key IS DISTINCT FROM own
-       AND p.state NOT IN ('rejected', 'revoked', 'expired')
-      CROSS JOIN LATERAL healthhub.prescription_lines(p.content) o
-     WHERE healthhub.drug_code_class(o.drug) = healthhub.drug_code_class(mine.drug)
-       AND tstzrange(p.issued_at, p.issued_at + make_interval(days => o.days))
-           && tstzrange(h.issued_at, h.issued_at + make_interval(days => mine.days));
-END;
+AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg(DISTINCT format('drug %s (%s): %s %s, %s to %s, %s', mine.line_no, mine.drug,
+                                                      CASE WHEN healthhub.drug_code_generic(o.drug) = healthhub.drug_code_generic(mine.drug)
+                                                           THEN 'same generic drug as' ELSE 'same class as' END,
+                                                      o.drug,
+                                                      to_char(p.issued_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),
+                                                      to_char((p.issued_at + make_interval(days => o.days)) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),
+                                                      CASE WHEN p.institution_key = institution THEN 'here' ELSE 'at another institution' END)), '{}')
+              FROM healthhub.prescription_lines(content) mine
+              CROSS JOIN healthhub.prescription_header(content) h
+              JOIN healthhub.prescriptions p
+                ON p.record_id IN (SELECT r FROM healthhub.person_record_ids(subject) r)
+               AND p.prescription_key IS DISTINCT FROM own
+               AND p.state NOT IN ('rejected', 'revoked', 'expired')
+              CROSS JOIN LATERAL healthhub.prescription_lines(p.content) o
+             WHERE healthhub.drug_code_class(o.drug) = healthhub.drug_code_class(mine.drug)
+               AND tstzrange(p.issued_at, p.issued_at + make_interval(days => o.days))
+                   && tstzrange(h.issued_at, h.issued_at + make_interval(days => mine.days)));
+END
+$$;
 
 REVOKE ALL ON FUNCTION healthhub.rx_refuse(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.person_record_ids(bigint) FROM PUBLIC;

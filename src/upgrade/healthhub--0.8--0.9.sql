@@ -39,3 +39,134 @@ BEGIN
 END
 $$;
 
+
+-- The acting role's institution, remembered per backend (src/platform/profiles.sql);
+-- the steps that asked institution_of(acting_role()) ask it.
+CREATE FUNCTION healthhub.acting_role_institution() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'hh_acting_role_institution' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION healthhub.acting_role_institution() IS
+    'The institution the acting role acts for: institution_of(acting_role()), remembered per backend';
+CREATE OR REPLACE FUNCTION healthhub.check_own_institution(institution bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller name := healthhub.acting_role();
+    own bigint := healthhub.acting_role_institution();
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.check_own_institution', ARRAY['institution'],
+                                        ARRAY[institution IS NULL]);
+    -- (fails closed: a role in two institutions' groups acts for neither,
+    -- and may ask about none; roles of no institution, an insurer, any)
+    IF own IS DISTINCT FROM institution
+       AND EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.institution_key IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM healthhub.effective_profiles(caller) ep WHERE ep.profile = 'hub_admin') THEN
+        RAISE EXCEPTION 'role % acts for another institution', caller
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = CASE WHEN own IS NULL
+                                THEN 'It holds profiles of several institutions, so it acts for none.'
+                                ELSE 'A role that acts for an institution may ask about that institution only.' END;
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.linkage_authorise_institution(source text, institution bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT healthhub.acting_role_is_admin()
+       AND (institution IS NULL OR institution IS DISTINCT FROM healthhub.acting_role_institution()) THEN
+        RAISE EXCEPTION 'role % may not act on records of source %', healthhub.acting_role(), source
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'An institution''s application acts on the records of its own institution only.',
+                  HINT = 'The source must be the institution''s key or source_ref in healthhub.institutions.';
+    END IF;
+    RETURN institution;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.require_document_holder(institution bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'register documents');
+    IF NOT healthhub.acting_role_is_admin() AND institution IS DISTINCT FROM healthhub.acting_role_institution() THEN
+        RAISE EXCEPTION 'role % may not register or change documents another institution holds', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'An institution registers, supersedes and withdraws its own documents.';
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.require_reader(practitioner bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reader bigint := healthhub.acting_role_institution();
+BEGIN
+    PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'read shared records');
+    IF reader IS NULL THEN
+        RAISE EXCEPTION 'role % acts for no institution', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege', DETAIL = 'Shared records are read by an institution, for a patient.';
+    END IF;
+    IF practitioner IS NOT NULL AND NOT EXISTS (
+        SELECT FROM healthhub.registrations r JOIN healthhub.licences l ON l.licence_key = r.licence_key
+         WHERE l.practitioner_key = practitioner AND r.institution_key = reader AND r.period @> now()) THEN
+        RAISE EXCEPTION 'practitioner % is not registered at this institution now', practitioner
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN reader;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.register_result(source text, local_id text, result_id text, item_code text,
+                                          produced_at timestamptz, value text, unit text DEFAULT NULL,
+                                          reference_range text DEFAULT NULL, report_ref healthhub.emr_ref DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.acting_role_institution();
+    person bigint;
+    record bigint;
+    result bigint;
+BEGIN
+    PERFORM healthhub.require_profile(ARRAY['institution_app', 'clinician'], 'register results');
+    PERFORM healthhub.require_arguments('healthhub.register_result',
+        ARRAY['source', 'local_id', 'result_id', 'item_code', 'produced_at', 'value'],
+        ARRAY[source IS NULL, local_id IS NULL, result_id IS NULL, item_code IS NULL, produced_at IS NULL, value IS NULL]);
+    SELECT healthhub.current_person(s.person_key), s.record_id INTO person, record FROM healthhub.source_records s
+     WHERE s.source = register_result.source AND s.local_id = register_result.local_id
+       AND s.institution_key = institution;
+    IF person IS NULL THEN
+        RAISE EXCEPTION 'no record % of source % linked to a person at this institution', local_id, source
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A result is registered against the institution''s own record of the person, linked by link_record.';
+    END IF;
+    INSERT INTO healthhub.exam_results (person_key, record_id, institution_key, item_code, produced_at, value, unit,
+                                        reference_range, report_ref, local_id)
+    VALUES (person, record, institution, item_code, produced_at, value, unit, reference_range, report_ref, result_id)
+    RETURNING result_key INTO result;
+    RETURN result;
+END
+$$;
+
+-- current_person in PL/pgSQL: its plan is kept for the session (src/linkage/manage.sql).
+CREATE OR REPLACE FUNCTION healthhub.current_person(person bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (WITH RECURSIVE chain(k, next, depth) AS (
+                SELECT p.person_key, p.redirected_to, 0 FROM healthhub.persons p WHERE p.person_key = current_person.person
+                UNION ALL
+                SELECT p.person_key, p.redirected_to, c.depth + 1 FROM chain c
+                  JOIN healthhub.persons p ON p.person_key = c.next WHERE c.depth < 100)
+            SELECT c.k FROM chain c WHERE c.next IS NULL);
+END
+$$;
+
+-- The audit_changes trigger in C (src/platform/audit_changes.c): it runs for
+-- every row written, and in PL/pgSQL it cost twice the entry it writes.
+CREATE OR REPLACE FUNCTION healthhub.audit_changes() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'hh_audit_changes' LANGUAGE C;
