@@ -9,7 +9,9 @@ ensure_deps
 build_and_install
 
 hub_step "start the embedded cluster"
-bash "$top/scripts/cluster.sh" start demo
+# (from an empty data directory each time: the demo's roles outlive its
+# databases, and a second `make demo` must work like the first)
+bash "$top/scripts/cluster.sh" fresh demo
 . "$top/.hub/demo/env"
 psql_demo() { "$HUB_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$HUB_SOCKDIR" -p "$HUB_PORT" -U "$HUB_DBUSER" "$@"; }
 

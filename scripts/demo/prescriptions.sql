@@ -54,28 +54,30 @@ SELECT prescription_key AS rx, warnings FROM healthhub.issue_prescription('SZ-PH
                        "used_frqu_codg": "tid", "medc_days": 14, "drug_totlnt": 21}]}$json$,
     to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD'),
     to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'))::healthhub.prescription, :doctor) \gset
-SELECT healthhub.sign_prescription(:rx, 'SM2:MEUCIQDemoSignature') IS NULL AS signed;
+SELECT healthhub.sign_prescription(:rx, 'SM2:MEUCIQDemoSignature') \g /dev/null
+SELECT rxno, state, warnings AS duplicate_therapy_warnings FROM healthhub.prescription_of(:rx);
 RESET ROLE;
 \echo 'The hospital pharmacist reviews it and circulates it to the designated retail pharmacy:'
 SET ROLE demo_ph_pharmacist;
 SELECT healthhub.review_prescription(:rx, :hospital_pharmacist, true) AS duplicate_therapy_warnings;
-SELECT healthhub.circulate_prescription(:rx, :retail_pharmacy) IS NULL AS circulated;
+SELECT healthhub.circulate_prescription(:rx, :retail_pharmacy) \g /dev/null
+SELECT state FROM healthhub.prescription_of(:rx);
 RESET ROLE;
 
 \echo 'At the pharmacy: what it may dispense, the prescription as FHIR (what dispensing needs), the dispense:'
 SET ROLE demo_yl_pharmacist;
 SELECT rxno, named, dispenses_done FROM healthhub.prescriptions_to_dispense();
-SELECT fhir->>'resourceType' AS resource, fhir->>'intent' AS intent,
-       fhir->'dispenseRequest'->'quantity'->>'value' AS quantity,
-       fhir->'dispenseRequest'->'expectedSupplyDuration'->>'value' AS days,
-       fhir->'dispenseRequest'->>'numberOfRepeatsAllowed' AS repeats, warnings
-  FROM healthhub.prescription_of(:rx);
+SELECT r->>'resourceType' AS resource, r->>'intent' AS intent, r->'dispenseRequest'->'quantity'->>'value' AS quantity,
+       r->'dispenseRequest'->'expectedSupplyDuration'->>'value' AS days,
+       r->'dispenseRequest'->>'numberOfRepeatsAllowed' AS repeats, warnings AS warnings_not_shown_here
+  FROM healthhub.prescription_of(:rx), jsonb_path_query(fhir, '$.entry[*].resource') r;
 SELECT healthhub.dispense_prescription(:rx, :retail_pharmacist) AS dispense \gset
 SELECT d->'entry'->0->'resource'->>'resourceType' AS resource, d->'entry'->0->'resource'->>'status' AS status
   FROM healthhub.dispense_to_fhir(:dispense) d;
 \echo 'The same prescription again (refused: it was dispensed once, as written):'
 \set ON_ERROR_STOP 0
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 SELECT healthhub.dispense_prescription(:rx, :retail_pharmacist);
 RESET ROLE;
 

@@ -91,9 +91,10 @@ BEGIN
 
     PERFORM healthhub.load_require(lid, 'drugs', sd, ARRAY['drug_code', 'generic_name', 'dosage_form']);
     INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
-    SELECT lid, 'drugs', s.line_no, 'drug_code', s.drug_code, lower(healthhub.drug_code_problem(s.drug_code))
+    SELECT lid, 'drugs', s.line_no, 'drug_code', s.drug_code, rtrim(lower(left(p.problem, 1)) || substr(p.problem, 2), '.')
       FROM healthhub.stage_drugs s
-     WHERE nullif(btrim(s.drug_code), '') IS NOT NULL AND healthhub.drug_code_problem(s.drug_code) IS NOT NULL;
+     CROSS JOIN LATERAL (SELECT healthhub.drug_code_problem(s.drug_code) AS problem) p
+     WHERE nullif(btrim(s.drug_code), '') IS NOT NULL AND p.problem IS NOT NULL;
     PERFORM healthhub.load_check_duplicates(lid, 'drugs', sd, 'drug_code');
     PERFORM healthhub.load_check_in(lid, 'drugs', sd, 'controlled_class',
                                     ARRAY['narcotic', 'psychotropic_1', 'psychotropic_2', 'toxic', 'radioactive', 'precursor'],
@@ -102,10 +103,8 @@ BEGIN
                                     false, 'is not unrestricted, restricted or special');
     PERFORM healthhub.load_check_in(lid, 'drugs', sd, c, ARRAY['true', 'false'], false, 'is not true or false')
        FROM unnest(ARRAY['controlled_release', 'special_storage']) c;
-    PERFORM healthhub.load_check_type(lid, 'drugs', sd, 'price_cap', 'numeric(12,2)', false);
-    INSERT INTO healthhub.load_errors (load_id, entity, line_no, column_name, value, reason)
-    SELECT lid, 'drugs', s.line_no, 'price_cap', s.price_cap, 'is negative'
-      FROM healthhub.stage_drugs s WHERE btrim(s.price_cap) ~ '^-';
+    PERFORM healthhub.load_check_pattern(lid, 'drugs', sd, 'price_cap', '^[0-9]{1,10}([.][0-9]{1,2})?$',
+                                         'is not an amount of yuan (up to 10 digits, up to 2 decimals)', false);
     PERFORM healthhub.load_check_pattern(lid, 'drugs', sd, c, '^.{1,' || n || '}$', 'is longer than ' || n || ' characters', false)
        FROM (VALUES ('generic_name', 200), ('national_class', 40), ('dosage_form', 100), ('strength', 100)) x(c, n);
 
