@@ -258,9 +258,9 @@ SELECT pg_temp.try(format('SELECT settle_dispense(%s, %L)', :d1, 'X')) AS clinic
 RESET ROLE;
 
 -- 6. every read and every step is in the trail
-SELECT action, count(*) FROM audit_entries
+SELECT action, outcome, count(*) FROM audit_entries
  WHERE action IN ('read.prescriptions', 'prescription.insert', 'prescription.update', 'dispense.insert', 'dispense.update')
- GROUP BY action ORDER BY action;
+ GROUP BY action, outcome ORDER BY action, outcome;
 
 -- 7. FHIR
 SELECT jsonb_pretty(fhir) FROM prescription_of(:rx_long) \g /dev/null

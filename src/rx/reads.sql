@@ -102,7 +102,8 @@ END;
 
 -- One prescription, for those who may read it: the issuing institution
 -- reads everything; others what dispensing and paying need (no warnings,
--- assessment or guardian).  One read.prescriptions entry.
+-- assessment or guardian).  One read.prescriptions entry, 'refused' for
+-- a key that may not be read here.
 CREATE FUNCTION healthhub.prescription_of(prescription bigint)
     RETURNS TABLE (prescription_key bigint, rxno text, state text, content healthhub.prescription,
                    institution_key bigint, issued_at timestamptz, valid_until timestamptz, pharmacy_key bigint,
@@ -119,6 +120,9 @@ BEGIN
     PERFORM healthhub.require_arguments('healthhub.prescription_of', ARRAY['prescription'], ARRAY[prescription IS NULL]);
     SELECT * INTO p FROM healthhub.prescriptions x WHERE x.prescription_key = prescription;
     IF NOT FOUND OR NOT healthhub.rx_may_read(p, institution) THEN
+        -- (a refused read is in the trail too: a read entry outlives the error)
+        PERFORM healthhub.audit_append('read.prescriptions', 'prescription', prescription::text, p.person_key,
+                                       'prescriptions', 'refused');
         RAISE EXCEPTION 'no such prescription: %', prescription
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No prescription of this key may be read here.';
     END IF;
@@ -194,7 +198,8 @@ COMMENT ON FUNCTION healthhub.to_fhir_dispense(healthhub.prescription, text, tex
 GRANT EXECUTE ON FUNCTION healthhub.to_fhir_dispense(healthhub.prescription, text, text, text, text, timestamptz) TO PUBLIC;
 
 -- A dispense as FHIR, for the pharmacy that dispensed it, the issuing
--- institution and the insurer.  One read.prescriptions entry.
+-- institution and the insurer.  One read.prescriptions entry (as for
+-- prescription_of).
 CREATE FUNCTION healthhub.dispense_to_fhir(dispense bigint) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -209,6 +214,8 @@ BEGIN
     SELECT * INTO d FROM healthhub.dispenses x WHERE x.dispense_key = dispense;
     SELECT * INTO p FROM healthhub.prescriptions x WHERE x.person_key = d.person_key AND x.prescription_key = d.prescription_key;
     IF d.dispense_key IS NULL OR NOT (institution IS NULL OR d.pharmacy_key = institution OR p.institution_key = institution) THEN
+        PERFORM healthhub.audit_append('read.prescriptions', 'dispense', dispense::text, d.person_key, 'prescriptions',
+                                       'refused');
         RAISE EXCEPTION 'no such dispense: %', dispense
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No dispense of this key may be read here.';
     END IF;
