@@ -1,7 +1,8 @@
 # pg_dump + pg_restore into a new database keeps every extension-owned
 # configuration row (hub identity, key sequence, local regions, shipped rows
-# changed here) and every value of every healthhub type, and shipped rows
-# are not duplicated; the
+# and prescription rules changed here) and every value of every healthhub
+# type (a prescription's content among them), and shipped rows are not
+# duplicated; the
 # registry comes back with the same answers (its derived practice rights are
 # rebuilt by its own triggers as the rows are reloaded), nothing reloaded is
 # audited again, and the audit trail still verifies against a checkpoint
@@ -29,6 +30,9 @@ $node->safe_psql('src', q{
     UPDATE healthhub.regions SET name = '朝阳区(测试)' WHERE code::text = '110105';
     UPDATE healthhub.place_categories SET must_check_at = '{low,medium,high}' WHERE category = 'government_body';
     UPDATE healthhub.health_code_kinds SET lifetime = '5 minutes' WHERE kind = 'epidemic_status';
+    UPDATE healthhub.rx_kind_rules SET max_days_supply = 14 WHERE kind = 'ordinary';
+    UPDATE healthhub.rx_controlled_rules SET max_days_supply = 5 WHERE controlled_class = 'psychotropic_2';
+    UPDATE healthhub.rx_rules SET value = '180' WHERE rule = 'online_diagnosis_within_days';
     CREATE TABLE people (
         id      healthhub.resident_id PRIMARY KEY,
         org     healthhub.uscc,
@@ -69,6 +73,22 @@ $node->safe_psql('src', q{
     SELECT link_manually('H3', 'c-2', NULL, 'front desk');
     SELECT merge_persons((SELECT person_key FROM source_records WHERE local_id = 'c-2'),
                          (SELECT person_key FROM source_records WHERE local_id = 'c-1'), 'one patient');
+    -- a prescription, as the lifecycle leaves it once dispensed: its content, events and dispense
+    INSERT INTO drugs (drug_code, generic_name, dosage_form, source) VALUES ('XA10BAE001A001010100001', '二甲双胍', '片剂', 't');
+    INSERT INTO prescriptions (person_key, record_id, institution_key, rxno, prescriber_key, content, state, issued_at,
+                               valid_until, signature, dispenses_done)
+    SELECT s.person_key, s.record_id, i.institution_key, 'RX-1', p.practitioner_key,
+           '{"hosp_rxno": "RX-1", "rx_type_code": "3", "prsc_time": "2026-11-30 09:00:00", "valid_days": 3,
+             "biz_type_code": "02", "fstdiag_flag": "0", "max_rept_cnt": 2, "min_inrv_days": 14,
+             "diseinfo": [{"diag_code": "E11.900"}], "rxdrugdetail": [{"med_list_codg": "XA10BAE001A001010100001",
+             "sin_doscnt": 0.5, "sin_dosunt": "g", "used_frqu_codg": "tid", "medc_days": 14, "drug_totlnt": 21}]}',
+           'circulated', '2026-11-30 09:00+08', '2026-12-03 09:00+08', 'SM2:x', 1
+      FROM source_records s, institutions i, practitioners p
+     WHERE s.local_id = 'a-1' AND i.name = '甲医院' AND p.name = '张医生';
+    INSERT INTO prescription_events (person_key, prescription_key, event_no, action, institution_key, acting_role)
+    SELECT person_key, prescription_key, 1, 'issue', institution_key, 'someone' FROM prescriptions;
+    INSERT INTO dispenses (person_key, prescription_key, dispense_no, pharmacy_key, pharmacist_key)
+    SELECT person_key, prescription_key, 1, institution_key, prescriber_key FROM prescriptions;
 });
 my $checkpoint = $node->safe_psql('src', 'SELECT healthhub.audit_checkpoint()');
 
@@ -118,6 +138,23 @@ is($node->safe_psql('dst', $changed), $node->safe_psql('src', $changed),
     'shipped rows changed here (a region, a place category, a kind of code) survive, once each');
 like($node->safe_psql('dst', $changed), qr/^朝阳区\(测试\):changed\|\{low,medium,high\}:changed\|00:05:00:changed\|/,
     '... with their changes');
+my $rx_policy = q{SELECT (SELECT max_days_supply || ':' || origin FROM healthhub.rx_kind_rules WHERE kind = 'ordinary'),
+                         (SELECT max_days_supply || ':' || origin FROM healthhub.rx_controlled_rules WHERE controlled_class = 'psychotropic_2'),
+                         (SELECT value || ':' || origin FROM healthhub.rx_rules WHERE rule = 'online_diagnosis_within_days'),
+                         (SELECT count(*) FROM healthhub.rx_kind_rules), (SELECT count(*) FROM healthhub.rx_controlled_rules),
+                         (SELECT count(*) FROM healthhub.rx_rules)};
+is($node->safe_psql('dst', $rx_policy), $node->safe_psql('src', $rx_policy),
+    'prescription rules changed here (a kind, a controlled class, an online rule) survive, once each');
+like($node->safe_psql('dst', $rx_policy), qr/^14:changed\|5:changed\|180:changed\|/, '... with their changes');
+my $rx = q{SELECT p.prescription_key, p.person_key, p.rxno, p.content::text, p.state, p.issued_at, p.dispenses_done,
+                  (healthhub.prescription_header(p.content)).*, e.event_no, e.action, d.dispense_no, d.dispense_key,
+                  (SELECT string_agg(drug_code::text || ':' || generic_name, ',') FROM healthhub.drugs),
+                  healthhub.to_fhir(p.content, 'Patient/1')
+             FROM healthhub.prescriptions p JOIN healthhub.prescription_events e USING (person_key, prescription_key)
+             JOIN healthhub.dispenses d USING (person_key, prescription_key)};
+isnt($node->safe_psql('src', $rx), '', 'the source hub has a prescription');
+is($node->safe_psql('dst', $rx), $node->safe_psql('src', $rx),
+    'a prescription (its binary content, events, dispense) and the drug catalogue survive');
 
 my $last_src = $node->safe_psql('src', 'SELECT last_value FROM healthhub.key_seq');
 my $next_dst = $node->safe_psql('dst', 'SELECT healthhub.mint_key() % 10000000000');
