@@ -81,21 +81,33 @@ pack(const char *c, dc_value *out)
 	}
 }
 
-/* false when the number is 36^23 or more (not 23 characters) */
+/*
+ * false when the number is 36^23 or more (not 23 characters).  One 128-bit
+ * division splits it at 36^12; the digits come from the two halves in
+ * 64-bit arithmetic (a 128-bit division per digit cost more than parsing
+ * the prescription the code is in).
+ */
 static bool
 unpack(const dc_value *v, char out[DC_LEN + 1])
 {
+	const uint64_t pow36_12 = UINT64_C(4738381338321616896);
+	const uint64_t pow36_11 = UINT64_C(131621703842267136);
 	unsigned __int128 n = 0;
+	uint64_t	high;
+	uint64_t	low;
 
 	for (int i = 0; i < DC_PACKED; i++)
 		n = (n << 8) | v->b[i];
-	for (int i = DC_LEN - 1; i >= 0; i--)
-	{
-		out[i] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 36];
-		n /= 36;
-	}
+	if (n >= (unsigned __int128) pow36_12 * pow36_11)
+		return false;
+	high = (uint64_t) (n / pow36_12);
+	low = (uint64_t) (n % pow36_12);
+	for (int i = DC_LEN - 1; i >= 11; i--, low /= 36)
+		out[i] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[low % 36];
+	for (int i = 10; i >= 0; i--, high /= 36)
+		out[i] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[high % 36];
 	out[DC_LEN] = '\0';
-	return n == 0;
+	return true;
 }
 
 /* space, \t \n \v \f \r */

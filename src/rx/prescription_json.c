@@ -228,7 +228,7 @@ on_field_start(void *state, char *fname, bool isnull)
 		return;
 	}
 	for (f = 0; f < F_COUNT; f++)
-		if (fields[f].place == r->place && strcmp(fields[f].name, fname) == 0)
+		if (fields[f].place == r->place && fields[f].name[0] == fname[0] && strcmp(fields[f].name, fname) == 0)
 			break;
 	if (f == F_COUNT)
 		FAIL(r, "%s\"%.40s\" is not a field of %s.", where(r, w), fname,
