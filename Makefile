@@ -22,7 +22,7 @@ PGCRYPTO_RELEASES := 0.1 0.2 0.3 0.4 0.5
 
 CORE_OBJS   = src/core/checkdigit.o src/core/textnorm.o
 PLATFORM_OBJS = src/platform/pseudonym.o src/platform/audit_hash.o src/platform/audit_append.o src/platform/audit_changes.o \
-                src/platform/audit_sealer.o src/platform/audit_writer.o src/platform/database_worker.o src/platform/institution_cache.o \
+                src/platform/audit_sealer.o src/platform/audit_writer.o src/platform/database_worker.o src/platform/role_cache.o \
                 src/platform/row_access.o src/platform/load_writes.o src/core/digest.o
 REGISTRY_OBJS = src/registry/practice_claims.o src/registry/practice_rights.o
 IDENT_OBJS  = src/ident/resident_id_parse.o src/ident/uscc_parse.o \

@@ -48,7 +48,7 @@ DECLARE
 BEGIN
     SELECT c.* INTO p FROM healthhub.verifier_places v JOIN healthhub.check_places c ON c.place_key = v.place_key
      WHERE v.role = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
-       AND EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep WHERE ep.profile = 'verifier');
+       AND 'verifier' = ANY (healthhub.acting_role_profiles());
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role % checks codes at no place', healthhub.acting_role()
             USING ERRCODE = 'insufficient_privilege', HINT = 'A hub_admin binds it to its place: healthhub.bind_verifier(role, place).';

@@ -306,9 +306,7 @@ CREATE FUNCTION healthhub.require_code_service() RETURNS void
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT (healthhub.acting_role_is_admin()
-            OR EXISTS (SELECT 1 FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                        WHERE ep.profile = 'code_issuer')) THEN
+    IF NOT (healthhub.acting_role_is_admin() OR 'code_issuer' = ANY (healthhub.acting_role_profiles())) THEN
         RAISE EXCEPTION 'role % may not act for health codes', healthhub.acting_role()
             USING ERRCODE = 'insufficient_privilege', DETAIL = 'Codes are the code_issuer service''s and hub_admin''s.';
     END IF;

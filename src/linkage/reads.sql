@@ -12,8 +12,7 @@
 CREATE FUNCTION healthhub.linkage_may_read_history() RETURNS boolean
     LANGUAGE sql STABLE
     RETURN healthhub.acting_role_is_admin()
-           OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                       WHERE ep.profile OPERATOR(pg_catalog.=) 'auditor');
+           OR 'auditor' OPERATOR(pg_catalog.=) ANY (healthhub.acting_role_profiles());
 
 CREATE FUNCTION healthhub.linkage_authorise_history() RETURNS void
     LANGUAGE plpgsql STABLE

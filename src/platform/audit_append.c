@@ -42,7 +42,7 @@
 #include "audit_append.h"
 #include "audit_entry.h"
 #include "audit_sealer.h"
-#include "institution_cache.h"
+#include "role_cache.h"
 
 /* How often one backend looks at the queue to see whether sealing is due. */
 #define SEAL_CHECK_USECS (100 * 1000)

@@ -52,8 +52,8 @@ CREATE TABLE healthhub.role_profiles (
 COMMENT ON TABLE healthhub.role_profiles IS 'Which profiles each role holds, and the institution it acts for';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.role_profiles', '');
 
--- audit_append() remembers each role's institution per backend
--- (src/platform/institution_cache.c); any change here makes them forget.
+-- Each backend remembers what each role holds (src/platform/role_cache.c);
+-- any change here makes them forget.
 CREATE FUNCTION healthhub.role_profiles_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'hh_role_profiles_changed' LANGUAGE C;
 CREATE TRIGGER role_profiles_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON healthhub.role_profiles
@@ -119,13 +119,17 @@ BEGIN ATOMIC
 END;
 
 -- The same for the acting role (healthhub.acting_role(): the caller, also
--- inside SECURITY DEFINER functions), remembered per backend
--- (src/platform/institution_cache.c): every step of every area asks, and
--- the query costs more than most steps.
+-- inside SECURITY DEFINER functions), and the profiles it holds, remembered
+-- per backend (src/platform/role_cache.c): every step of every area asks,
+-- and the queries cost more than most steps.
 CREATE FUNCTION healthhub.acting_role_institution() RETURNS bigint
     AS 'MODULE_PATHNAME', 'hh_acting_role_institution' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION healthhub.acting_role_institution() IS
     'The institution the acting role acts for: institution_of(acting_role()), remembered per backend';
+CREATE FUNCTION healthhub.acting_role_profiles() RETURNS text[]
+    AS 'MODULE_PATHNAME', 'hh_acting_role_profiles' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION healthhub.acting_role_profiles() IS
+    'The profiles the acting role holds (effective_profiles(acting_role())), sorted, remembered per backend';
 
 CREATE FUNCTION healthhub.acting_institution() RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -147,8 +151,8 @@ CREATE FUNCTION healthhub.acting_role_is_admin() RETURNS boolean
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
-           OR EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep WHERE ep.profile = 'hub_admin');
+    RETURN 'hub_admin' = ANY (healthhub.acting_role_profiles())
+           OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role());
 END
 $$;
 COMMENT ON FUNCTION healthhub.acting_role_is_admin() IS
@@ -164,9 +168,7 @@ CREATE FUNCTION healthhub.require_profile(profiles text[], what text) RETURNS vo
 AS $$
 BEGIN
     -- (the profiles first: most callers hold one)
-    IF NOT EXISTS (SELECT FROM healthhub.effective_profiles(healthhub.acting_role()) ep
-                    WHERE ep.profile = ANY (profiles))
-       AND NOT healthhub.acting_role_is_admin() THEN
+    IF NOT healthhub.acting_role_profiles() && profiles AND NOT healthhub.acting_role_is_admin() THEN
         RAISE EXCEPTION 'role % may not %', healthhub.acting_role(), what
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = CASE WHEN cardinality(profiles) = 0 THEN 'That is for hub_admin.'

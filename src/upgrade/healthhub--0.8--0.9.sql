@@ -40,12 +40,72 @@ END
 $$;
 
 
--- The acting role's institution, remembered per backend (src/platform/profiles.sql);
--- the steps that asked institution_of(acting_role()) ask it.
+-- What the acting role holds (its institution, its profiles), remembered per
+-- backend (src/platform/profiles.sql, role_cache.c); the checks that asked
+-- institution_of(acting_role()) or effective_profiles(acting_role()) ask it.
 CREATE FUNCTION healthhub.acting_role_institution() RETURNS bigint
     AS 'MODULE_PATHNAME', 'hh_acting_role_institution' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION healthhub.acting_role_institution() IS
     'The institution the acting role acts for: institution_of(acting_role()), remembered per backend';
+CREATE FUNCTION healthhub.acting_role_profiles() RETURNS text[]
+    AS 'MODULE_PATHNAME', 'hh_acting_role_profiles' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION healthhub.acting_role_profiles() IS
+    'The profiles the acting role holds (effective_profiles(acting_role())), sorted, remembered per backend';
+CREATE OR REPLACE FUNCTION healthhub.acting_role_is_admin() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN 'hub_admin' = ANY (healthhub.acting_role_profiles())
+           OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role());
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.require_profile(profiles text[], what text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (the profiles first: most callers hold one)
+    IF NOT healthhub.acting_role_profiles() && profiles AND NOT healthhub.acting_role_is_admin() THEN
+        RAISE EXCEPTION 'role % may not %', healthhub.acting_role(), what
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = CASE WHEN cardinality(profiles) = 0 THEN 'That is for hub_admin.'
+                                ELSE format('That is for the profiles %s and hub_admin.', array_to_string(profiles, ', ')) END;
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.linkage_may_read_history() RETURNS boolean
+    LANGUAGE sql STABLE
+    RETURN healthhub.acting_role_is_admin()
+           OR 'auditor' OPERATOR(pg_catalog.=) ANY (healthhub.acting_role_profiles());
+CREATE OR REPLACE FUNCTION healthhub.require_code_service() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (healthhub.acting_role_is_admin() OR 'code_issuer' = ANY (healthhub.acting_role_profiles())) THEN
+        RAISE EXCEPTION 'role % may not act for health codes', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege', DETAIL = 'Codes are the code_issuer service''s and hub_admin''s.';
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION healthhub.verifier_place() RETURNS healthhub.check_places
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p healthhub.check_places;
+BEGIN
+    SELECT c.* INTO p FROM healthhub.verifier_places v JOIN healthhub.check_places c ON c.place_key = v.place_key
+     WHERE v.role = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = healthhub.acting_role())
+       AND 'verifier' = ANY (healthhub.acting_role_profiles());
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'role % checks codes at no place', healthhub.acting_role()
+            USING ERRCODE = 'insufficient_privilege', HINT = 'A hub_admin binds it to its place: healthhub.bind_verifier(role, place).';
+    END IF;
+    RETURN p;
+END
+$$;
 CREATE OR REPLACE FUNCTION healthhub.check_own_institution(institution bigint) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
