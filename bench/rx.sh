@@ -91,6 +91,15 @@ CREATE FUNCTION public.bench_rx_text(n bigint, lines integer DEFAULT 1) RETURNS 
                                   'sin_doscnt', 5, 'sin_dosunt', 'mg', 'used_frqu_codg', 'qd', 'medc_days', 7,
                                   'drug_totlnt', 35)) FROM generate_series(0, lines - 1) k))::text
 $f$;
+-- the same one-line text as a hospital system sends it (formatted, not built as jsonb: the
+-- lifecycle's figure should not include building the message)
+CREATE FUNCTION public.bench_rx_sent(n bigint) RETURNS text LANGUAGE sql AS $f$
+    SELECT format('{"hosp_rxno": "B-%s", "rx_type_code": "3", "prsc_time": "%s", "valid_days": 3, "biz_type_code": "01", '
+                  '"fstdiag_flag": "0", "diseinfo": [{"diag_code": "I10"}], "rxdrugdetail": [{"med_list_codg": "%s", '
+                  '"sin_doscnt": 5, "sin_dosunt": "mg", "used_frqu_codg": "qd", "medc_days": 7, "drug_totlnt": 35}]}',
+                  n, to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+                  'XC08CA' || chr((65 + n % 10)::integer) || '00' || n % 10 || 'A001010100001')
+$f$;
 -- a dispense attempt of pharmacy c: 'ok' or the SQLSTATE of the refusal
 CREATE FUNCTION public.bench_try_dispense(c integer, prescription bigint) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE
@@ -176,7 +185,7 @@ cat >"$work/rx.pgbench" <<'PGB'
 \set patient random(1, 10000)
 \set pharmacy random(1, 16)
 SET ROLE bench_rx_doc;
-SELECT prescription_key AS rx FROM healthhub.issue_prescription('BH', 'bp-' || :patient, public.bench_rx_text(nextval('public.bench_rx_seq'))::healthhub.prescription, (SELECT practitioner FROM public.bench_staff WHERE n = -1)) \gset
+SELECT prescription_key AS rx FROM healthhub.issue_prescription('BH', 'bp-' || :patient, public.bench_rx_sent(nextval('public.bench_rx_seq'))::healthhub.prescription, (SELECT practitioner FROM public.bench_staff WHERE n = -1)) \gset
 SELECT healthhub.sign_prescription(:rx, 'SM2:bench');
 RESET ROLE;
 SET ROLE bench_rx_0;
