@@ -113,5 +113,15 @@ SELECT load_in_progress() AS marker_in_savepoint;
 ROLLBACK TO SAVEPOINT s;
 SELECT load_in_progress() AS marker_after_rollback;
 COMMIT;
+-- the same load begun again inside a savepoint: rolling the savepoint back
+-- leaves the outer level's marker
+BEGIN;
+SELECT begin_load_writes(42);
+SAVEPOINT s;
+SELECT begin_load_writes(42);
+ROLLBACK TO SAVEPOINT s;
+SELECT load_in_progress() AS outer_marker_kept;
+COMMIT;
+SELECT load_in_progress() AS marker_after_commit;
 SELECT revoke_profile('rl_admin', 'hub_admin');
 DROP ROLE rl_admin;

@@ -87,3 +87,20 @@ SELECT count(*) AS profiles_after_rename FROM effective_profiles('ac_renamed');
 
 DROP OWNED BY ac_admin, ac_clin, ac_renamed;
 DROP ROLE ac_admin, ac_clin, ac_renamed;
+
+-- the trigger reads only what it can name faithfully: a table whose key is a
+-- float, or whose person_key is text, is a definition error (0A000), not a
+-- silent entry without them; integer keys of any width are read
+CREATE TEMP TABLE ac_float_key (k float8, person_key bigint);
+CREATE TRIGGER audit_changes AFTER INSERT ON ac_float_key
+    FOR EACH ROW EXECUTE FUNCTION audit_changes('ac_test', 'k', 'test');
+INSERT INTO ac_float_key VALUES (1.5, 1);
+CREATE TEMP TABLE ac_text_person (k integer, person_key text);
+CREATE TRIGGER audit_changes AFTER INSERT ON ac_text_person
+    FOR EACH ROW EXECUTE FUNCTION audit_changes('ac_test', 'k', 'test');
+INSERT INTO ac_text_person VALUES (1, '42');
+CREATE TEMP TABLE ac_int_person (k integer, k2 text, person_key integer, practitioner_key smallint);
+CREATE TRIGGER audit_changes AFTER INSERT ON ac_int_person
+    FOR EACH ROW EXECUTE FUNCTION audit_changes('ac_test', 'k,missing,k2', 'test');
+INSERT INTO ac_int_person VALUES (7, NULL, 42, 3), (8, 'b', NULL, NULL);
+SELECT action, object_id, person_key, practitioner_key FROM audit_entries WHERE object_kind = 'ac_test' ORDER BY entry_id;

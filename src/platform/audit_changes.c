@@ -71,28 +71,58 @@ column_value(HeapTuple tuple, TupleDesc desc, const char *name, Datum *value, Oi
 	return !isnull;
 }
 
-/* A bigint column (person_key, practitioner_key): NULL when absent or NULL. */
+/* The table's column is not of a type this trigger reads: its definition is wrong. */
+static void
+unreadable_column(Relation rel, const char *name, Oid type)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("healthhub.audit_changes() cannot read column \"%s\" of type %s of table %s",
+					name, format_type_be(type), RelationGetRelationName(rel)),
+			 errdetail("person_key and practitioner_key are integers, recorded_at a timestamptz, key columns scalars other than floats and JSON.")));
+}
+
+/* An integer column (person_key, practitioner_key): NULL when absent or NULL. */
 static const int64 *
-key_column(HeapTuple tuple, TupleDesc desc, const char *name, int64 *key)
+key_column(Relation rel, HeapTuple tuple, const char *name, int64 *key)
 {
 	Datum		value;
 	Oid			type;
 
-	if (!column_value(tuple, desc, name, &value, &type) || getBaseType(type) != INT8OID)
+	if (!column_value(tuple, RelationGetDescr(rel), name, &value, &type))
 		return NULL;
-	*key = DatumGetInt64(value);
+	switch (getBaseType(type))
+	{
+		case INT8OID:
+			*key = DatumGetInt64(value);
+			break;
+		case INT4OID:
+			*key = DatumGetInt32(value);
+			break;
+		case INT2OID:
+			*key = DatumGetInt16(value);
+			break;
+		default:
+			unreadable_column(rel, name, type);
+	}
 	return key;
 }
 
-/* A value as the row's JSON shows it (to_jsonb(row) ->> column). */
+/*
+ * A key value as the row's JSON shows it (to_jsonb(row) ->> column), for
+ * scalars: floats, JSON, arrays and composites render differently there.
+ */
 static void
-append_as_json_text(StringInfo into, Datum value, Oid type)
+append_as_json_text(StringInfo into, Relation rel, const char *name, Datum value, Oid type)
 {
 	Oid			base = getBaseType(type);
 	char		buf[MAXDATELEN + 1];
 	Oid			output;
 	bool		varlena;
 
+	if (base == FLOAT4OID || base == FLOAT8OID || base == JSONOID || base == JSONBOID ||
+		type_is_array(base) || type_is_rowtype(base))
+		unreadable_column(rel, name, type);
 	switch (base)
 	{
 		case BOOLOID:
@@ -111,8 +141,9 @@ append_as_json_text(StringInfo into, Datum value, Oid type)
 
 /* The object id: the key columns' values joined by '/', or NULL for none. */
 static char *
-object_id(HeapTuple tuple, TupleDesc desc, const char *keys)
+object_id(Relation rel, HeapTuple tuple, const char *keys)
 {
+	TupleDesc	desc = RelationGetDescr(rel);
 	StringInfoData id;
 	char	   *copy = pstrdup(keys);
 	char	   *save = NULL;
@@ -128,7 +159,7 @@ object_id(HeapTuple tuple, TupleDesc desc, const char *keys)
 			continue;
 		if (any)
 			appendStringInfoChar(&id, '/');
-		append_as_json_text(&id, value, type);
+		append_as_json_text(&id, rel, column, value, type);
 		any = true;
 	}
 	return any ? id.data : NULL;
@@ -159,14 +190,16 @@ changed_beyond(HeapTuple old, HeapTuple new, TupleDesc desc, const char *bookkee
 
 /* In a restore: is the row one the dump holds (not stamped by this transaction)? */
 static bool
-replayed_by_restore(HeapTuple tuple, TupleDesc desc)
+replayed_by_restore(Relation rel, HeapTuple tuple)
 {
 	Datum		recorded_at;
 	Oid			type;
 
-	return !column_value(tuple, desc, "recorded_at", &recorded_at, &type) ||
-		getBaseType(type) != TIMESTAMPTZOID ||
-		DatumGetTimestampTz(recorded_at) != GetCurrentTransactionStartTimestamp();
+	if (!column_value(tuple, RelationGetDescr(rel), "recorded_at", &recorded_at, &type))
+		return true;
+	if (getBaseType(type) != TIMESTAMPTZOID)
+		unreadable_column(rel, "recorded_at", type);
+	return DatumGetTimestampTz(recorded_at) != GetCurrentTransactionStartTimestamp();
 }
 
 PG_FUNCTION_INFO_V1(hh_audit_changes);
@@ -199,14 +232,15 @@ hh_audit_changes(PG_FUNCTION_ARGS)
 	else
 		op = "delete", row = trigdata->tg_trigtuple;
 
-	if (healthhub_restoring && strcmp(op, "delete") != 0 && replayed_by_restore(row, desc))
+	if (healthhub_restoring && strcmp(op, "delete") != 0 && replayed_by_restore(trigdata->tg_relation, row))
 		return PointerGetDatum(NULL);
 	if (strcmp(op, "update") == 0 &&
 		!changed_beyond(trigdata->tg_trigtuple, row, desc, trigger->tgnargs > 3 ? trigger->tgargs[3] : ""))
 		return PointerGetDatum(NULL);
 
-	audit_entry(psprintf("%s.%s", trigger->tgargs[0], op), trigger->tgargs[0], object_id(row, desc, trigger->tgargs[1]),
-				key_column(row, desc, "person_key", &person), trigger->tgargs[2], "ok",
-				key_column(row, desc, "practitioner_key", &practitioner));
+	audit_entry(psprintf("%s.%s", trigger->tgargs[0], op), trigger->tgargs[0],
+				object_id(trigdata->tg_relation, row, trigger->tgargs[1]),
+				key_column(trigdata->tg_relation, row, "person_key", &person), trigger->tgargs[2], "ok",
+				key_column(trigdata->tg_relation, row, "practitioner_key", &practitioner));
 	return PointerGetDatum(NULL);
 }

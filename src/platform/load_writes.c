@@ -89,8 +89,10 @@ hh_begin_load_writes(PG_FUNCTION_ARGS)
 		RegisterSubXactCallback(load_writes_subxact_callback, NULL);
 		callbacks_registered = true;
 	}
+	/* (begun again by the same load in a savepoint: the outer level keeps it) */
+	if (load_writes_id == 0)
+		load_writes_subid = GetCurrentSubTransactionId();
 	load_writes_id = load_id;
-	load_writes_subid = GetCurrentSubTransactionId();
 	PG_RETURN_VOID();
 }
 

@@ -47,10 +47,12 @@ static HTAB *roles = NULL;
 static MemoryContext role_memory = NULL;
 static Oid	role_profiles_relid = InvalidOid;
 static SPIPlanPtr role_plan = NULL;
+static uint64 generation = 0;	/* counts what made the cache forget */
 
 static void
 forget_all(void)
 {
+	generation++;
 	if (roles != NULL)
 	{
 		hash_destroy(roles);
@@ -69,8 +71,12 @@ syscache_changed(Datum arg, int cacheid, uint32 hashvalue)
 static void
 relcache_changed(Datum arg, Oid relid)
 {
-	/* InvalidOid means "every relation" (a cache reset) */
-	if (relid == InvalidOid || relid == role_profiles_relid)
+	/*
+	 * InvalidOid means "every relation" (a cache reset); before the first
+	 * query this backend does not know role_profiles' oid: any relation may
+	 * be it.
+	 */
+	if (relid == InvalidOid || relid == role_profiles_relid || role_profiles_relid == InvalidOid)
 		forget_all();
 }
 
@@ -150,8 +156,11 @@ acting_role_entry(RoleEntry *e)
 	Oid			caller = GetOuterUserId();
 	RoleEntry  *entry;
 	bool		found;
+	uint64		asked_at;
 
 	register_callbacks_once();
+	/* a change committed elsewhere counts from the next step, not the next lock */
+	AcceptInvalidationMessages();
 	if (roles == NULL)
 	{
 		HASHCTL		ctl;
@@ -173,6 +182,7 @@ acting_role_entry(RoleEntry *e)
 		int			save_sec_context;
 
 		namestrcpy(&role_name, GetUserNameFromId(caller, false));
+		asked_at = generation;
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(audit_trail_owner(),
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
@@ -186,8 +196,11 @@ acting_role_entry(RoleEntry *e)
 		}
 		PG_END_TRY();
 	}
-	/* the query may have processed an invalidation that emptied the cache */
-	if (roles == NULL)
+	/*
+	 * An invalidation taken in during the query (planning takes locks) may
+	 * announce a change the answer does not hold: use it, do not keep it.
+	 */
+	if (generation != asked_at)
 		return;
 	entry = (RoleEntry *) hash_search(roles, &caller, HASH_ENTER, NULL);
 	*entry = *e;
