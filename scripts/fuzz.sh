@@ -23,7 +23,7 @@ ROOT=$(pwd)
 
 RUNS=${FUZZ_RUNS:-10000000}
 CC=${CC:-clang}
-ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key record_fields health_code emr_ref drug_code prescription"
+ALL_TARGETS="resident_id uscc region_code health_identifier textnorm name_key record_fields health_code emr_ref drug_code prescription settle"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 
 case $RUNS in
@@ -42,6 +42,7 @@ max_len_for() {
 		health_code) echo 1200 ;;
 		emr_ref) echo 400 ;;
 		prescription) echo 4200 ;;
+		settle) echo 2000 ;;
 		*) echo 64 ;;
 	esac
 }
@@ -93,7 +94,8 @@ SOURCES="fuzz/reference.c src/core/checkdigit.c src/core/textnorm.c
 	src/healthcode/base45.c src/healthcode/zlib_codec.c src/healthcode/cbor_io.c
 	src/healthcode/cbor_json.c src/healthcode/cose.c src/healthcode/cwt.c
 	src/healthcode/cose_crypto.c src/healthcode/health_code.c
-	src/records/emr_ref_parse.c src/rx/drug_code_parse.c src/rx/prescription_codec.c"
+	src/records/emr_ref_parse.c src/rx/drug_code_parse.c src/rx/prescription_codec.c
+	src/settle/settle_engine.c"
 # the health code codec's libraries (Debian: libcbor-dev, zlib1g-dev, libssl-dev)
 LIBS="-lcbor -lz -lcrypto -lm"
 
