@@ -40,8 +40,10 @@ RECORDS_OBJS = src/records/emr_ref_parse.o src/records/emr_ref.o
 # the codecs are pure C (fuzz/fuzz_drug_code.c, fuzz/fuzz_prescription.c)
 RX_OBJS     = src/rx/drug_code_parse.o src/rx/drug_code.o src/rx/prescription_codec.o src/rx/prescription_json.o \
               src/rx/prescription.o
+# the engine is pure C (fuzz/fuzz_settle.c); settle_sql.c its jsonb glue
+SETTLE_OBJS = src/settle/settle_engine.o src/settle/settle_sql.o
 OBJS        = src/healthhub.o $(CORE_OBJS) $(IDENT_OBJS) $(PLATFORM_OBJS) $(REGISTRY_OBJS) $(LINKAGE_OBJS) \
-              $(HEALTHCODE_OBJS) $(RECORDS_OBJS) $(RX_OBJS)
+              $(HEALTHCODE_OBJS) $(RECORDS_OBJS) $(RX_OBJS) $(SETTLE_OBJS)
 
 # Order matters: later parts use what earlier parts create.
 SQL_PARTS   = src/core/prelude.sql src/platform/shipped_rows.sql \
@@ -86,9 +88,11 @@ RX_PARTS    = src/rx/drug_code.sql src/rx/drug_code_ops.sql src/rx/prescription.
               src/rx/catalogue.sql src/rx/policy.sql src/rx/prescriptions.sql src/rx/rules.sql src/rx/lifecycle.sql \
               src/rx/reads.sql
 SQL_PARTS  += $(RX_PARTS)
+SETTLE_PARTS = src/settle/engine.sql
+SQL_PARTS  += $(SETTLE_PARTS)
 # Rooms new in the release being built: its upgrade script installs them
 # whole after the hand-written delta (docs/development.md, "Releases").
-NEW_PARTS   =
+NEW_PARTS   = $(SETTLE_PARTS)
 
 # Released install scripts and the upgrades between them are frozen in
 # versions/ (the upgrade tests start from them); the release being built adds

@@ -29,6 +29,8 @@ typedef struct trace_buf
 	size_t		used;
 } trace_buf;
 
+static void trace(trace_buf *t, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
 static void
 trace(trace_buf *t, const char *fmt,...)
 {
