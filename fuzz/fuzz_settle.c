@@ -15,7 +15,7 @@
  *   - settling the same claim again on the year after never pays more
  *     deductible than the first time left.
  * The decimal reader: st_parse_decimal on the raw bytes agrees with a naive
- * reference (digits, one point, at most N decimals).
+ * reference (digits, one point, at most N decimals but for trailing zeros).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +107,16 @@ ref_decimal(const char *s, size_t len, int decimals, int64_t *out)
 		}
 		else if (s[i] < '0' || s[i] > '9')
 			return false;
-	if (point == 0 || point == len - 1 || len == 0 || (point != len && len - point - 1 > (size_t) decimals))
+	if (point == 0 || point == len - 1 || len == 0)
 		return false;
+	/* digits beyond the decimals: only zeros, and they are dropped */
+	for (size_t i = point + 1 + (size_t) decimals; point != len && i < len; i++)
+		if (s[i] != '0')
+			return false;
+	if (point != len && len - point - 1 > (size_t) decimals)
+		len = point + 1 + (size_t) decimals;
+	if (len == point + 1)
+		len = point;
 	for (size_t i = 0; i < len; i++)
 	{
 		if (i == point)

@@ -54,6 +54,9 @@ SELECT r->>'hifp_pay' AS basic, r->>'cvlserv_pay' AS civil_servant, r->>'hifes_p
         '{"basic": {"fund_pay_type": "310100", "bands": [{"ratio": "0.8"}]},
           "supplements": [{"fund_pay_type": "320100", "bands": [{"ratio": "0.5"}]}, {"fund_pay_type": "370100", "bands": [{"ratio": "0.5"}]},
                           {"fund_pay_type": "999996", "bands": [{"ratio": "1"}], "annual_cap": "10"}]}') AS r) x;
+-- amounts as numbers or strings; zeros beyond the fen change nothing
+SELECT settlement_split('[{"det_item_fee_sumamt": 12.5000, "chrgitm_lv": "01"}, {"det_item_fee_sumamt": "7", "chrgitm_lv": "01"}]',
+                        '{"basic": {"fund_pay_type": "310100", "bands": [{"ratio": "0.80000"}]}}') ->> 'hifp_pay' AS basic;
 -- rounding: half a fen away from zero, once per fund
 SELECT r->>'preselfpay_amt' AS b_self_pay_first, r->>'hifp_pay' AS basic
   FROM (SELECT settlement_split('[{"det_item_fee_sumamt": "0.05", "chrgitm_lv": "02", "selfpay_prop": "0.1"}, {"det_item_fee_sumamt": "0.03", "chrgitm_lv": "01"}]',

@@ -73,31 +73,40 @@ bool
 st_parse_decimal(const char *s, size_t len, int decimals, int64_t max, int64_t *out)
 {
 	int64_t		v = 0;
-	size_t		i = 0;
-	int			seen = -1;		/* decimals read, -1 before the point */
+	int			kept = 0;		/* decimals read into v */
+	int			after_point = -1;	/* digits after the point, -1 before it */
 	bool		digits = false;
 
-	for (; i < len; i++)
+	for (size_t i = 0; i < len; i++)
 	{
 		char		c = s[i];
 
-		if (c == '.' && seen < 0 && digits)
-			seen = 0;
+		if (c == '.' && after_point < 0 && digits)
+			after_point = 0;
 		else if (c >= '0' && c <= '9')
 		{
-			if (seen >= decimals || v > (max - (c - '0')) / 10)
+			if (after_point >= 0)
+				after_point++;
+			/* (zeros beyond the decimals change nothing: 12.5000 is 12.50) */
+			if (after_point > decimals)
+			{
+				if (c != '0')
+					return false;
+				continue;
+			}
+			if (v > (max - (c - '0')) / 10)
 				return false;
 			v = v * 10 + (c - '0');
 			digits = true;
-			if (seen >= 0)
-				seen++;
+			if (after_point > 0)
+				kept++;
 		}
 		else
 			return false;
 	}
-	if (!digits || seen == 0)
+	if (!digits || after_point == 0)
 		return false;
-	for (int k = seen < 0 ? 0 : seen; k < decimals; k++)
+	for (; kept < decimals; kept++)
 	{
 		if (v > max / 10)
 			return false;

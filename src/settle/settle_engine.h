@@ -190,8 +190,9 @@ extern char *st_format_fen(st_fen fen, char *buf);
 
 /*
  * A decimal text of at most "decimals" decimals ("12.5", "0.0800"; no sign,
- * no exponent) as an integer of that many decimals (1250 for "12.5" with 2):
- * false when it is not one, or above "max".
+ * no exponent; zeros beyond them are allowed: "12.5000") as an integer of
+ * that many decimals (1250 for "12.5" with 2): false when it is not one, or
+ * above "max".
  */
 extern bool st_parse_decimal(const char *s, size_t len, int decimals, int64_t max, int64_t *out);
 
