@@ -1,0 +1,365 @@
+-- Claims in, settlements out (docs/settlement.md, "Settling"):
+--   submit_claim     a hospital system's bill, line by line;
+--   pre_settle       the split (2206): nothing written;
+--   settle           the split written once per idempotency key (2207):
+--                    the settlement, its funds, its ledger lines, the
+--                    person's year and account, under the person's row lock;
+--   reverse_settlement  its contributions subtracted, the account restored.
+-- The catalogue is the place of treatment's, the policy the insured
+-- region's (就医地目录、参保地政策); both regions are on the record.
+
+-- The institution acting and its claim, locked when asked; 22023 for a
+-- claim that is not this institution's (as for none).
+CREATE FUNCTION healthhub.settle_claim_here(claim bigint, what text) RETURNS healthhub.claims
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], what);
+    c healthhub.claims;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.' || split_part(what, ' ', 1), ARRAY['claim'], ARRAY[claim IS NULL]);
+    SELECT * INTO c FROM healthhub.claims x WHERE x.claim_key = claim;
+    IF NOT FOUND OR (institution IS NOT NULL AND c.institution_key <> institution) THEN
+        RAISE EXCEPTION 'no such claim: %', claim
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No claim of this key was submitted here.';
+    END IF;
+    RETURN c;
+END
+$$;
+
+-- A hospital system's bill: the patient by the institution's record
+-- (link_record), the visit number, its start, the lines
+-- [{"med_list_codg", "det_item_fee_sumamt", "cnt", "hosp_appr_flag"}].
+CREATE FUNCTION healthhub.submit_claim(source text, local_id text, mdtrt_id text, begntime timestamptz, lines jsonb,
+                                       admission boolean DEFAULT false, trip_status text DEFAULT 'local')
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'submit claims');
+    subject bigint;
+    claim bigint;
+    bad record;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.submit_claim',
+                                        ARRAY['source', 'local_id', 'mdtrt_id', 'begntime', 'lines', 'admission', 'trip_status'],
+                                        ARRAY[source IS NULL, local_id IS NULL, mdtrt_id IS NULL, begntime IS NULL, lines IS NULL,
+                                              admission IS NULL, trip_status IS NULL]);
+    SELECT healthhub.current_person(s.person_key) INTO subject FROM healthhub.source_records s
+     WHERE s.source = submit_claim.source AND s.local_id = submit_claim.local_id AND s.institution_key = institution;
+    IF subject IS NULL THEN
+        PERFORM healthhub.rx_refuse(format('no record %s of source %s linked to a person at this institution', local_id, source),
+                                    'A claim is submitted for the institution''s own record of the patient, linked by link_record.');
+    END IF;
+    IF jsonb_typeof(lines) IS DISTINCT FROM 'array' OR jsonb_array_length(lines) NOT BETWEEN 1 AND 1000 THEN
+        PERFORM healthhub.rx_refuse('a claim has 1 to 1000 lines', 'lines is a JSON list of objects.');
+    END IF;
+    -- every line's problem, the first reported
+    SELECT l.n, p.problem INTO bad
+      FROM jsonb_array_elements(lines) WITH ORDINALITY AS l(v, n)
+     CROSS JOIN LATERAL (SELECT CASE
+        WHEN jsonb_typeof(l.v) <> 'object' THEN 'a line is a JSON object'
+        WHEN (SELECT count(*) FROM jsonb_object_keys(l.v) k
+               WHERE k NOT IN ('med_list_codg', 'det_item_fee_sumamt', 'cnt', 'hosp_appr_flag')) > 0
+            THEN 'its keys are med_list_codg, det_item_fee_sumamt, cnt and hosp_appr_flag'
+        WHEN NOT coalesce(l.v->>'med_list_codg' ~ '^[0-9A-Za-z.-]{1,50}$', false) THEN 'med_list_codg is an item code of the catalogue'
+        WHEN NOT coalesce(l.v->>'det_item_fee_sumamt' ~ '^[0-9]{1,14}(\.[0-9]{1,2}0*)?$', false)
+            THEN 'det_item_fee_sumamt is an amount in yuan, not negative, at most 2 decimals'
+        WHEN l.v ? 'cnt' AND NOT coalesce(l.v->>'cnt' ~ '^[0-9]{1,12}(\.[0-9]{1,4}0*)?$' AND (l.v->>'cnt')::numeric > 0, false)
+            THEN 'cnt is a quantity above 0, at most 4 decimals'
+        WHEN l.v ? 'hosp_appr_flag' AND NOT coalesce(l.v->>'hosp_appr_flag' IN ('0', '1', '2'), false)
+            THEN 'hosp_appr_flag is "0", "1" (approved) or "2"'
+        END AS problem) p
+     WHERE p.problem IS NOT NULL ORDER BY l.n LIMIT 1;
+    IF FOUND THEN
+        PERFORM healthhub.rx_refuse(format('claim line %s: %s', bad.n, bad.problem), 'Nothing of the claim was written.');
+    END IF;
+    IF trip_status NOT IN ('local', 'resident_elsewhere', 'transfer', 'unfiled_emergency', 'unfiled_normal') THEN
+        PERFORM healthhub.rx_refuse('invalid trip status: ' || trip_status,
+                                    'local, resident_elsewhere, transfer, unfiled_emergency or unfiled_normal.');
+    END IF;
+    INSERT INTO healthhub.claims AS c (person_key, institution_key, mdtrt_id, begntime, admission, trip_status)
+    VALUES (subject, institution, mdtrt_id, begntime, admission, trip_status)
+    RETURNING c.claim_key INTO claim;
+    INSERT INTO healthhub.claim_lines (person_key, claim_key, line_no, med_list_codg, det_item_fee_sumamt, cnt, hosp_appr_flag)
+    SELECT subject, claim, l.n, l.v->>'med_list_codg', (l.v->>'det_item_fee_sumamt')::numeric,
+           coalesce((l.v->>'cnt')::numeric, 1), coalesce(l.v->>'hosp_appr_flag', '0')
+      FROM jsonb_array_elements(lines) WITH ORDINALITY AS l(v, n);
+    RETURN claim;
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'visit % was claimed here before', mdtrt_id
+        USING ERRCODE = 'unique_violation', DETAIL = 'mdtrt_id is unique per institution.';
+END
+$$;
+
+-- What the engine needs for a claim: the insured, the policy in force (the
+-- insured region's, for the visit's date), the catalogue (the place of
+-- treatment's), the lines priced by it, the person's year.
+CREATE FUNCTION healthhub.settle_inputs(c healthhub.claims,
+                                        OUT insured healthhub.insured_persons, OUT policy_key bigint,
+                                        OUT catalogue_key bigint, OUT place healthhub.region_code, OUT year integer,
+                                        OUT lines jsonb, OUT policy jsonb, OUT year_so_far jsonb)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    day date := (c.begntime AT TIME ZONE 'Asia/Shanghai')::date;
+    inst healthhub.institutions;
+    p healthhub.settle_policies;
+    unknown record;
+    local_trip boolean;
+BEGIN
+    year := extract(year FROM day);
+    SELECT * INTO insured FROM healthhub.insured_persons i WHERE i.person_key = c.person_key;
+    IF NOT FOUND THEN
+        PERFORM healthhub.rx_refuse('the patient is not insured', 'No row of healthhub.insured_persons for the claim''s person.');
+    END IF;
+    SELECT * INTO inst FROM healthhub.institutions i WHERE i.institution_key = c.institution_key;
+    place := inst.region;
+    SELECT * INTO p FROM healthhub.settle_policies x
+     WHERE x.insuplc_admdvs OPERATOR(healthhub.=) insured.insuplc_admdvs AND x.insutype = insured.insutype
+       AND x.valid @> day;
+    IF NOT FOUND THEN
+        PERFORM healthhub.rx_refuse('no settlement policy for the date',
+            format('No policy of scheme %s of region %s is in force on %s.', insured.insutype, insured.insuplc_admdvs, day));
+    END IF;
+    policy_key := p.policy_key;
+    SELECT k.catalogue_key INTO catalogue_key FROM healthhub.settle_catalogues k
+     WHERE k.valid @> day AND healthhub.region_code_contains(k.mdtrtarea_admvs, place)
+     ORDER BY k.mdtrtarea_admvs::integer % 100 = 0, k.mdtrtarea_admvs::integer % 10000 = 0 LIMIT 1;
+    IF catalogue_key IS NULL THEN
+        PERFORM healthhub.rx_refuse('no catalogue for the place of treatment on the date',
+                                    format('No catalogue of a region containing %s is in force on %s.', place, day));
+    END IF;
+    local_trip := healthhub.region_code_contains(insured.insuplc_admdvs, place);
+    IF local_trip <> (c.trip_status = 'local') THEN
+        PERFORM healthhub.rx_refuse('the trip status does not match the regions',
+            format('Insured in %s, treated in %s: %s.', insured.insuplc_admdvs, place,
+                   CASE WHEN local_trip THEN 'a local visit' ELSE 'a visit from elsewhere names its trip status' END));
+    END IF;
+    SELECT l.line_no, l.med_list_codg INTO unknown FROM healthhub.claim_lines l
+     WHERE l.person_key = c.person_key AND l.claim_key = c.claim_key
+       AND NOT EXISTS (SELECT FROM healthhub.settle_items i
+                        WHERE i.catalogue_key = settle_inputs.catalogue_key AND i.med_list_codg = l.med_list_codg)
+     ORDER BY l.line_no LIMIT 1;
+    IF FOUND THEN
+        PERFORM healthhub.rx_refuse(format('claim line %s: unknown item %s', unknown.line_no, unknown.med_list_codg),
+                                    'Every item is in the catalogue of the place of treatment (class 03 for self-paid ones).');
+    END IF;
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+               'med_list_codg', l.med_list_codg, 'det_item_fee_sumamt', l.det_item_fee_sumamt, 'cnt', l.cnt,
+               'pric_uplmt_amt', i.pric_uplmt_amt, 'chrgitm_lv', i.chrgitm_lv, 'selfpay_prop', i.selfpay_prop,
+               'lmt_used_flag', CASE WHEN i.lmt_used_flag THEN '1' ELSE '0' END, 'hosp_appr_flag', l.hosp_appr_flag))
+                     ORDER BY l.line_no)
+      INTO lines
+      FROM healthhub.claim_lines l
+      JOIN healthhub.settle_items i ON i.catalogue_key = settle_inputs.catalogue_key AND i.med_list_codg = l.med_list_codg
+     WHERE l.person_key = c.person_key AND l.claim_key = c.claim_key;
+    -- the most specific rule of each stage for this institution level, person type and assistance tier
+    WITH rules AS (
+        SELECT DISTINCT ON (r.stage, r.seq) r.*
+          FROM healthhub.settle_fund_rules r
+         WHERE r.policy_key = p.policy_key
+           AND (r.hosp_lv = inst.level OR r.hosp_lv = '*')
+           AND (r.psn_type = insured.psn_type OR r.psn_type = '*')
+           AND (r.stage <> 'assistance' OR r.assistance_tier = insured.assistance_tier)
+         ORDER BY r.stage, r.seq, r.hosp_lv = '*', r.psn_type = '*'),
+    funds AS (
+        SELECT r.stage, r.seq, r.fund_pay_type,
+               jsonb_strip_nulls(jsonb_build_object('fund_pay_type', r.fund_pay_type, 'dedc_std', r.dedc_std,
+                                                    'dedc_per_admission', r.dedc_per_admission AND c.admission,
+                                                    'bands', r.bands, 'annual_cap', r.annual_cap)) AS rule
+          FROM rules r)
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+               'basic', (SELECT f.rule FROM funds f WHERE f.stage = 'basic'),
+               'tier2', (SELECT f.rule FROM funds f WHERE f.stage = 'tier2'),
+               'supplements', (SELECT jsonb_agg(f.rule ORDER BY f.seq) FROM funds f WHERE f.stage = 'supplement'),
+               'assistance', (SELECT f.rule FROM funds f WHERE f.stage = 'assistance'),
+               'ratio_reduction', (SELECT t.ratio_reduction FROM healthhub.settle_trip_rules t
+                                    WHERE t.policy_key = p.policy_key AND t.trip_status = c.trip_status),
+               'account_pays', p.account_pays)),
+           jsonb_build_object(
+               'funds', coalesce((SELECT jsonb_object_agg(y.fund_pay_type, jsonb_build_object(
+                                             'deductible_met', y.deductible_met, 'base_done', y.base_done, 'paid', y.paid))
+                                    FROM healthhub.insured_years y
+                                   WHERE y.person_key = c.person_key AND y.year = settle_inputs.year
+                                     AND y.fund_pay_type IN (SELECT f.fund_pay_type FROM funds f)), '{}'),
+               'account_balance', insured.acct_balance)
+      INTO policy, year_so_far;
+    IF policy->'basic' IS NULL THEN
+        PERFORM healthhub.rx_refuse('the policy has no basic fund for this visit',
+            format('No basic rule of policy %s for institution level %s and %s persons.', p.policy_key,
+                   coalesce(inst.level, 'none'), insured.psn_type));
+    END IF;
+END
+$$;
+
+-- The split of a claim (2206): nothing is written; the insured person's
+-- account is read, so the read is recorded.
+CREATE FUNCTION healthhub.pre_settle(claim bigint) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c healthhub.claims := healthhub.settle_claim_here(claim, 'pre_settle claims');
+    i record := healthhub.settle_inputs(c);
+BEGIN
+    PERFORM healthhub.audit_append('read.settlement', 'claim', c.claim_key::text, c.person_key, 'settlement', 'ok');
+    RETURN healthhub.settlement_split(i.lines, i.policy, i.year_so_far) - 'year_after'
+           || jsonb_build_object('insuplc_admdvs', i.insured.insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
+                                 'insutype', i.insured.insutype);
+END
+$$;
+
+-- Settle a claim once per idempotency key: the same key again returns the
+-- first result and pays nothing; a claim settled (and not reversed) is not
+-- settled again.  Under the insured person's row lock: settlements of one
+-- person run one after the other.
+CREATE FUNCTION healthhub.settle(claim bigint, idempotency_key text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c healthhub.claims := healthhub.settle_claim_here(claim, 'settle claims');
+    i record;
+    r jsonb;
+    s healthhub.settlements;
+    setl bigint;
+BEGIN
+    IF idempotency_key IS NULL OR idempotency_key !~ '^[0-9A-Za-z_.:-]{1,64}$' THEN
+        PERFORM healthhub.rx_refuse('an idempotency key is 1 to 64 letters, digits, "_", ".", ":" or "-"',
+                                    'The hospital system''s own key of this settlement request: the same key, the same settlement.');
+    END IF;
+    PERFORM FROM healthhub.insured_persons x WHERE x.person_key = c.person_key FOR UPDATE;
+    SELECT * INTO s FROM healthhub.settlements x
+     WHERE x.institution_key = c.institution_key AND x.idempotency_key = settle.idempotency_key;
+    IF FOUND THEN
+        IF s.claim_key <> c.claim_key THEN
+            PERFORM healthhub.rx_refuse('the idempotency key was used for another claim',
+                                        'A key names one settlement request.');
+        END IF;
+        RETURN s.result || jsonb_build_object('setl_id', s.setl_key::text, 'replayed', true);
+    END IF;
+    IF EXISTS (SELECT FROM healthhub.settlements x
+                WHERE x.person_key = c.person_key AND x.claim_key = c.claim_key AND x.reversed_at IS NULL) THEN
+        RAISE EXCEPTION 'claim % is settled', c.claim_key
+            USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Reverse the settlement to settle the claim again.';
+    END IF;
+    i := healthhub.settle_inputs(c);
+    r := healthhub.settlement_split(i.lines, i.policy, i.year_so_far)
+         || jsonb_build_object('insuplc_admdvs', i.insured.insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
+                               'insutype', i.insured.insutype);
+    INSERT INTO healthhub.settlements AS x (person_key, claim_key, institution_key, idempotency_key, policy_key, catalogue_key,
+                                            insutype, insuplc_admdvs, mdtrtarea_admvs, year, medfee_sumamt, fund_pay_sumamt,
+                                            psn_part_amt, acct_pay, psn_cash_pay, hosp_part_amt, result)
+    VALUES (c.person_key, c.claim_key, c.institution_key, idempotency_key, i.policy_key, i.catalogue_key,
+            i.insured.insutype, i.insured.insuplc_admdvs, i.place, i.year, (r->>'medfee_sumamt')::numeric,
+            (r->>'fund_pay_sumamt')::numeric, (r->>'psn_part_amt')::numeric, (r->>'acct_pay')::numeric,
+            (r->>'psn_cash_pay')::numeric, (r->>'hosp_part_amt')::numeric, r - 'year_after')
+    RETURNING x.setl_key INTO setl;
+    -- each fund's payment, and what it added to the year (the difference of the years)
+    INSERT INTO healthhub.settlement_funds (person_key, setl_key, fund_pay_type, inscp_scp_amt, crt_payb_lmt_amt, fund_payamt,
+                                            deductible_added, base_added)
+    SELECT c.person_key, setl, d.fund_pay_type, d.inscp_scp_amt, d.crt_payb_lmt_amt, d.fund_payamt,
+           (r #>> ARRAY['year_after', 'funds', d.fund_pay_type, 'deductible_met'])::numeric
+           - coalesce((i.year_so_far #>> ARRAY['funds', d.fund_pay_type, 'deductible_met'])::numeric, 0),
+           (r #>> ARRAY['year_after', 'funds', d.fund_pay_type, 'base_done'])::numeric
+           - coalesce((i.year_so_far #>> ARRAY['funds', d.fund_pay_type, 'base_done'])::numeric, 0)
+      FROM jsonb_to_recordset(r->'setldetail')
+           AS d(fund_pay_type text, inscp_scp_amt numeric, crt_payb_lmt_amt numeric, fund_payamt numeric);
+    PERFORM healthhub.settle_post(c.person_key, setl, i.year, 1);
+    UPDATE healthhub.insured_persons x SET acct_balance = (r #>> '{year_after,account_balance}')::numeric
+     WHERE x.person_key = c.person_key AND x.acct_balance <> (r #>> '{year_after,account_balance}')::numeric;
+    RETURN (r - 'year_after') || jsonb_build_object('setl_id', setl::text, 'replayed', false);
+END
+$$;
+
+-- Post a settlement (sign 1) or its reversal (sign -1): the ledger lines,
+-- and its funds' contributions to the person's year.
+CREATE FUNCTION healthhub.settle_post(person bigint, setl bigint, year integer, sign integer) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s healthhub.settlements;
+    first_line integer;
+BEGIN
+    SELECT * INTO s FROM healthhub.settlements x WHERE x.person_key = person AND x.setl_key = setl;
+    SELECT coalesce(max(l.line_no), 0) INTO first_line FROM healthhub.ledger_lines l
+     WHERE l.person_key = person AND l.setl_key = setl;
+    INSERT INTO healthhub.ledger_lines (person_key, setl_key, line_no, account, amount, reversal)
+    SELECT person, setl, first_line + row_number() OVER (ORDER BY e.ord), e.account, sign * e.amount, sign < 0
+      FROM (SELECT 1 AS ord, 'institution:' || s.institution_key AS account, -s.medfee_sumamt AS amount
+            UNION ALL
+            SELECT 2, 'fund:' || f.fund_pay_type, f.fund_payamt FROM healthhub.settlement_funds f
+             WHERE f.person_key = person AND f.setl_key = setl AND f.fund_payamt <> 0
+            UNION ALL
+            SELECT 3, 'personal_account', s.acct_pay WHERE s.acct_pay <> 0
+            UNION ALL
+            SELECT 4, 'cash', s.psn_cash_pay WHERE s.psn_cash_pay <> 0
+            UNION ALL
+            SELECT 5, 'hospital_bears', s.hosp_part_amt WHERE s.hosp_part_amt <> 0) e;
+    INSERT INTO healthhub.insured_years AS y (person_key, year, fund_pay_type, deductible_met, base_done, paid)
+    SELECT person, year, f.fund_pay_type, sign * f.deductible_added, sign * f.base_added, sign * f.fund_payamt
+      FROM healthhub.settlement_funds f WHERE f.person_key = person AND f.setl_key = setl
+    ON CONFLICT ON CONSTRAINT insured_years_pkey DO UPDATE
+       SET deductible_met = y.deductible_met + EXCLUDED.deductible_met, base_done = y.base_done + EXCLUDED.base_done,
+           paid = y.paid + EXCLUDED.paid;
+END
+$$;
+
+-- Reverse a live settlement, with a reason: its ledger lines posted
+-- negated, its contributions to the year subtracted, the account given
+-- back.  The claim may then be settled again.
+CREATE FUNCTION healthhub.reverse_settlement(setl bigint, reason text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'reverse settlements');
+    s healthhub.settlements;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.reverse_settlement', ARRAY['setl'], ARRAY[setl IS NULL]);
+    PERFORM healthhub.rx_require_reason(reason, 'a reversal');
+    SELECT * INTO s FROM healthhub.settlements x WHERE x.setl_key = setl;
+    IF NOT FOUND OR (institution IS NOT NULL AND s.institution_key <> institution) THEN
+        RAISE EXCEPTION 'no such settlement: %', setl
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No settlement of this key was made here.';
+    END IF;
+    PERFORM FROM healthhub.insured_persons x WHERE x.person_key = s.person_key FOR UPDATE;
+    SELECT * INTO s FROM healthhub.settlements x WHERE x.person_key = s.person_key AND x.setl_key = setl;
+    IF s.reversed_at IS NOT NULL THEN
+        RAISE EXCEPTION 'settlement % was reversed at %', setl, s.reversed_at
+            USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = format('Reason: %s', s.reversal_reason);
+    END IF;
+    PERFORM healthhub.settle_post(s.person_key, setl, s.year, -1);
+    UPDATE healthhub.insured_persons x
+       SET acct_balance = x.acct_balance + s.acct_pay - (s.result->>'acct_mulaid_pay')::numeric
+     WHERE x.person_key = s.person_key AND s.acct_pay <> 0;
+    UPDATE healthhub.settlements x SET reversed_at = clock_timestamp(), reversal_reason = btrim(reason)
+     WHERE x.person_key = s.person_key AND x.setl_key = setl;
+    RETURN jsonb_build_object('setl_id', setl::text, 'reversed', true, 'medfee_sumamt', s.medfee_sumamt,
+                              'fund_pay_sumamt', s.fund_pay_sumamt, 'acct_pay', s.acct_pay);
+END
+$$;
+
+REVOKE ALL ON FUNCTION healthhub.settle_claim_here(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.submit_claim(text, text, text, timestamptz, jsonb, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_inputs(healthhub.claims) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.pre_settle(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_post(bigint, bigint, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.reverse_settlement(bigint, text) FROM PUBLIC;
+
+-- What each profile may do (src/platform/profiles.sql).
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
+SELECT pr, 'function', f, 'EXECUTE'
+  FROM (VALUES
+    ('institution_app', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text)'),
+    ('institution_app', 'healthhub.pre_settle(bigint)'),
+    ('institution_app', 'healthhub.settle(bigint, text)'),
+    ('institution_app', 'healthhub.reverse_settlement(bigint, text)'),
+    ('clinician', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text)'),
+    ('clinician', 'healthhub.pre_settle(bigint)')) v(pr, f);
