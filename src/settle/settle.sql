@@ -123,7 +123,8 @@ BEGIN
        AND x.valid @> day;
     IF NOT FOUND THEN
         PERFORM healthhub.rx_refuse('no settlement policy for the date',
-            format('No policy of scheme %s of region %s is in force on %s.', insured.insutype, insured.insuplc_admdvs, day));
+            format('No policy of scheme %s of region %s is in force on %s.', insured.insutype, insured.insuplc_admdvs,
+                   to_char(day, 'YYYY-MM-DD')));
     END IF;
     policy_key := p.policy_key;
     SELECT k.catalogue_key INTO catalogue_key FROM healthhub.settle_catalogues k
@@ -131,7 +132,8 @@ BEGIN
      ORDER BY k.mdtrtarea_admvs::integer % 100 = 0, k.mdtrtarea_admvs::integer % 10000 = 0 LIMIT 1;
     IF catalogue_key IS NULL THEN
         PERFORM healthhub.rx_refuse('no catalogue for the place of treatment on the date',
-                                    format('No catalogue of a region containing %s is in force on %s.', place, day));
+                                    format('No catalogue of a region containing %s is in force on %s.', place,
+                                           to_char(day, 'YYYY-MM-DD')));
     END IF;
     local_trip := healthhub.region_code_contains(insured.insuplc_admdvs, place);
     IF local_trip <> (c.trip_status = 'local') THEN
@@ -208,8 +210,8 @@ DECLARE
 BEGIN
     PERFORM healthhub.audit_append('read.settlement', 'claim', c.claim_key::text, c.person_key, 'settlement', 'ok');
     RETURN healthhub.settlement_split(i.lines, i.policy, i.year_so_far) - 'year_after'
-           || jsonb_build_object('insuplc_admdvs', i.insured.insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
-                                 'insutype', i.insured.insutype);
+           || jsonb_build_object('insuplc_admdvs', (i.insured).insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
+                                 'insutype', (i.insured).insutype);
 END
 $$;
 
@@ -249,13 +251,13 @@ BEGIN
     END IF;
     i := healthhub.settle_inputs(c);
     r := healthhub.settlement_split(i.lines, i.policy, i.year_so_far)
-         || jsonb_build_object('insuplc_admdvs', i.insured.insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
-                               'insutype', i.insured.insutype);
+         || jsonb_build_object('insuplc_admdvs', (i.insured).insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
+                               'insutype', (i.insured).insutype);
     INSERT INTO healthhub.settlements AS x (person_key, claim_key, institution_key, idempotency_key, policy_key, catalogue_key,
                                             insutype, insuplc_admdvs, mdtrtarea_admvs, year, medfee_sumamt, fund_pay_sumamt,
                                             psn_part_amt, acct_pay, psn_cash_pay, hosp_part_amt, result)
     VALUES (c.person_key, c.claim_key, c.institution_key, idempotency_key, i.policy_key, i.catalogue_key,
-            i.insured.insutype, i.insured.insuplc_admdvs, i.place, i.year, (r->>'medfee_sumamt')::numeric,
+            (i.insured).insutype, (i.insured).insuplc_admdvs, i.place, i.year, (r->>'medfee_sumamt')::numeric,
             (r->>'fund_pay_sumamt')::numeric, (r->>'psn_part_amt')::numeric, (r->>'acct_pay')::numeric,
             (r->>'psn_cash_pay')::numeric, (r->>'hosp_part_amt')::numeric, r - 'year_after')
     RETURNING x.setl_key INTO setl;
@@ -301,12 +303,22 @@ BEGIN
             SELECT 4, 'cash', s.psn_cash_pay WHERE s.psn_cash_pay <> 0
             UNION ALL
             SELECT 5, 'hospital_bears', s.hosp_part_amt WHERE s.hosp_part_amt <> 0) e;
-    INSERT INTO healthhub.insured_years AS y (person_key, year, fund_pay_type, deductible_met, base_done, paid)
-    SELECT person, year, f.fund_pay_type, sign * f.deductible_added, sign * f.base_added, sign * f.fund_payamt
-      FROM healthhub.settlement_funds f WHERE f.person_key = person AND f.setl_key = setl
-    ON CONFLICT ON CONSTRAINT insured_years_pkey DO UPDATE
-       SET deductible_met = y.deductible_met + EXCLUDED.deductible_met, base_done = y.base_done + EXCLUDED.base_done,
-           paid = y.paid + EXCLUDED.paid;
+    IF sign > 0 THEN
+        INSERT INTO healthhub.insured_years AS y (person_key, year, fund_pay_type, deductible_met, base_done, paid)
+        SELECT person, year, f.fund_pay_type, f.deductible_added, f.base_added, f.fund_payamt
+          FROM healthhub.settlement_funds f WHERE f.person_key = person AND f.setl_key = setl
+        ON CONFLICT ON CONSTRAINT insured_years_pkey DO UPDATE
+           SET deductible_met = y.deductible_met + EXCLUDED.deductible_met, base_done = y.base_done + EXCLUDED.base_done,
+               paid = y.paid + EXCLUDED.paid;
+    ELSE
+        -- (the rows exist: the settlement wrote them)
+        UPDATE healthhub.insured_years y
+           SET deductible_met = y.deductible_met - f.deductible_added, base_done = y.base_done - f.base_added,
+               paid = y.paid - f.fund_payamt
+          FROM healthhub.settlement_funds f
+         WHERE f.person_key = person AND f.setl_key = setl
+           AND y.person_key = person AND y.year = settle_post.year AND y.fund_pay_type = f.fund_pay_type;
+    END IF;
 END
 $$;
 

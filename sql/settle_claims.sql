@@ -1,0 +1,212 @@
+-- Claims and settlements: a local visit pre-settled and settled, the same
+-- idempotency key replayed, the claim not settled twice, a reversal that
+-- restores the year and the account exactly and lets the claim settle
+-- again, a cross-province visit (the catalogue of the place of treatment,
+-- the policy of the insured region, an unfiled trip's reduction), the
+-- ledger summing to zero, and every class of bad input.
+SET search_path = healthhub, public;
+SET timezone = 'Asia/Shanghai';
+SET datestyle = 'ISO, YMD';
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SELECT coalesce(hub_id(), init_hub('440300', 1)) IS NOT NULL AS hub_ready;
+CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    msg text;
+    det text;
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || regexp_replace(regexp_replace(msg || coalesce(' / ' || nullif(det, ''), ''),
+                                                             '\m[0-9]{15,}\M', 'N', 'g'),
+                                              '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+\+08', 'T', 'g');
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.try(text) TO PUBLIC;
+
+-- a tertiary hospital in Shenzhen, one in Beijing
+INSERT INTO institutions (name, kind, level, region, source, source_ref, valid) VALUES
+    ('结算测试医院', 'hospital', '3', '440303', 'settle-test', 'SA', '[2000-01-01,)'),
+    ('结算测试北京医院', 'hospital', '3', '110105', 'settle-test', 'SB', '[2000-01-01,)'),
+    ('结算测试社康', 'primary_care', '1', '440303', 'settle-test', 'SC', '[2000-01-01,)');
+SELECT institution_key AS sa FROM institutions WHERE source_ref = 'SA' \gset
+SELECT institution_key AS sb FROM institutions WHERE source_ref = 'SB' \gset
+SELECT institution_key AS sc FROM institutions WHERE source_ref = 'SC' \gset
+CREATE ROLE st_app_a; CREATE ROLE st_app_b; CREATE ROLE st_app_c;
+SELECT grant_profile('st_app_a', 'institution_app', :sa), grant_profile('st_app_b', 'institution_app', :sb),
+       grant_profile('st_app_c', 'institution_app', :sc) \g /dev/null
+
+-- Shenzhen's employee policy for 2026: a deductible of 800 a year; the pooled fund 85% to 50,000 of the
+-- year then 90% in tertiary hospitals, 90% then 95% in primary care; large expenses 50%; assistance 70%
+-- for the poorest tier; the account pays; an unfiled trip loses ten points
+INSERT INTO settle_policies (insuplc_admdvs, insutype, valid, account_pays, basis)
+VALUES ('440300', '310', '[2026-01-01,2027-01-01)', true, 'test policy');
+SELECT policy_key AS pol FROM settle_policies WHERE insuplc_admdvs::text = '440300' AND insutype = '310' \gset
+INSERT INTO settle_fund_rules (policy_key, stage, seq, fund_pay_type, hosp_lv, psn_type, assistance_tier, dedc_std, bands, annual_cap)
+VALUES (:pol, 'basic', 1, '310100', '*', '*', '*', 800, '[{"upto": 50000, "ratio": 0.85}, {"ratio": 0.90}]', 500000),
+       (:pol, 'basic', 1, '310100', '1', '*', '*', 800, '[{"upto": 50000, "ratio": 0.90}, {"ratio": 0.95}]', 500000),
+       (:pol, 'tier2', 1, '330100', '*', '*', '*', 0, '[{"ratio": 0.5}]', NULL),
+       (:pol, 'assistance', 1, '610100', '*', '*', 'low_income', 0, '[{"ratio": 0.7}]', 10000);
+INSERT INTO settle_trip_rules VALUES (:pol, 'unfiled_normal', 0.1), (:pol, 'resident_elsewhere', 0);
+-- the catalogues of Guangdong and of Beijing (the place of treatment's applies)
+INSERT INTO settle_catalogues (mdtrtarea_admvs, valid, basis) VALUES
+    ('440000', '[2026-01-01,2027-01-01)', 'Guangdong 2026'), ('110000', '[2026-01-01,2027-01-01)', 'Beijing 2026');
+SELECT catalogue_key AS gd FROM settle_catalogues WHERE mdtrtarea_admvs::text = '440000' \gset
+SELECT catalogue_key AS bj FROM settle_catalogues WHERE mdtrtarea_admvs::text = '110000' \gset
+INSERT INTO settle_items (catalogue_key, med_list_codg, name, chrgitm_lv, selfpay_prop, pric_uplmt_amt, lmt_used_flag) VALUES
+    (:gd, '001101000010000', '住院诊查费', '01', 0, NULL, false),
+    (:gd, 'XA10BAE001A001010100001', '二甲双胍', '02', 0.1, 2.00, false),
+    (:gd, 'XL01XC003B001010100001', '曲妥珠单抗', '02', 0.2, NULL, true),
+    (:gd, '270800004', '特需病房', '03', 0, NULL, false),
+    (:bj, '001101000010000', '住院诊查费', '01', 0, NULL, false),
+    (:bj, 'XA10BAE001A001010100001', '二甲双胍', '02', 0.05, NULL, false);
+
+-- the patient, insured in Shenzhen, in service, with 1,000.00 in the account
+SELECT decision FROM link_record('SA', 'sa-1', '陆游', '1', '1965-01-01', '440303196501010014', '13900000031', '440303');
+SELECT decision FROM link_record('SB', 'sb-1', '陆游', '1', '1965-01-01', '440303196501010014', '13900000031', '440303');
+SELECT decision FROM link_record('SA', 'sa-2', '杨万里', '1', '1970-02-02', NULL, '13900000032', '440303');
+SELECT person_key AS pat FROM source_records WHERE source = 'SA' AND local_id = 'sa-1' \gset
+INSERT INTO insured_persons (person_key, insutype, insuplc_admdvs, psn_type, acct_balance)
+VALUES (:pat, '310', '440300', 'in_service', 1000.00);
+
+-- 1. a local admission: billed, pre-settled (nothing written), settled
+SET ROLE st_app_a;
+SELECT submit_claim('SA', 'sa-1', 'ZY-2026-1', '2026-03-01 09:00', '[
+    {"med_list_codg": "001101000010000", "det_item_fee_sumamt": "3000.00"},
+    {"med_list_codg": "XA10BAE001A001010100001", "det_item_fee_sumamt": "300.00", "cnt": 100},
+    {"med_list_codg": "XL01XC003B001010100001", "det_item_fee_sumamt": "2000.00", "hosp_appr_flag": "1"},
+    {"med_list_codg": "270800004", "det_item_fee_sumamt": "500.00"}]', true) AS claim1 \gset
+SELECT r->>'medfee_sumamt' AS total, r->>'hifp_pay' AS basic, r->>'psn_cash_pay' AS cash, r->>'insuplc_admdvs' AS insured_in,
+       r->>'mdtrtarea_admvs' AS treated_in
+  FROM (SELECT pre_settle(:claim1) AS r) x;
+RESET ROLE;
+SELECT count(*) AS settlements_after_pre_settle FROM settlements;
+SET ROLE st_app_a;
+SELECT settle(:claim1, 'SA-REQ-1') AS s1 \gset
+RESET ROLE;
+SELECT key, value FROM jsonb_each_text(:'s1') WHERE key NOT IN ('setldetail', 'setl_proc_info', 'setl_id') ORDER BY key;
+\pset format unaligned
+SELECT :'s1'::jsonb ->> 'setl_proc_info' AS setl_proc_info;
+\pset format aligned
+SELECT (:'s1'::jsonb ->> 'setl_id')::bigint AS setl1 \gset
+SELECT fund_pay_type, year, deductible_met, base_done, paid FROM insured_years WHERE person_key = :pat ORDER BY 1;
+SELECT acct_balance FROM insured_persons WHERE person_key = :pat;
+SELECT line_no, regexp_replace(account, '[0-9]{15,}', 'N') AS account, amount FROM ledger_lines WHERE setl_key = :setl1 ORDER BY line_no;
+
+-- 2. the same key again: the first result, nothing paid twice; the claim not settled twice
+SET ROLE st_app_a;
+SELECT (settle(:claim1, 'SA-REQ-1') - 'replayed') = (:'s1'::jsonb - 'replayed') AS same_result;
+SELECT settle(:claim1, 'SA-REQ-1') ->> 'replayed' AS replayed;
+SELECT pg_temp.try(format('SELECT settle(%s, %L)', :claim1, 'SA-REQ-2')) AS settle_again;
+RESET ROLE;
+SELECT count(*) AS settlements, (SELECT acct_balance FROM insured_persons WHERE person_key = :pat) AS balance FROM settlements;
+
+-- 3. a second visit uses what the year already met
+SET ROLE st_app_a;
+SELECT submit_claim('SA', 'sa-1', 'MZ-2026-2', '2026-04-01 09:00',
+                    '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "1000"}]') AS claim2 \gset
+SELECT settle(:claim2, 'SA-REQ-3') AS s2 \gset
+RESET ROLE;
+SELECT :'s2'::jsonb ->> 'act_pay_dedc' AS deductible_now, :'s2'::jsonb ->> 'hifp_pay' AS basic,
+       :'s2'::jsonb ->> 'acct_pay' AS account;
+
+-- 4. reversing the first: its contributions subtracted, the account given back; the claim settles again
+SET ROLE st_app_a;
+SELECT reverse_settlement(:setl1, '收费项目录入错误') ->> 'reversed' AS reversed;
+SELECT pg_temp.try(format('SELECT reverse_settlement(%s, %L)', :setl1, 'again')) AS reverse_twice;
+SELECT pg_temp.try(format('SELECT reverse_settlement(%s, %L)', :setl1, '')) AS without_reason;
+RESET ROLE;
+-- the year is now the second settlement's alone, as if the first had never been
+SELECT y.fund_pay_type, y.deductible_met = f.deductible_added AS deductible, y.base_done = f.base_added AS base,
+       y.paid = f.fund_payamt AS paid
+  FROM insured_years y JOIN settlement_funds f USING (person_key, fund_pay_type)
+ WHERE y.person_key = :pat AND f.setl_key = (:'s2'::jsonb ->> 'setl_id')::bigint ORDER BY 1;
+SELECT acct_balance FROM insured_persons WHERE person_key = :pat;
+SET ROLE st_app_a;
+SELECT settle(:claim1, 'SA-REQ-4') ->> 'act_pay_dedc' AS deductible_when_settled_after;
+RESET ROLE;
+-- the ledger: every settlement and reversal sums to zero; the year equals the live settlements' sums
+SELECT setl_key = :setl1 AS first, reversal, sum(amount) FROM ledger_lines WHERE person_key = :pat
+ GROUP BY 1, 2 HAVING sum(amount) <> 0;
+SELECT count(*) AS year_rows_off FROM insured_years y
+ CROSS JOIN LATERAL (SELECT coalesce(sum(f.deductible_added), 0) AS d, coalesce(sum(f.base_added), 0) AS b,
+                            coalesce(sum(f.fund_payamt), 0) AS p
+                       FROM settlement_funds f JOIN settlements s USING (person_key, setl_key)
+                      WHERE f.person_key = y.person_key AND f.fund_pay_type = y.fund_pay_type AND s.reversed_at IS NULL) live
+ WHERE y.person_key = :pat AND (y.deductible_met, y.base_done, y.paid) IS DISTINCT FROM (live.d, live.b, live.p);
+
+-- 5. cross-province: treated in Beijing, insured in Shenzhen, an unfiled trip: Beijing's catalogue
+-- (5% self-pay first, no price cap), Shenzhen's policy, ten points off
+SET ROLE st_app_b;
+SELECT submit_claim('SB', 'sb-1', 'BJ-1', '2026-05-01 10:00',
+                    '[{"med_list_codg": "XA10BAE001A001010100001", "det_item_fee_sumamt": "300"}]') AS claim_bj \gset
+SELECT pg_temp.try(format('SELECT settle(%s, %L)', :claim_bj, 'BJ-REQ-1')) AS local_status_from_elsewhere;
+RESET ROLE;
+SET ROLE st_app_b;
+SELECT submit_claim('SB', 'sb-1', 'BJ-2', '2026-05-02 10:00',
+                    '[{"med_list_codg": "XA10BAE001A001010100001", "det_item_fee_sumamt": "300"}]', false, 'unfiled_normal') AS claim_bj2 \gset
+SELECT r->>'preselfpay_amt' AS self_pay_first, r->>'pool_prop_selfpay' AS ratio, r->>'hifp_pay' AS basic,
+       r->>'insuplc_admdvs' AS insured_in, r->>'mdtrtarea_admvs' AS treated_in
+  FROM (SELECT settle(:claim_bj2, 'BJ-REQ-2') AS r) x;
+RESET ROLE;
+SELECT insuplc_admdvs, mdtrtarea_admvs, catalogue_key = :bj AS beijing_catalogue, policy_key = :pol AS shenzhen_policy
+  FROM settlements WHERE claim_key = :claim_bj2;
+
+-- 6. who may: another institution's claims and settlements are none of its business
+SET ROLE st_app_c;
+SELECT pg_temp.try(format('SELECT pre_settle(%s)', :claim1)) AS pre_settle_other,
+       pg_temp.try(format('SELECT settle(%s, %L)', :claim1, 'C-1')) AS settle_other,
+       pg_temp.try(format('SELECT reverse_settlement(%s, %L)', :'s2'::jsonb ->> 'setl_id', 'x')) AS reverse_other,
+       pg_temp.try('SELECT count(*) FROM healthhub.settlements') AS read_table;
+RESET ROLE;
+
+-- 7. every class of bad input
+SET ROLE st_app_a;
+SELECT pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L)', 'SA', 'sa-1', 'X-1', '2026-03-01',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "-5.00"}]')) AS negative_amount,
+       pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L)', 'SA', 'sa-1', 'X-2', '2026-03-01',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "500000"}, {"med_list_codg": "001101000010000", "det_item_fee_sumamt": "12.345"}]')) AS fen_not_yuan,
+       pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L)', 'SA', 'sa-1', 'X-3', '2026-03-01',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5", "currency": "USD"}]')) AS currency;
+SELECT pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L)', 'SA', 'sa-1', 'X-4', '2026-03-01', '[]')) AS no_lines,
+       pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L)', 'SA', 'sa-404', 'X-5', '2026-03-01',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]')) AS no_such_patient,
+       pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L)', 'SA', 'sa-1', 'ZY-2026-1', '2026-03-01',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]')) AS visit_again;
+SELECT submit_claim('SA', 'sa-1', 'X-6', '2026-03-01', '[{"med_list_codg": "NOT-IN-CATALOGUE", "det_item_fee_sumamt": "5"}]') AS c_unknown \gset
+SELECT submit_claim('SA', 'sa-1', 'X-7', '2025-06-01', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]') AS c_2025 \gset
+SELECT submit_claim('SA', 'sa-2', 'X-8', '2026-03-01', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]') AS c_uninsured \gset
+SELECT pg_temp.try(format('SELECT settle(%s, %L)', :c_unknown, 'K-1')) AS unknown_item,
+       pg_temp.try(format('SELECT settle(%s, %L)', :c_2025, 'K-2')) AS no_policy_for_the_date,
+       pg_temp.try(format('SELECT settle(%s, %L)', :c_uninsured, 'K-3')) AS not_insured;
+SELECT pg_temp.try(format('SELECT settle(%s, %L)', :claim2, 'bad key!')) AS bad_key,
+       pg_temp.try(format('SELECT settle(%s, %L)', :c_unknown, 'SA-REQ-3')) AS key_of_another_claim,
+       pg_temp.try('SELECT settle(NULL, ''K'')') AS null_claim,
+       pg_temp.try('SELECT settle(1, ''K'')') AS no_such_claim;
+RESET ROLE;
+-- nothing half-written: the refused claims have no settlement and the failed submissions no rows
+SELECT count(*) AS settlements_of_refused FROM settlements WHERE claim_key IN (:c_unknown, :c_2025, :c_uninsured);
+SELECT count(*) AS claims_x FROM claims WHERE mdtrt_id IN ('X-1', 'X-2', 'X-3', 'X-4', 'X-5');
+
+-- every settlement and reversal is in the trail
+SELECT action, count(*) FROM audit_entries WHERE object_kind IN ('settlement', 'claim') AND action <> 'read.settlement'
+ GROUP BY action ORDER BY action;
+
+-- leave the hub as it was for later tests
+SELECT revoke_profile(r::regrole, 'institution_app') FROM unnest(ARRAY['st_app_a', 'st_app_b', 'st_app_c']) r \g /dev/null
+DROP ROLE st_app_a, st_app_b, st_app_c;
+DELETE FROM ledger_lines;
+DELETE FROM settlement_funds;
+DELETE FROM settlements;
+DELETE FROM claims;
+DELETE FROM insured_years;
+DELETE FROM insured_persons;
+DELETE FROM settle_catalogues;
+DELETE FROM settle_policies;
+DELETE FROM person_identifiers WHERE person_key IN (SELECT person_key FROM source_records WHERE source IN ('SA', 'SB'));
+DELETE FROM record_block_keys WHERE record_id IN (SELECT record_id FROM source_records WHERE source IN ('SA', 'SB'));
+DELETE FROM link_decisions WHERE source IN ('SA', 'SB');
+DELETE FROM source_records WHERE source IN ('SA', 'SB');
+DELETE FROM institutions WHERE source = 'settle-test';
