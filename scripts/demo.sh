@@ -85,6 +85,9 @@ psql_demo -d healthhub_demo -f "$top/scripts/demo/records.sql"
 hub_step "prescriptions: an online follow-up circulated to a pharmacy and dispensed once; a second dispense and an online narcotic refused"
 psql_demo -d healthhub_demo -f "$top/scripts/demo/prescriptions.sql"
 
+hub_step "settlement: an admission settled once, a cross-province visit on an unfiled trip, a reversal and a second settlement"
+psql_demo -d healthhub_demo -f "$top/scripts/demo/settlement.sql"
+
 cat <<EOT
 
 healthhub demo is running.
