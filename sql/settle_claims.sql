@@ -190,17 +190,54 @@ RESET ROLE;
 SELECT count(*) AS settlements_of_refused FROM settlements WHERE claim_key IN (:c_unknown, :c_2025, :c_uninsured);
 SELECT count(*) AS claims_x FROM claims WHERE mdtrt_id IN ('X-1', 'X-2', 'X-3', 'X-4', 'X-5');
 
+-- 8. an online follow-up's dispense, billed by the designated pharmacy that dispensed it, settles under the
+-- same policy as an offline visit (线上线下一致); a bill of drugs the prescription has not is refused
+INSERT INTO institutions (name, kind, region, source, source_ref, valid)
+VALUES ('结算测试药房', 'retail_pharmacy', '440305', 'settle-test', 'SP', '[2000-01-01,)');
+SELECT institution_key AS sp FROM institutions WHERE source_ref = 'SP' \gset
+INSERT INTO practitioners (name, source, source_ref) VALUES ('结算测试药师', 'settle-test', 'phar') RETURNING practitioner_key AS phar \gset
+CREATE ROLE st_phar;
+SELECT grant_profile('st_phar', 'pharmacist', :sp) \g /dev/null
+-- (the prescription as the lifecycle leaves it once dispensed: docs/prescriptions.md)
+INSERT INTO prescriptions (person_key, record_id, institution_key, rxno, prescriber_key, content, state, issued_at,
+                           valid_until, signature, dispenses_done)
+SELECT s.person_key, s.record_id, :sa, 'ONLINE-1', :phar,
+       '{"hosp_rxno": "ONLINE-1", "rx_type_code": "3", "prsc_time": "2026-06-01 09:00:00", "valid_days": 3,
+         "biz_type_code": "02", "fstdiag_flag": "0", "diseinfo": [{"diag_code": "E11.900"}],
+         "rxdrugdetail": [{"med_list_codg": "XA10BAE001A001010100001", "sin_doscnt": 0.5, "sin_dosunt": "g",
+                           "used_frqu_codg": "tid", "medc_days": 14, "drug_totlnt": 21}]}',
+       'dispensed', '2026-06-01 09:00+08', '2026-06-04 09:00+08', 'SM2:x', 1
+  FROM source_records s WHERE s.source = 'SA' AND s.local_id = 'sa-1'
+RETURNING prescription_key AS online_rx \gset
+INSERT INTO dispenses (person_key, prescription_key, dispense_no, pharmacy_key, pharmacist_key, dispensed_at)
+SELECT person_key, prescription_key, 1, :sp, :phar, '2026-06-01 15:00+08' FROM prescriptions WHERE prescription_key = :online_rx
+RETURNING dispense_key AS disp \gset
+SET ROLE st_phar;
+SELECT pg_temp.try(format('SELECT submit_dispense_claim(%s, %L, %L)', :disp, 'YD-0',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "30"}]')) AS not_the_prescribed_drug;
+SELECT submit_dispense_claim(:disp, 'YD-1', '[{"med_list_codg": "XA10BAE001A001010100001", "det_item_fee_sumamt": "30.00", "cnt": 15}]') AS dclaim \gset
+SELECT r->>'preselfpay_amt' AS self_pay_first, r->>'pool_prop_selfpay' AS ratio, r->>'hifp_pay' AS basic,
+       r->>'insuplc_admdvs' AS insured_in, r->>'mdtrtarea_admvs' AS treated_in
+  FROM (SELECT settle(:dclaim, 'YD-REQ-1') AS r) x;
+RESET ROLE;
+SELECT c.dispense_key = :disp AS from_the_dispense, s.policy_key = :pol AS same_policy, s.catalogue_key = :gd AS same_catalogue
+  FROM claims c JOIN settlements s USING (person_key, claim_key) WHERE c.claim_key = :dclaim;
+
 -- every settlement and reversal is in the trail
 SELECT action, count(*) FROM audit_entries WHERE object_kind IN ('settlement', 'claim') AND action <> 'read.settlement'
  GROUP BY action ORDER BY action;
 
 -- leave the hub as it was for later tests
 SELECT revoke_profile(r::regrole, 'institution_app') FROM unnest(ARRAY['st_app_a', 'st_app_b', 'st_app_c']) r \g /dev/null
-DROP ROLE st_app_a, st_app_b, st_app_c;
+SELECT revoke_profile('st_phar', 'pharmacist') \g /dev/null
+DROP ROLE st_app_a, st_app_b, st_app_c, st_phar;
 DELETE FROM ledger_lines;
 DELETE FROM settlement_funds;
 DELETE FROM settlements;
 DELETE FROM claims;
+DELETE FROM dispenses;
+DELETE FROM prescriptions;
+DELETE FROM practitioners WHERE source = 'settle-test';
 DELETE FROM insured_years;
 DELETE FROM insured_persons;
 DELETE FROM settle_catalogues;

@@ -15,7 +15,7 @@ CREATE FUNCTION healthhub.settle_claim_here(claim bigint, what text) RETURNS hea
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], what);
+    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician', 'pharmacist'], what);
     c healthhub.claims;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.' || split_part(what, ' ', 1), ARRAY['claim'], ARRAY[claim IS NULL]);
@@ -28,31 +28,19 @@ BEGIN
 END
 $$;
 
--- A hospital system's bill: the patient by the institution's record
--- (link_record), the visit number, its start, the lines
--- [{"med_list_codg", "det_item_fee_sumamt", "cnt", "hosp_appr_flag"}].
-CREATE FUNCTION healthhub.submit_claim(source text, local_id text, mdtrt_id text, begntime timestamptz, lines jsonb,
-                                       admission boolean DEFAULT false, trip_status text DEFAULT 'local')
+-- Write a claim and its lines for the person at the institution, every
+-- line checked first (22023 naming the first bad line; nothing written).
+-- lines: [{"med_list_codg", "det_item_fee_sumamt", "cnt", "hosp_appr_flag"}].
+CREATE FUNCTION healthhub.settle_write_claim(subject bigint, institution bigint, mdtrt_id text, begntime timestamptz,
+                                             lines jsonb, admission boolean, trip_status text, dispense bigint)
     RETURNS bigint
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'submit claims');
-    subject bigint;
     claim bigint;
     bad record;
 BEGIN
-    PERFORM healthhub.require_arguments('healthhub.submit_claim',
-                                        ARRAY['source', 'local_id', 'mdtrt_id', 'begntime', 'lines', 'admission', 'trip_status'],
-                                        ARRAY[source IS NULL, local_id IS NULL, mdtrt_id IS NULL, begntime IS NULL, lines IS NULL,
-                                              admission IS NULL, trip_status IS NULL]);
-    SELECT healthhub.current_person(s.person_key) INTO subject FROM healthhub.source_records s
-     WHERE s.source = submit_claim.source AND s.local_id = submit_claim.local_id AND s.institution_key = institution;
-    IF subject IS NULL THEN
-        PERFORM healthhub.rx_refuse(format('no record %s of source %s linked to a person at this institution', local_id, source),
-                                    'A claim is submitted for the institution''s own record of the patient, linked by link_record.');
-    END IF;
     IF jsonb_typeof(lines) IS DISTINCT FROM 'array' OR jsonb_array_length(lines) NOT BETWEEN 1 AND 1000 THEN
         PERFORM healthhub.rx_refuse('a claim has 1 to 1000 lines', 'lines is a JSON list of objects.');
     END IF;
@@ -80,8 +68,8 @@ BEGIN
         PERFORM healthhub.rx_refuse('invalid trip status: ' || trip_status,
                                     'local, resident_elsewhere, transfer, unfiled_emergency or unfiled_normal.');
     END IF;
-    INSERT INTO healthhub.claims AS c (person_key, institution_key, mdtrt_id, begntime, admission, trip_status)
-    VALUES (subject, institution, mdtrt_id, begntime, admission, trip_status)
+    INSERT INTO healthhub.claims AS c (person_key, institution_key, mdtrt_id, begntime, admission, trip_status, dispense_key)
+    VALUES (subject, institution, mdtrt_id, begntime, admission, trip_status, dispense)
     RETURNING c.claim_key INTO claim;
     INSERT INTO healthhub.claim_lines (person_key, claim_key, line_no, med_list_codg, det_item_fee_sumamt, cnt, hosp_appr_flag)
     SELECT subject, claim, l.n, l.v->>'med_list_codg', (l.v->>'det_item_fee_sumamt')::numeric,
@@ -91,6 +79,67 @@ BEGIN
 EXCEPTION WHEN unique_violation THEN
     RAISE EXCEPTION 'visit % was claimed here before', mdtrt_id
         USING ERRCODE = 'unique_violation', DETAIL = 'mdtrt_id is unique per institution.';
+END
+$$;
+
+-- A hospital system's bill: the patient by the institution's record
+-- (link_record), the visit number, its start, the lines.
+CREATE FUNCTION healthhub.submit_claim(source text, local_id text, mdtrt_id text, begntime timestamptz, lines jsonb,
+                                       admission boolean DEFAULT false, trip_status text DEFAULT 'local')
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'submit claims');
+    subject bigint;
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.submit_claim',
+                                        ARRAY['source', 'local_id', 'mdtrt_id', 'begntime', 'lines', 'admission', 'trip_status'],
+                                        ARRAY[source IS NULL, local_id IS NULL, mdtrt_id IS NULL, begntime IS NULL, lines IS NULL,
+                                              admission IS NULL, trip_status IS NULL]);
+    SELECT healthhub.current_person(s.person_key) INTO subject FROM healthhub.source_records s
+     WHERE s.source = submit_claim.source AND s.local_id = submit_claim.local_id AND s.institution_key = institution;
+    IF subject IS NULL THEN
+        PERFORM healthhub.rx_refuse(format('no record %s of source %s linked to a person at this institution', local_id, source),
+                                    'A claim is submitted for the institution''s own record of the patient, linked by link_record.');
+    END IF;
+    RETURN healthhub.settle_write_claim(subject, institution, mdtrt_id, begntime, lines, admission, trip_status, NULL);
+END
+$$;
+
+-- A pharmacy's bill for a dispense it made: one line per drug of the
+-- prescription, each priced (med_list_codg, det_item_fee_sumamt, cnt), at
+-- the time of the dispense.  An online follow-up's dispense settles under
+-- the same policy as any other (线上线下一致).
+CREATE FUNCTION healthhub.submit_dispense_claim(dispense bigint, mdtrt_id text, lines jsonb, trip_status text DEFAULT 'local')
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    institution bigint := healthhub.rx_acting_institution(ARRAY['pharmacist', 'institution_app'], 'submit dispense claims');
+    d healthhub.dispenses;
+    billed text[];
+    prescribed text[];
+BEGIN
+    PERFORM healthhub.require_arguments('healthhub.submit_dispense_claim', ARRAY['dispense', 'mdtrt_id', 'lines', 'trip_status'],
+                                        ARRAY[dispense IS NULL, mdtrt_id IS NULL, lines IS NULL, trip_status IS NULL]);
+    SELECT * INTO d FROM healthhub.dispenses x WHERE x.dispense_key = dispense;
+    IF NOT FOUND OR d.pharmacy_key IS DISTINCT FROM institution THEN
+        PERFORM healthhub.rx_refuse('no such dispense: ' || dispense, 'No dispense of this key was made here.');
+    END IF;
+    SELECT array_agg(l.drug::text ORDER BY l.drug::text) INTO prescribed
+      FROM healthhub.prescriptions p, healthhub.prescription_lines(p.content) l
+     WHERE p.person_key = d.person_key AND p.prescription_key = d.prescription_key;
+    SELECT array_agg(upper(btrim(v->>'med_list_codg')) ORDER BY upper(btrim(v->>'med_list_codg'))) INTO billed
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(lines) = 'array' THEN lines ELSE '[]' END) v;
+    IF billed IS DISTINCT FROM prescribed THEN
+        PERFORM healthhub.rx_refuse('a dispense claim bills the prescription''s drugs, each once',
+                                    format('The prescription has %s.', array_to_string(prescribed, ', ')));
+    END IF;
+    RETURN healthhub.settle_write_claim(healthhub.current_person(d.person_key), institution, mdtrt_id, d.dispensed_at,
+                                        lines, false, trip_status, d.dispense_key);
 END
 $$;
 
@@ -330,7 +379,7 @@ CREATE FUNCTION healthhub.reverse_settlement(setl bigint, reason text) RETURNS j
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'reverse settlements');
+    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'pharmacist'], 'reverse settlements');
     s healthhub.settlements;
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.reverse_settlement', ARRAY['setl'], ARRAY[setl IS NULL]);
@@ -358,7 +407,9 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION healthhub.settle_claim_here(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_write_claim(bigint, bigint, text, timestamptz, jsonb, boolean, text, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.submit_claim(text, text, text, timestamptz, jsonb, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.submit_dispense_claim(bigint, text, jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_inputs(healthhub.claims) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.pre_settle(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle(bigint, text) FROM PUBLIC;
@@ -370,8 +421,13 @@ INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, pri
 SELECT pr, 'function', f, 'EXECUTE'
   FROM (VALUES
     ('institution_app', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text)'),
+    ('institution_app', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
     ('institution_app', 'healthhub.pre_settle(bigint)'),
     ('institution_app', 'healthhub.settle(bigint, text)'),
     ('institution_app', 'healthhub.reverse_settlement(bigint, text)'),
     ('clinician', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text)'),
-    ('clinician', 'healthhub.pre_settle(bigint)')) v(pr, f);
+    ('clinician', 'healthhub.pre_settle(bigint)'),
+    ('pharmacist', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
+    ('pharmacist', 'healthhub.pre_settle(bigint)'),
+    ('pharmacist', 'healthhub.settle(bigint, text)'),
+    ('pharmacist', 'healthhub.reverse_settlement(bigint, text)')) v(pr, f);
