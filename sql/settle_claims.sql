@@ -223,6 +223,50 @@ RESET ROLE;
 SELECT c.dispense_key = :disp AS from_the_dispense, s.policy_key = :pol AS same_policy, s.catalogue_key = :gd AS same_catalogue
   FROM claims c JOIN settlements s USING (person_key, claim_key) WHERE c.claim_key = :dclaim;
 
+-- 9. the smart audit: rules as rows; a 'deny' makes the line the hospital's, a 'warn' is recorded and paid
+INSERT INTO settle_items (catalogue_key, med_list_codg, name, chrgitm_lv, lmt_sex, lmt_age) VALUES
+    (:gd, '250310003', '孕酮测定', '01', 2, NULL), (:gd, '311201001', '儿童保健', '01', NULL, '[0,15)');
+UPDATE settle_items SET for_diagnoses = '{E11}' WHERE catalogue_key = :gd AND med_list_codg = 'XA10BAE001A001010100001';
+UPDATE settle_items SET max_cnt_a_day = 1 WHERE catalogue_key = :gd AND med_list_codg = '001101000010000';
+INSERT INTO settle_audit_rules (rule_id, kind, severity, params, enabled, basis) VALUES
+    ('R-QTY', 'quantity_over_days', 'deny', '{}', true, 'test'), ('R-SEX', 'sex_restricted', 'deny', '{}', true, 'test'),
+    ('R-AGE', 'age_restricted', 'deny', '{}', true, 'test'), ('R-LMT', 'restricted_without_approval', 'deny', '{}', true, 'test'),
+    ('R-DX', 'diagnosis_mismatch', 'warn', '{}', true, 'test'),
+    ('R-DUP', 'duplicate_billing', 'deny', '{"window_days": "3"}', true, 'test'),
+    ('R-RX', 'prescription_not_reviewed', 'deny', '{}', true, 'test'),
+    ('R-OFF', 'sex_restricted', 'deny', '{}', false, 'test: a rule switched off');
+SELECT pg_temp.try('INSERT INTO healthhub.settle_audit_rules (rule_id, kind, severity, basis) VALUES (''R-X'', ''duplicate_billing'', ''deny'', ''no window'')') AS duplicate_without_window;
+SET ROLE st_app_a;
+-- two days; diagnosed hypertension; metformin was dispensed (and settled) yesterday at the pharmacy
+SELECT submit_claim('SA', 'sa-1', 'AUD-1', '2026-06-02 10:00', '[
+    {"med_list_codg": "001101000010000", "det_item_fee_sumamt": "100", "cnt": 3},
+    {"med_list_codg": "250310003", "det_item_fee_sumamt": "80"},
+    {"med_list_codg": "311201001", "det_item_fee_sumamt": "60"},
+    {"med_list_codg": "XL01XC003B001010100001", "det_item_fee_sumamt": "500", "hosp_appr_flag": "0"},
+    {"med_list_codg": "XA10BAE001A001010100001", "det_item_fee_sumamt": "30", "cnt": 15}]', false, 'local', '{I10}', 2) AS aud \gset
+SELECT f->>'line_no' AS line, f->>'rule_id' AS rule, f->>'severity' AS severity, f->>'reason' AS reason
+  FROM jsonb_array_elements(pre_settle(:aud) -> 'audit') f;
+SELECT r->>'medfee_sumamt' AS total, r->>'hosp_part_amt' AS hospital_bears, r->>'fund_pay_sumamt' AS funds,
+       r->>'psn_part_amt' AS person, jsonb_array_length(r->'audit') AS findings
+  FROM (SELECT settle(:aud, 'AUD-REQ-1') AS r) x;
+SELECT pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L, false, %L, %L)', 'SA', 'sa-1', 'AUD-2', '2026-06-02',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]', 'local', '{flu}')) AS bad_diagnosis,
+       pg_temp.try(format('SELECT submit_claim(%L, %L, %L, %L, %L, false, %L, %L, 0)', 'SA', 'sa-1', 'AUD-3', '2026-06-02',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]', 'local', '{}')) AS no_days;
+RESET ROLE;
+SELECT scene, rule_id, count(*) FROM claim_audit_results WHERE claim_key = :aud GROUP BY 1, 2 ORDER BY 1, 2;
+-- a dispense of a prescription no pharmacist reviewed
+UPDATE prescriptions SET reviewed_at = NULL WHERE prescription_key = :online_rx;
+INSERT INTO dispenses (person_key, prescription_key, dispense_no, pharmacy_key, pharmacist_key, dispensed_at)
+SELECT person_key, prescription_key, 2, :sp, :phar, '2026-06-20 15:00+08' FROM prescriptions WHERE prescription_key = :online_rx
+RETURNING dispense_key AS disp2 \gset
+SET ROLE st_phar;
+SELECT f->>'rule_id' AS rule, f->>'reason' AS reason
+  FROM jsonb_array_elements(pre_settle(submit_dispense_claim(:disp2, 'YD-2',
+           '[{"med_list_codg": "XA10BAE001A001010100001", "det_item_fee_sumamt": "30.00", "cnt": 15}]')) -> 'audit') f;
+RESET ROLE;
+DELETE FROM settle_audit_rules;
+
 -- every settlement and reversal is in the trail
 SELECT action, count(*) FROM audit_entries WHERE object_kind IN ('settlement', 'claim') AND action <> 'read.settlement'
  GROUP BY action ORDER BY action;

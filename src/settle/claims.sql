@@ -44,13 +44,15 @@ CREATE TABLE healthhub.claims (
     admission       boolean NOT NULL DEFAULT false,
     trip_status     text NOT NULL DEFAULT 'local' CHECK (trip_status IN ('local', 'resident_elsewhere', 'transfer',
                                                                           'unfiled_emergency', 'unfiled_normal')),
+    days            integer NOT NULL DEFAULT 1 CHECK (days BETWEEN 1 AND 366),    -- of stay, or of supply
+    diagnoses       text[] NOT NULL DEFAULT '{}',
     dispense_key    bigint,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     PRIMARY KEY (person_key, claim_key),
     UNIQUE (institution_key, mdtrt_id)
 );
 CREATE UNIQUE INDEX claims_by_key ON healthhub.claims (claim_key);
-COMMENT ON TABLE healthhub.claims IS 'A visit''s bill: institution, visit number, time, admission, trip status';
+COMMENT ON TABLE healthhub.claims IS 'A visit''s bill: institution, visit number, time, admission, trip status, days, diagnoses';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.claims', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.claims
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('claim', 'claim_key', 'settlement');

@@ -96,11 +96,17 @@ CREATE TABLE healthhub.settle_items (
     selfpay_prop   numeric(5, 4) NOT NULL DEFAULT 0 CHECK (selfpay_prop BETWEEN 0 AND 1),
     pric_uplmt_amt numeric(16, 2) CHECK (pric_uplmt_amt >= 0),
     lmt_used_flag  boolean NOT NULL DEFAULT false,
+    -- what the smart audit checks (src/settle/audit.sql): for one sex, an
+    -- age range, a quantity a day, the diagnoses (ICD-10 categories) it is for
+    lmt_sex        smallint CHECK (lmt_sex IN (1, 2)),
+    lmt_age        int4range CHECK (NOT isempty(lmt_age)),
+    max_cnt_a_day  numeric(16, 4) CHECK (max_cnt_a_day > 0),
+    for_diagnoses  text[] CHECK (for_diagnoses <> '{}'),
     PRIMARY KEY (catalogue_key, med_list_codg),
     CONSTRAINT settle_items_b_class_ratio CHECK (chrgitm_lv = '02' OR selfpay_prop = 0)
 );
 COMMENT ON TABLE healthhub.settle_items IS
-    'A catalogue''s items: class (01 A, 02 B, 03 C), B-class self-pay-first ratio, unit price cap, restricted use';
+    'A catalogue''s items: class (01 A, 02 B, 03 C), B-class self-pay-first ratio, unit price cap, restricted use, and the smart audit''s limits (sex, age, quantity a day, diagnoses)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.settle_items', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.settle_items
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('settle_item', 'catalogue_key,med_list_codg', 'settlement policy');

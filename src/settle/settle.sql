@@ -32,7 +32,8 @@ $$;
 -- line checked first (22023 naming the first bad line; nothing written).
 -- lines: [{"med_list_codg", "det_item_fee_sumamt", "cnt", "hosp_appr_flag"}].
 CREATE FUNCTION healthhub.settle_write_claim(subject bigint, institution bigint, mdtrt_id text, begntime timestamptz,
-                                             lines jsonb, admission boolean, trip_status text, dispense bigint)
+                                             lines jsonb, admission boolean, trip_status text, dispense bigint,
+                                             diagnoses text[], days integer)
     RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -64,12 +65,19 @@ BEGIN
     IF FOUND THEN
         PERFORM healthhub.rx_refuse(format('claim line %s: %s', bad.n, bad.problem), 'Nothing of the claim was written.');
     END IF;
+    IF days IS NULL OR days NOT BETWEEN 1 AND 366 THEN
+        PERFORM healthhub.rx_refuse('a claim covers 1 to 366 days', 'days: of the stay, or of the supply dispensed.');
+    END IF;
+    IF diagnoses IS NULL OR EXISTS (SELECT FROM unnest(diagnoses) x WHERE x IS NULL OR x !~ '^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,8})?$') THEN
+        PERFORM healthhub.rx_refuse('a diagnosis is an ICD-10 code', 'diagnoses: J18.9, E11.900x002 ...');
+    END IF;
     IF trip_status NOT IN ('local', 'resident_elsewhere', 'transfer', 'unfiled_emergency', 'unfiled_normal') THEN
         PERFORM healthhub.rx_refuse('invalid trip status: ' || trip_status,
                                     'local, resident_elsewhere, transfer, unfiled_emergency or unfiled_normal.');
     END IF;
-    INSERT INTO healthhub.claims AS c (person_key, institution_key, mdtrt_id, begntime, admission, trip_status, dispense_key)
-    VALUES (subject, institution, mdtrt_id, begntime, admission, trip_status, dispense)
+    INSERT INTO healthhub.claims AS c (person_key, institution_key, mdtrt_id, begntime, admission, trip_status, dispense_key,
+                                       diagnoses, days)
+    VALUES (subject, institution, mdtrt_id, begntime, admission, trip_status, dispense, diagnoses, days)
     RETURNING c.claim_key INTO claim;
     INSERT INTO healthhub.claim_lines (person_key, claim_key, line_no, med_list_codg, det_item_fee_sumamt, cnt, hosp_appr_flag)
     SELECT subject, claim, l.n, l.v->>'med_list_codg', (l.v->>'det_item_fee_sumamt')::numeric,
@@ -85,7 +93,8 @@ $$;
 -- A hospital system's bill: the patient by the institution's record
 -- (link_record), the visit number, its start, the lines.
 CREATE FUNCTION healthhub.submit_claim(source text, local_id text, mdtrt_id text, begntime timestamptz, lines jsonb,
-                                       admission boolean DEFAULT false, trip_status text DEFAULT 'local')
+                                       admission boolean DEFAULT false, trip_status text DEFAULT 'local',
+                                       diagnoses text[] DEFAULT '{}', days integer DEFAULT 1)
     RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -104,7 +113,8 @@ BEGIN
         PERFORM healthhub.rx_refuse(format('no record %s of source %s linked to a person at this institution', local_id, source),
                                     'A claim is submitted for the institution''s own record of the patient, linked by link_record.');
     END IF;
-    RETURN healthhub.settle_write_claim(subject, institution, mdtrt_id, begntime, lines, admission, trip_status, NULL);
+    RETURN healthhub.settle_write_claim(subject, institution, mdtrt_id, begntime, lines, admission, trip_status, NULL,
+                                        diagnoses, days);
 END
 $$;
 
@@ -139,17 +149,21 @@ BEGIN
                                     format('The prescription has %s.', array_to_string(prescribed, ', ')));
     END IF;
     RETURN healthhub.settle_write_claim(healthhub.current_person(d.person_key), institution, mdtrt_id, d.dispensed_at,
-                                        lines, false, trip_status, d.dispense_key);
+                                        lines, false, trip_status, d.dispense_key,
+                                        (SELECT (healthhub.prescription_header(p.content)).diagnoses FROM healthhub.prescriptions p
+                                          WHERE p.person_key = d.person_key AND p.prescription_key = d.prescription_key),
+                                        (SELECT max(l.days) FROM healthhub.prescriptions p, healthhub.prescription_lines(p.content) l
+                                          WHERE p.person_key = d.person_key AND p.prescription_key = d.prescription_key));
 END
 $$;
 
 -- What the engine needs for a claim: the insured, the policy in force (the
 -- insured region's, for the visit's date), the catalogue (the place of
 -- treatment's), the lines priced by it, the person's year.
-CREATE FUNCTION healthhub.settle_inputs(c healthhub.claims,
+CREATE FUNCTION healthhub.settle_inputs(c healthhub.claims, scene text,
                                         OUT insured healthhub.insured_persons, OUT policy_key bigint,
                                         OUT catalogue_key bigint, OUT place healthhub.region_code, OUT year integer,
-                                        OUT lines jsonb, OUT policy jsonb, OUT year_so_far jsonb)
+                                        OUT lines jsonb, OUT policy jsonb, OUT year_so_far jsonb, OUT findings jsonb)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -199,10 +213,17 @@ BEGIN
         PERFORM healthhub.rx_refuse(format('claim line %s: unknown item %s', unknown.line_no, unknown.med_list_codg),
                                     'Every item is in the catalogue of the place of treatment (class 03 for self-paid ones).');
     END IF;
+    -- the smart audit: a line a 'deny' rule fires on is the hospital's
+    SELECT coalesce(jsonb_agg(jsonb_build_object('line_no', a.line_no, 'rule_id', a.rule_id, 'severity', a.severity,
+                                                 'reason', a.reason) ORDER BY a.line_no, a.rule_id), '[]')
+      INTO findings FROM healthhub.settle_audit(c, catalogue_key, scene) a;
     SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                'med_list_codg', l.med_list_codg, 'det_item_fee_sumamt', l.det_item_fee_sumamt, 'cnt', l.cnt,
                'pric_uplmt_amt', i.pric_uplmt_amt, 'chrgitm_lv', i.chrgitm_lv, 'selfpay_prop', i.selfpay_prop,
-               'lmt_used_flag', CASE WHEN i.lmt_used_flag THEN '1' ELSE '0' END, 'hosp_appr_flag', l.hosp_appr_flag))
+               'lmt_used_flag', CASE WHEN i.lmt_used_flag THEN '1' ELSE '0' END, 'hosp_appr_flag', l.hosp_appr_flag,
+               'hosp_bear_flag', CASE WHEN findings @> jsonb_build_array(jsonb_build_object('line_no', l.line_no,
+                                                                                            'severity', 'deny'))
+                                      THEN '1' END))
                      ORDER BY l.line_no)
       INTO lines
       FROM healthhub.claim_lines l
@@ -247,7 +268,20 @@ BEGIN
 END
 $$;
 
--- The split of a claim (2206): nothing is written; the insured person's
+-- Keep what the smart audit found on a claim at a scene (the last
+-- pre-settlement's, or the settlement's), in place of what it found before.
+CREATE FUNCTION healthhub.settle_record_findings(c healthhub.claims, scene text, findings jsonb) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    DELETE FROM healthhub.claim_audit_results r
+     WHERE r.person_key = c.person_key AND r.claim_key = c.claim_key AND r.scene = settle_record_findings.scene;
+    INSERT INTO healthhub.claim_audit_results (person_key, claim_key, line_no, rule_id, scene, severity, reason)
+    SELECT c.person_key, c.claim_key, f.line_no, f.rule_id, settle_record_findings.scene, f.severity, f.reason
+      FROM jsonb_to_recordset(findings) AS f(line_no integer, rule_id text, severity text, reason text);
+END;
+
+-- The split of a claim (2206): nothing is written but what the audit found; the insured person's
 -- account is read, so the read is recorded.
 CREATE FUNCTION healthhub.pre_settle(claim bigint) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -255,12 +289,13 @@ CREATE FUNCTION healthhub.pre_settle(claim bigint) RETURNS jsonb
 AS $$
 DECLARE
     c healthhub.claims := healthhub.settle_claim_here(claim, 'pre_settle claims');
-    i record := healthhub.settle_inputs(c);
+    i record := healthhub.settle_inputs(c, 'pre_settle');
 BEGIN
     PERFORM healthhub.audit_append('read.settlement', 'claim', c.claim_key::text, c.person_key, 'settlement', 'ok');
+    PERFORM healthhub.settle_record_findings(c, 'pre_settle', i.findings);
     RETURN healthhub.settlement_split(i.lines, i.policy, i.year_so_far) - 'year_after'
            || jsonb_build_object('insuplc_admdvs', (i.insured).insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
-                                 'insutype', (i.insured).insutype);
+                                 'insutype', (i.insured).insutype, 'audit', i.findings);
 END
 $$;
 
@@ -298,10 +333,11 @@ BEGIN
         RAISE EXCEPTION 'claim % is settled', c.claim_key
             USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Reverse the settlement to settle the claim again.';
     END IF;
-    i := healthhub.settle_inputs(c);
+    i := healthhub.settle_inputs(c, 'settle');
+    PERFORM healthhub.settle_record_findings(c, 'settle', i.findings);
     r := healthhub.settlement_split(i.lines, i.policy, i.year_so_far)
          || jsonb_build_object('insuplc_admdvs', (i.insured).insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
-                               'insutype', (i.insured).insutype);
+                               'insutype', (i.insured).insutype, 'audit', i.findings);
     INSERT INTO healthhub.settlements AS x (person_key, claim_key, institution_key, idempotency_key, policy_key, catalogue_key,
                                             insutype, insuplc_admdvs, mdtrtarea_admvs, year, medfee_sumamt, fund_pay_sumamt,
                                             psn_part_amt, acct_pay, psn_cash_pay, hosp_part_amt, result)
@@ -407,10 +443,11 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION healthhub.settle_claim_here(bigint, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.settle_write_claim(bigint, bigint, text, timestamptz, jsonb, boolean, text, bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.submit_claim(text, text, text, timestamptz, jsonb, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_write_claim(bigint, bigint, text, timestamptz, jsonb, boolean, text, bigint, text[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.submit_claim(text, text, text, timestamptz, jsonb, boolean, text, text[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.submit_dispense_claim(bigint, text, jsonb, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.settle_inputs(healthhub.claims) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_inputs(healthhub.claims, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_record_findings(healthhub.claims, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.pre_settle(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_post(bigint, bigint, integer, integer) FROM PUBLIC;
@@ -420,12 +457,12 @@ REVOKE ALL ON FUNCTION healthhub.reverse_settlement(bigint, text) FROM PUBLIC;
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT pr, 'function', f, 'EXECUTE'
   FROM (VALUES
-    ('institution_app', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text)'),
+    ('institution_app', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
     ('institution_app', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
     ('institution_app', 'healthhub.pre_settle(bigint)'),
     ('institution_app', 'healthhub.settle(bigint, text)'),
     ('institution_app', 'healthhub.reverse_settlement(bigint, text)'),
-    ('clinician', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text)'),
+    ('clinician', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
     ('clinician', 'healthhub.pre_settle(bigint)'),
     ('pharmacist', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
     ('pharmacist', 'healthhub.pre_settle(bigint)'),
