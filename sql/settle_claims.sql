@@ -267,6 +267,31 @@ SELECT f->>'rule_id' AS rule, f->>'reason' AS reason
 RESET ROLE;
 DELETE FROM settle_audit_rules;
 
+-- 10. who sees what: the balance only at the counter of an institution where the patient is; the insurer the
+-- settlements of the persons insured in the hub's region, in keys and amounts; every read recorded
+CREATE ROLE st_ins;
+SELECT grant_profile('st_ins', 'insurer') \g /dev/null
+SET ROLE st_app_a;
+SELECT account_balance('SA', 'sa-1') AS balance_at_the_counter;
+SELECT pg_temp.try(format('SELECT account_balance(%L, %L)', 'SA', 'sa-2')) AS not_insured,
+       pg_temp.try(format('SELECT region_settlements(%L, %L)', '2026-01-01', '2030-12-31')) AS hospital_reads_region;
+RESET ROLE;
+SET ROLE st_app_c;
+SELECT pg_temp.try(format('SELECT account_balance(%L, %L)', 'SA', 'sa-1')) AS balance_elsewhere;
+RESET ROLE;
+SET ROLE st_ins;
+SELECT count(*) AS settlements, count(*) FILTER (WHERE reversed) AS reversed,
+       string_agg(DISTINCT mdtrtarea_admvs::text, ', ') AS places, sum(medfee_sumamt) FILTER (WHERE NOT reversed) AS live_total
+  FROM region_settlements(current_date - 1, current_date);
+SELECT count(*) AS none_in_the_past FROM region_settlements('2020-01-01', '2020-12-31');
+SELECT pg_temp.try(format('SELECT account_balance(%L, %L)', 'SA', 'sa-1')) AS insurer_reads_balance,
+       pg_temp.try('SELECT region_settlements(NULL, current_date)') AS no_start;
+RESET ROLE;
+SELECT action, outcome, count(*) FROM audit_entries WHERE action IN ('read.account', 'read.settlements')
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT revoke_profile('st_ins', 'insurer') \g /dev/null
+DROP ROLE st_ins;
+
 -- every settlement and reversal is in the trail
 SELECT action, count(*) FROM audit_entries WHERE object_kind IN ('settlement', 'claim') AND action <> 'read.settlement'
  GROUP BY action ORDER BY action;
