@@ -44,11 +44,14 @@ INSERT INTO healthhub.audit_exemptions VALUES
     ('healthhub.claim_audit_results', 'functions', 'settlement.insert of the settlement (or read.settlement of the pre-settlement) they come with');
 
 -- The rules of a scene that fire on a claim: (line, rule, severity, reason).
+-- (PL/pgSQL: its plan is kept for the session; it runs at every settlement)
 CREATE FUNCTION healthhub.settle_audit(c healthhub.claims, catalogue bigint, scene text)
     RETURNS TABLE (line_no integer, rule_id text, severity text, reason text)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $$
+BEGIN
+    RETURN QUERY
     WITH lines AS (
         SELECT l.line_no, l.med_list_codg, l.cnt, l.hosp_appr_flag, i.name, i.lmt_used_flag, i.lmt_sex, i.lmt_age,
                i.max_cnt_a_day, i.for_diagnoses
@@ -107,6 +110,7 @@ BEGIN ATOMIC
                     WHERE ds.dispense_key = c.dispense_key AND rx.reviewed_at IS NULL)
            END
      ORDER BY l.line_no, r.rule_id;
-END;
+END
+$$;
 
 REVOKE ALL ON FUNCTION healthhub.settle_audit(healthhub.claims, bigint, text) FROM PUBLIC;

@@ -270,16 +270,21 @@ $$;
 
 -- Keep what the smart audit found on a claim at a scene (the last
 -- pre-settlement's, or the settlement's), in place of what it found before.
+-- (PL/pgSQL: its plans are kept for the session; it runs at every settlement)
 CREATE FUNCTION healthhub.settle_record_findings(c healthhub.claims, scene text, findings jsonb) RETURNS void
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $$
+BEGIN
     DELETE FROM healthhub.claim_audit_results r
      WHERE r.person_key = c.person_key AND r.claim_key = c.claim_key AND r.scene = settle_record_findings.scene;
-    INSERT INTO healthhub.claim_audit_results (person_key, claim_key, line_no, rule_id, scene, severity, reason)
-    SELECT c.person_key, c.claim_key, f.line_no, f.rule_id, settle_record_findings.scene, f.severity, f.reason
-      FROM jsonb_to_recordset(findings) AS f(line_no integer, rule_id text, severity text, reason text);
-END;
+    IF jsonb_array_length(findings) > 0 THEN
+        INSERT INTO healthhub.claim_audit_results (person_key, claim_key, line_no, rule_id, scene, severity, reason)
+        SELECT c.person_key, c.claim_key, f.line_no, f.rule_id, settle_record_findings.scene, f.severity, f.reason
+          FROM jsonb_to_recordset(findings) AS f(line_no integer, rule_id text, severity text, reason text);
+    END IF;
+END
+$$;
 
 -- The split of a claim (2206): nothing is written but what the audit found; the insured person's
 -- account is read, so the read is recorded.
