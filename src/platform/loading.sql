@@ -37,10 +37,10 @@ CREATE TABLE healthhub.loads (
     loaded_by   name NOT NULL DEFAULT CURRENT_USER,
     outcome     jsonb NOT NULL DEFAULT '{}',
     kind        text NOT NULL CHECK (kind IN ('registry', 'person_records', 'encounters', 'results', 'drugs',
-                                          'settle_catalogue')),
+                                          'settle_catalogue', 'settle_policy')),
     UNIQUE (source, file_digest)
 );
-COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records, encounters, results, drugs, settlement catalogues), keyed on (source, file digest); mode snapshot or delta';
+COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records, encounters, results, drugs, settlement catalogues and policies), keyed on (source, file digest); mode snapshot or delta';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.loads', '');
 
 CREATE TABLE healthhub.load_errors (
@@ -153,9 +153,10 @@ AS $$
 DECLARE
     noun text := CASE kind WHEN 'person_records' THEN 'batch name' ELSE 'load source' END;
 BEGIN
-    IF kind IS NULL OR kind NOT IN ('registry', 'person_records', 'encounters', 'results', 'drugs', 'settle_catalogue') THEN
+    IF kind IS NULL OR kind NOT IN ('registry', 'person_records', 'encounters', 'results', 'drugs', 'settle_catalogue',
+                                    'settle_policy') THEN
         RAISE EXCEPTION 'invalid load kind: %', coalesce(quote_literal(kind), 'NULL')
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry, person_records, encounters, results, drugs and settle_catalogue.';
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry, person_records, encounters, results, drugs, settle_catalogue and settle_policy.';
     END IF;
     IF source IS NULL OR btrim(source) !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
         RAISE EXCEPTION 'invalid %: %', noun, coalesce(quote_literal(source), 'NULL')

@@ -4,11 +4,11 @@
 -- room (src/settle/) is appended whole by the Makefile (NEW_PARTS).
 \echo Use "ALTER EXTENSION healthhub UPDATE TO '0.10'" to load this file. \quit
 
--- Loads of settlement catalogues (src/platform/loading.sql).
+-- Loads of settlement catalogues and policies (src/platform/loading.sql).
 ALTER TABLE healthhub.loads DROP CONSTRAINT loads_kind_check,
     ADD CONSTRAINT loads_kind_check CHECK (kind IN ('registry', 'person_records', 'encounters', 'results', 'drugs',
-                                                    'settle_catalogue'));
-COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records, encounters, results, drugs, settlement catalogues), keyed on (source, file digest); mode snapshot or delta';
+                                                    'settle_catalogue', 'settle_policy'));
+COMMENT ON TABLE healthhub.loads IS 'Every load of a file (registry, person records, encounters, results, drugs, settlement catalogues and policies), keyed on (source, file digest); mode snapshot or delta';
 CREATE OR REPLACE FUNCTION healthhub.require_load_key(source text, file_digest text, kind text DEFAULT 'person_records',
                                            mode text DEFAULT 'delta') RETURNS void
     LANGUAGE plpgsql IMMUTABLE
@@ -17,9 +17,10 @@ AS $$
 DECLARE
     noun text := CASE kind WHEN 'person_records' THEN 'batch name' ELSE 'load source' END;
 BEGIN
-    IF kind IS NULL OR kind NOT IN ('registry', 'person_records', 'encounters', 'results', 'drugs', 'settle_catalogue') THEN
+    IF kind IS NULL OR kind NOT IN ('registry', 'person_records', 'encounters', 'results', 'drugs', 'settle_catalogue',
+                                    'settle_policy') THEN
         RAISE EXCEPTION 'invalid load kind: %', coalesce(quote_literal(kind), 'NULL')
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry, person_records, encounters, results, drugs and settle_catalogue.';
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The kinds are registry, person_records, encounters, results, drugs, settle_catalogue and settle_policy.';
     END IF;
     IF source IS NULL OR btrim(source) !~ '^[A-Za-z0-9_.:-]{1,64}$' THEN
         RAISE EXCEPTION 'invalid %: %', noun, coalesce(quote_literal(source), 'NULL')
