@@ -10,7 +10,7 @@
 
 -- The institution acting and its claim, locked when asked; 22023 for a
 -- claim that is not this institution's (as for none).
-CREATE FUNCTION healthhub.settle_claim_here(claim bigint, what text) RETURNS healthhub.claims
+CREATE FUNCTION healthhub.settle_claim_here(claim bigint, caller text, what text) RETURNS healthhub.claims
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -18,7 +18,7 @@ DECLARE
     institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician', 'pharmacist'], what);
     c healthhub.claims;
 BEGIN
-    PERFORM healthhub.require_arguments('healthhub.' || split_part(what, ' ', 1), ARRAY['claim'], ARRAY[claim IS NULL]);
+    PERFORM healthhub.require_arguments(caller, ARRAY['claim'], ARRAY[claim IS NULL]);
     SELECT * INTO c FROM healthhub.claims x WHERE x.claim_key = claim;
     IF NOT FOUND OR (institution IS NOT NULL AND c.institution_key <> institution) THEN
         RAISE EXCEPTION 'no such claim: %', claim
@@ -90,6 +90,25 @@ EXCEPTION WHEN unique_violation THEN
 END
 $$;
 
+-- The person of the institution's own record of the patient (source,
+-- local_id, as link_record named it), or 22023 with "detail".
+CREATE FUNCTION healthhub.settle_patient(source text, local_id text, institution bigint, detail text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    subject bigint;
+BEGIN
+    SELECT healthhub.current_person(s.person_key) INTO subject FROM healthhub.source_records s
+     WHERE s.source = settle_patient.source AND s.local_id = settle_patient.local_id AND s.institution_key = institution;
+    IF subject IS NULL THEN
+        PERFORM healthhub.rx_refuse(format('no record %s of source %s linked to a person at this institution', local_id, source),
+                                    detail);
+    END IF;
+    RETURN subject;
+END
+$$;
+
 -- A hospital system's bill: the patient by the institution's record
 -- (link_record), the visit number, its start, the lines.
 CREATE FUNCTION healthhub.submit_claim(source text, local_id text, mdtrt_id text, begntime timestamptz, lines jsonb,
@@ -107,12 +126,8 @@ BEGIN
                                         ARRAY['source', 'local_id', 'mdtrt_id', 'begntime', 'lines', 'admission', 'trip_status'],
                                         ARRAY[source IS NULL, local_id IS NULL, mdtrt_id IS NULL, begntime IS NULL, lines IS NULL,
                                               admission IS NULL, trip_status IS NULL]);
-    SELECT healthhub.current_person(s.person_key) INTO subject FROM healthhub.source_records s
-     WHERE s.source = submit_claim.source AND s.local_id = submit_claim.local_id AND s.institution_key = institution;
-    IF subject IS NULL THEN
-        PERFORM healthhub.rx_refuse(format('no record %s of source %s linked to a person at this institution', local_id, source),
-                                    'A claim is submitted for the institution''s own record of the patient, linked by link_record.');
-    END IF;
+    subject := healthhub.settle_patient(source, local_id, institution,
+        'A claim is submitted for the institution''s own record of the patient, linked by link_record.');
     RETURN healthhub.settle_write_claim(subject, institution, mdtrt_id, begntime, lines, admission, trip_status, NULL,
                                         diagnoses, days);
 END
@@ -293,7 +308,7 @@ CREATE FUNCTION healthhub.pre_settle(claim bigint) RETURNS jsonb
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c healthhub.claims := healthhub.settle_claim_here(claim, 'pre_settle claims');
+    c healthhub.claims := healthhub.settle_claim_here(claim, 'healthhub.pre_settle', 'pre_settle claims');
     i record := healthhub.settle_inputs(c, 'pre_settle');
 BEGIN
     PERFORM healthhub.audit_append('read.settlement', 'claim', c.claim_key::text, c.person_key, 'settlement', 'ok');
@@ -313,7 +328,7 @@ CREATE FUNCTION healthhub.settle(claim bigint, idempotency_key text) RETURNS jso
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c healthhub.claims := healthhub.settle_claim_here(claim, 'settle claims');
+    c healthhub.claims := healthhub.settle_claim_here(claim, 'healthhub.settle', 'settle claims');
     i record;
     r jsonb;
     s healthhub.settlements;
@@ -447,7 +462,8 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION healthhub.settle_claim_here(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_claim_here(bigint, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_patient(text, text, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_write_claim(bigint, bigint, text, timestamptz, jsonb, boolean, text, bigint, text[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.submit_claim(text, text, text, timestamptz, jsonb, boolean, text, text[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.submit_dispense_claim(bigint, text, jsonb, text) FROM PUBLIC;
@@ -458,21 +474,6 @@ REVOKE ALL ON FUNCTION healthhub.settle(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_post(bigint, bigint, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.reverse_settlement(bigint, text) FROM PUBLIC;
 
--- What each profile may do (src/platform/profiles.sql).
-INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
-SELECT pr, 'function', f, 'EXECUTE'
-  FROM (VALUES
-    ('institution_app', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
-    ('institution_app', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
-    ('institution_app', 'healthhub.pre_settle(bigint)'),
-    ('institution_app', 'healthhub.settle(bigint, text)'),
-    ('institution_app', 'healthhub.reverse_settlement(bigint, text)'),
-    ('clinician', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
-    ('clinician', 'healthhub.pre_settle(bigint)'),
-    ('pharmacist', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
-    ('pharmacist', 'healthhub.pre_settle(bigint)'),
-    ('pharmacist', 'healthhub.settle(bigint, text)'),
-    ('pharmacist', 'healthhub.reverse_settlement(bigint, text)')) v(pr, f);
 
 -- The person's account balance, for the institution where the person is
 -- (its own record of the patient), at the counter: one read.account entry.
@@ -488,12 +489,8 @@ DECLARE
 BEGIN
     PERFORM healthhub.require_arguments('healthhub.account_balance', ARRAY['source', 'local_id'],
                                         ARRAY[source IS NULL, local_id IS NULL]);
-    SELECT healthhub.current_person(s.person_key) INTO subject FROM healthhub.source_records s
-     WHERE s.source = account_balance.source AND s.local_id = account_balance.local_id AND s.institution_key = institution;
-    IF subject IS NULL THEN
-        PERFORM healthhub.rx_refuse(format('no record %s of source %s linked to a person at this institution', local_id, source),
-                                    'A balance is read for the institution''s own record of the patient at the counter.');
-    END IF;
+    subject := healthhub.settle_patient(source, local_id, institution,
+        'A balance is read for the institution''s own record of the patient at the counter.');
     SELECT i.acct_balance INTO balance FROM healthhub.insured_persons i WHERE i.person_key = subject;
     PERFORM healthhub.audit_append('read.account', 'person', subject::text, subject, 'settlement',
                                    CASE WHEN balance IS NULL THEN 'not_insured' ELSE 'ok' END);
@@ -533,12 +530,24 @@ BEGIN
      ORDER BY s.setl_time, s.setl_key;
 END
 $$;
-
 REVOKE ALL ON FUNCTION healthhub.account_balance(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.region_settlements(date, date) FROM PUBLIC;
+
+-- What each profile may do (src/platform/profiles.sql).
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT pr, 'function', f, 'EXECUTE'
   FROM (VALUES
+    ('institution_app', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
+    ('institution_app', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
+    ('institution_app', 'healthhub.pre_settle(bigint)'),
+    ('institution_app', 'healthhub.settle(bigint, text)'),
+    ('institution_app', 'healthhub.reverse_settlement(bigint, text)'),
+    ('clinician', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
+    ('clinician', 'healthhub.pre_settle(bigint)'),
+    ('pharmacist', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
+    ('pharmacist', 'healthhub.pre_settle(bigint)'),
+    ('pharmacist', 'healthhub.settle(bigint, text)'),
+    ('pharmacist', 'healthhub.reverse_settlement(bigint, text)'),
     ('institution_app', 'healthhub.account_balance(text, text)'),
     ('clinician', 'healthhub.account_balance(text, text)'),
     ('pharmacist', 'healthhub.account_balance(text, text)'),
