@@ -224,6 +224,25 @@ SELECT r->>'preselfpay_amt' AS self_pay_first, r->>'pool_prop_selfpay' AS ratio,
 RESET ROLE;
 SELECT c.dispense_key = :disp AS from_the_dispense, s.policy_key = :pol AS same_policy, s.catalogue_key = :gd AS same_catalogue
   FROM claims c JOIN settlements s USING (person_key, claim_key) WHERE c.claim_key = :dclaim;
+-- the dispense is settled with its claim, and so its prescription (all of whose dispenses are); a reversal
+-- undoes both, and the claim settles again
+SELECT d.settlement_ref = s.setl_key::text AS dispense_names_its_settlement, p.state
+  FROM dispenses d JOIN prescriptions p USING (person_key, prescription_key), settlements s
+ WHERE d.dispense_key = :disp AND s.claim_key = :dclaim;
+SELECT setl_key AS dsetl FROM settlements WHERE claim_key = :dclaim \gset
+SET ROLE st_phar;
+SELECT reverse_settlement(:dsetl, '药品退回')->>'reversed' AS reversed;
+RESET ROLE;
+SELECT d.settled_at IS NULL AS dispense_unsettled, p.state
+  FROM dispenses d JOIN prescriptions p USING (person_key, prescription_key) WHERE d.dispense_key = :disp;
+SET ROLE st_phar;
+SELECT settle(:dclaim, 'YD-REQ-2')->>'replayed' AS replayed;
+RESET ROLE;
+SELECT e.action, e.reason LIKE 'dispense 1: ' || s.setl_key || '%' AS names_the_settlement,
+       e.reason LIKE '% reversed: 药品退回' AS with_the_reason
+  FROM prescription_events e LEFT JOIN settlements s ON s.claim_key = :dclaim AND e.reason LIKE '%' || s.setl_key || '%'
+ WHERE e.prescription_key = :online_rx ORDER BY e.event_no;
+SELECT p.state FROM prescriptions p WHERE p.prescription_key = :online_rx;
 
 -- 9. the smart audit: rules as rows; a 'deny' makes the line the hospital's, a 'warn' is recorded and paid
 INSERT INTO settle_items (catalogue_key, med_list_codg, name, chrgitm_lv, lmt_sex, lmt_age) VALUES
@@ -269,7 +288,31 @@ SELECT f->>'rule_id' AS rule, f->>'reason' AS reason
 RESET ROLE;
 DELETE FROM settle_audit_rules;
 
--- 10. who sees what: the balance only at the counter of an institution where the patient is; the insurer the
+-- 10. an encounter the hospital recorded becomes a claim: its patient, start, admission, days and diagnoses;
+-- an admission is settled at discharge; an encounter is settled once whatever the claims
+INSERT INTO encounters (person_key, record_id, institution_key, local_id, kind, started_at, ended_at, diagnoses)
+SELECT person_key, record_id, :sa, v.id, 'inpatient', '2026-07-01 10:00+08', v.ended::timestamptz, '{J18.9}'
+  FROM source_records, (VALUES ('ENC-1', '2026-07-05 09:00+08'), ('ENC-2', NULL)) v(id, ended)
+ WHERE source = 'SA' AND local_id = 'sa-1';
+SET ROLE st_app_a;
+SELECT submit_encounter_claim('ENC-1', 'ZY-ENC-1', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "2000"}]') AS eclaim \gset
+SELECT pg_temp.try(format('SELECT submit_encounter_claim(%L, %L, %L)', 'ENC-2', 'ZY-ENC-2',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]')) AS not_discharged,
+       pg_temp.try(format('SELECT submit_encounter_claim(%L, %L, %L)', 'ENC-404', 'ZY-ENC-3',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]')) AS no_such_encounter,
+       pg_temp.try(format('SELECT submit_encounter_claim(%L, %L, %L)', 'ENC-1', NULL, '[]')) AS no_visit_number;
+SELECT settle(:eclaim, 'ENC-REQ-1')->>'medfee_sumamt' AS settled;
+SELECT submit_encounter_claim('ENC-1', 'ZY-ENC-1b', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "1"}]') AS eclaim2 \gset
+SELECT pg_temp.try(format('SELECT settle(%s, %L)', :eclaim2, 'ENC-REQ-2')) AS encounter_settled_twice;
+RESET ROLE;
+SELECT c.admission, c.days, c.diagnoses, c.begntime, c.encounter_key = e.encounter_key AS the_encounter
+  FROM claims c, encounters e WHERE c.claim_key = :eclaim AND e.local_id = 'ENC-1';
+SET ROLE st_app_c;
+SELECT pg_temp.try(format('SELECT submit_encounter_claim(%L, %L, %L)', 'ENC-1', 'C-ENC-1',
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]')) AS another_hospitals_encounter;
+RESET ROLE;
+
+-- 11. who sees what: the balance only at the counter of an institution where the patient is; the insurer the
 -- settlements of the persons insured in the hub's region, in keys and amounts; every read recorded
 CREATE ROLE st_ins;
 SELECT grant_profile('st_ins', 'insurer') \g /dev/null
@@ -294,6 +337,72 @@ SELECT action, outcome, count(*) FROM audit_entries WHERE action IN ('read.accou
 SELECT revoke_profile('st_ins', 'insurer') \g /dev/null
 DROP ROLE st_ins;
 
+-- 12. family mutual aid: the patient's employee account pays what his wife's own account cannot; a
+-- reversal gives each account back its part; bindings are the person's app's (resident_service)
+SELECT decision FROM link_record('SA', 'sa-3', '唐琬', '2', '1966-03-03', NULL, '13900000033', '440303');
+SELECT person_key AS wife FROM source_records WHERE source = 'SA' AND local_id = 'sa-3' \gset
+INSERT INTO insured_persons (person_key, insutype, insuplc_admdvs, psn_type, acct_balance)
+VALUES (:wife, '310', '440300', 'retired', 10.00);
+UPDATE settle_policies SET mutual_aid = true WHERE policy_key = :pol;
+SELECT person_key AS uninsured FROM source_records WHERE source = 'SA' AND local_id = 'sa-2' \gset
+CREATE ROLE st_res;
+SELECT grant_profile('st_res', 'resident_service') \g /dev/null
+SET ROLE st_res;
+SELECT bind_family_account(:pat, :wife, 'spouse', 'app request 2026-08-01 #1');
+SELECT pg_temp.try(format('SELECT bind_family_account(%s, %s, %L, %L)', :pat, :wife, 'spouse', 'again')) AS bound_twice,
+       pg_temp.try(format('SELECT bind_family_account(%s, %s, %L, %L)', :pat, :pat, 'spouse', 'x')) AS to_oneself,
+       pg_temp.try(format('SELECT bind_family_account(%s, %s, %L, %L)', :pat, :uninsured, 'child', 'x')) AS uninsured,
+       pg_temp.try(format('SELECT bind_family_account(%s, %s, %L, %L)', :pat, :wife, 'neighbour', 'x')) AS bad_relation,
+       pg_temp.try(format('SELECT bind_family_account(%s, %s, %L, %L)', :pat, :wife, 'spouse', ' ')) AS no_evidence;
+SELECT holder_key = :pat AS holder, member_key = :wife AS member, relation, ended_at IS NULL AS live
+  FROM family_accounts_of(:wife);
+RESET ROLE;
+SET ROLE st_app_a;
+SELECT pg_temp.try(format('SELECT bind_family_account(%s, %s, %L, %L)', :pat, :wife, 'spouse', 'x')) AS hospital_binds;
+RESET ROLE;
+-- (his account, spent by his own bills above, refilled by this year's contribution)
+UPDATE insured_persons SET acct_balance = acct_balance + 200 WHERE person_key = :pat;
+SELECT acct_balance AS husband_before FROM insured_persons WHERE person_key = :pat \gset
+SET ROLE st_app_a;
+SELECT submit_claim('SA', 'sa-3', 'MZ-FAM-1', '2026-08-02 10:00', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "300"}]') AS fclaim \gset
+SELECT settle(:fclaim, 'FAM-REQ-1') AS fr \gset
+RESET ROLE;
+SELECT :'fr'::jsonb->>'psn_part_amt' AS person_part, :'fr'::jsonb->>'acct_pay' AS account_pays,
+       :'fr'::jsonb->>'acct_mulaid_pay' AS of_which_family, :'fr'::jsonb->>'psn_cash_pay' AS cash;
+SELECT (SELECT acct_balance FROM insured_persons WHERE person_key = :wife) AS wife_after,
+       :husband_before - (SELECT acct_balance FROM insured_persons WHERE person_key = :pat) AS husband_paid;
+SELECT regexp_replace(account, '[0-9]{6,}', 'N') AS account, amount FROM ledger_lines
+ WHERE setl_key = (:'fr'::jsonb->>'setl_id')::bigint ORDER BY line_no;
+SET ROLE st_app_a;
+SELECT reverse_settlement((:'fr'::jsonb->>'setl_id')::bigint, '退费')->>'reversed' AS reversed;
+RESET ROLE;
+SELECT (SELECT acct_balance FROM insured_persons WHERE person_key = :wife) AS wife_restored,
+       (SELECT acct_balance FROM insured_persons WHERE person_key = :pat) = :husband_before AS husband_restored,
+       (SELECT sum(amount) FROM ledger_lines WHERE setl_key = (:'fr'::jsonb->>'setl_id')::bigint) AS ledger_sum;
+-- unbound, the family pays nothing
+SET ROLE st_res;
+SELECT pg_temp.try(format('SELECT unbind_family_account(%s, %s, NULL)', :pat, :wife)) AS no_reason;
+SELECT unbind_family_account(:pat, :wife, '持卡人申请解绑');
+SELECT pg_temp.try(format('SELECT unbind_family_account(%s, %s, %L)', :pat, :wife, 'again')) AS unbound_twice;
+RESET ROLE;
+SET ROLE st_app_a;
+SELECT settle(:fclaim, 'FAM-REQ-2')->>'acct_mulaid_pay' AS family_after_unbinding;
+RESET ROLE;
+-- the person's own settlements, everywhere, for the person's app; the hospital may not read them so
+SET ROLE st_res;
+SELECT institution, mdtrtarea_admvs, medfee_sumamt, acct_pay, acct_mulaid_pay, reversed FROM settlements_of(:wife);
+SELECT count(*) AS husbands, count(DISTINCT institution) AS places FROM settlements_of(:pat, 1000);
+SELECT pg_temp.try('SELECT count(*) FROM healthhub.settlements_of(NULL)') AS no_person,
+       pg_temp.try('SELECT count(*) FROM healthhub.settlements_of(1)') AS no_such_person;
+RESET ROLE;
+SET ROLE st_app_a;
+SELECT pg_temp.try(format('SELECT count(*) FROM healthhub.settlements_of(%s)', :pat)) AS hospital_reads_persons;
+RESET ROLE;
+SELECT action, count(*) FROM audit_entries WHERE action IN ('read.settlements', 'read.family_accounts')
+   AND person_key IS NOT NULL AND entry_id > :first_entry GROUP BY 1 ORDER BY 1;
+SELECT revoke_profile('st_res', 'resident_service') \g /dev/null
+DROP ROLE st_res;
+
 -- every settlement and reversal is in the trail
 SELECT action, count(*) FROM audit_entries WHERE object_kind IN ('settlement', 'claim') AND action <> 'read.settlement'
    AND entry_id > :first_entry GROUP BY action ORDER BY action;
@@ -304,9 +413,13 @@ SELECT revoke_profile('st_phar', 'pharmacist') \g /dev/null
 DROP ROLE st_app_a, st_app_b, st_app_c, st_phar;
 DELETE FROM ledger_lines;
 DELETE FROM settlement_funds;
+DELETE FROM settlement_family_pays;
+DELETE FROM family_accounts;
 DELETE FROM settlements;
 DELETE FROM claims;
+DELETE FROM encounters WHERE institution_key = :sa;
 DELETE FROM dispenses;
+DELETE FROM prescription_events;
 DELETE FROM prescriptions;
 DELETE FROM practitioners WHERE source = 'settle-test';
 DELETE FROM insured_years;

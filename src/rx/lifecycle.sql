@@ -296,40 +296,63 @@ BEGIN
 END
 $$;
 
--- Settle a dispense (the settlement's reference, from the insurance
--- fund); a prescription whose dispenses are all done and settled is
--- settled.  The insurer or the hub.
-CREATE FUNCTION healthhub.settle_dispense(dispense bigint, settlement_ref text) RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+-- Mark a dispense settled under a settlement's reference, or (reference
+-- NULL) no longer settled: its settlement was reversed, for the reason
+-- given.  The prescription follows (settled when all its dispenses are,
+-- dispensed again when one is not) and is locked first, so two marks of
+-- one dispense run one after the other.
+CREATE FUNCTION healthhub.rx_dispense_settlement(dispense bigint, settlement_ref text, reason text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.rx_acting_institution(ARRAY['insurer'], 'settle dispenses');
     d healthhub.dispenses;
     p healthhub.prescriptions;
 BEGIN
-    PERFORM healthhub.require_arguments('healthhub.settle_dispense', ARRAY['dispense', 'settlement_ref'],
-                                        ARRAY[dispense IS NULL, settlement_ref IS NULL]);
     SELECT * INTO d FROM healthhub.dispenses x WHERE x.dispense_key = dispense;
     IF NOT FOUND THEN
         PERFORM healthhub.rx_refuse('no such dispense: ' || dispense, 'No dispense has this key.');
     END IF;
     p := healthhub.rx_locked(d.prescription_key, NULL, 'any');
-    IF d.settled_at IS NOT NULL THEN
+    SELECT * INTO d FROM healthhub.dispenses x WHERE x.person_key = d.person_key AND x.dispense_key = dispense;
+    IF settlement_ref IS NOT NULL AND d.settled_at IS NOT NULL THEN
         RAISE EXCEPTION 'dispense % was settled at %', dispense, d.settled_at
             USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = format('Settlement %s.', d.settlement_ref);
     END IF;
+    UPDATE healthhub.dispenses x
+       SET settled_at = CASE WHEN rx_dispense_settlement.settlement_ref IS NOT NULL THEN clock_timestamp() END,
+           settlement_ref = rx_dispense_settlement.settlement_ref
+     WHERE x.person_key = d.person_key AND x.dispense_key = d.dispense_key;
+    UPDATE healthhub.prescriptions x
+       SET state = CASE WHEN settlement_ref IS NULL THEN 'dispensed' ELSE 'settled' END
+     WHERE x.person_key = p.person_key AND x.prescription_key = p.prescription_key
+       AND x.state = CASE WHEN settlement_ref IS NULL THEN 'settled' ELSE 'dispensed' END
+       AND (settlement_ref IS NULL OR NOT EXISTS (SELECT FROM healthhub.dispenses y
+                                                   WHERE y.person_key = p.person_key
+                                                     AND y.prescription_key = p.prescription_key
+                                                     AND y.settled_at IS NULL));
+    PERFORM healthhub.rx_event(p, CASE WHEN settlement_ref IS NULL THEN 'unsettle' ELSE 'settle' END, NULL, NULL,
+                               format('dispense %s: %s', d.dispense_no,
+                                      coalesce(settlement_ref, d.settlement_ref || ' reversed: ' || reason)));
+END
+$$;
+
+-- Settle a dispense (the settlement's reference, from the insurance
+-- fund); a prescription whose dispenses are all done and settled is
+-- settled.  The insurer or the hub.  (A dispense settled through the hub's
+-- own settlement, settle(), is marked by it.)
+CREATE FUNCTION healthhub.settle_dispense(dispense bigint, settlement_ref text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM healthhub.rx_acting_institution(ARRAY['insurer'], 'settle dispenses');
+    PERFORM healthhub.require_arguments('healthhub.settle_dispense', ARRAY['dispense', 'settlement_ref'],
+                                        ARRAY[dispense IS NULL, settlement_ref IS NULL]);
     IF btrim(settlement_ref) = '' OR length(settlement_ref) > 100 THEN
         PERFORM healthhub.rx_refuse('a settlement reference is 1 to 100 characters', 'The fund''s settlement id (setl_id).');
     END IF;
-    UPDATE healthhub.dispenses x SET settled_at = clock_timestamp(), settlement_ref = settle_dispense.settlement_ref
-     WHERE x.person_key = d.person_key AND x.dispense_key = d.dispense_key;
-    UPDATE healthhub.prescriptions x SET state = 'settled'
-     WHERE x.person_key = p.person_key AND x.prescription_key = p.prescription_key AND x.state = 'dispensed'
-       AND NOT EXISTS (SELECT FROM healthhub.dispenses y
-                        WHERE y.person_key = p.person_key AND y.prescription_key = p.prescription_key
-                          AND y.settled_at IS NULL);
-    PERFORM healthhub.rx_event(p, 'settle', NULL, NULL, 'dispense ' || d.dispense_no || ': ' || settlement_ref);
+    PERFORM healthhub.rx_dispense_settlement(dispense, settlement_ref, NULL);
 END
 $$;
 
@@ -386,6 +409,7 @@ REVOKE ALL ON FUNCTION healthhub.sign_prescription(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.review_prescription(bigint, bigint, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.circulate_prescription(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.dispense_prescription(bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.rx_dispense_settlement(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_dispense(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.revoke_prescription(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.expire_prescriptions() FROM PUBLIC;

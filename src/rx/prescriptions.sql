@@ -50,7 +50,7 @@ CREATE TABLE healthhub.prescription_events (
     prescription_key bigint NOT NULL,
     event_no         integer NOT NULL,
     action           text NOT NULL CHECK (action IN ('issue', 'sign', 'approve', 'reject', 'circulate', 'dispense',
-                                                     'settle', 'revoke', 'expire')),
+                                                     'settle', 'unsettle', 'revoke', 'expire')),
     "at"             timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     institution_key  bigint REFERENCES healthhub.institutions,
     practitioner_key bigint REFERENCES healthhub.practitioners,

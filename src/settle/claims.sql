@@ -46,13 +46,16 @@ CREATE TABLE healthhub.claims (
                                                                           'unfiled_emergency', 'unfiled_normal')),
     days            integer NOT NULL DEFAULT 1 CHECK (days BETWEEN 1 AND 366),    -- of stay, or of supply
     diagnoses       text[] NOT NULL DEFAULT '{}',
-    dispense_key    bigint,
+    encounter_key   bigint,     -- the encounter billed (submit_encounter_claim)
+    dispense_key    bigint,     -- the dispense billed (submit_dispense_claim)
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     PRIMARY KEY (person_key, claim_key),
-    UNIQUE (institution_key, mdtrt_id)
+    UNIQUE (institution_key, mdtrt_id),
+    CONSTRAINT claims_one_source CHECK (encounter_key IS NULL OR dispense_key IS NULL)
 );
 CREATE UNIQUE INDEX claims_by_key ON healthhub.claims (claim_key);
-COMMENT ON TABLE healthhub.claims IS 'A visit''s bill: institution, visit number, time, admission, trip status, days, diagnoses';
+COMMENT ON TABLE healthhub.claims IS
+    'A visit''s bill: institution, visit number, time, admission, trip status, days, diagnoses, the encounter or dispense billed';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.claims', '');
 CREATE TRIGGER audit_changes AFTER INSERT OR UPDATE OR DELETE ON healthhub.claims
     FOR EACH ROW EXECUTE FUNCTION healthhub.audit_changes('claim', 'claim_key', 'settlement');
@@ -139,7 +142,7 @@ CREATE TABLE healthhub.ledger_lines (
     person_key bigint NOT NULL,
     setl_key   bigint NOT NULL,
     line_no    integer NOT NULL,
-    account    text NOT NULL CHECK (account ~ '^(fund:[0-9]{6}|personal_account|cash|hospital_bears|institution:[0-9]+)$'),
+    account    text NOT NULL CHECK (account ~ '^(fund:[0-9]{6}|personal_account|family_account:[0-9]+|cash|hospital_bears|institution:[0-9]+)$'),
     amount     numeric(16, 2) NOT NULL,
     reversal   boolean NOT NULL DEFAULT false,
     posted_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),

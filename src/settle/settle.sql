@@ -28,13 +28,10 @@ BEGIN
 END
 $$;
 
--- Write a claim and its lines for the person at the institution, every
+-- Write a claim (the row as its submitter filled it) and its lines, every
 -- line checked first (22023 naming the first bad line; nothing written).
 -- lines: [{"med_list_codg", "det_item_fee_sumamt", "cnt", "hosp_appr_flag"}].
-CREATE FUNCTION healthhub.settle_write_claim(subject bigint, institution bigint, mdtrt_id text, begntime timestamptz,
-                                             lines jsonb, admission boolean, trip_status text, dispense bigint,
-                                             diagnoses text[], days integer)
-    RETURNS bigint
+CREATE FUNCTION healthhub.settle_write_claim(c healthhub.claims, lines jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -65,27 +62,28 @@ BEGIN
     IF FOUND THEN
         PERFORM healthhub.rx_refuse(format('claim line %s: %s', bad.n, bad.problem), 'Nothing of the claim was written.');
     END IF;
-    IF days IS NULL OR days NOT BETWEEN 1 AND 366 THEN
+    IF c.days IS NULL OR c.days NOT BETWEEN 1 AND 366 THEN
         PERFORM healthhub.rx_refuse('a claim covers 1 to 366 days', 'days: of the stay, or of the supply dispensed.');
     END IF;
-    IF diagnoses IS NULL OR EXISTS (SELECT FROM unnest(diagnoses) x WHERE x IS NULL OR x !~ '^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,8})?$') THEN
+    IF c.diagnoses IS NULL OR EXISTS (SELECT FROM unnest(c.diagnoses) x WHERE x IS NULL OR x !~ '^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,8})?$') THEN
         PERFORM healthhub.rx_refuse('a diagnosis is an ICD-10 code', 'diagnoses: J18.9, E11.900x002 ...');
     END IF;
-    IF trip_status NOT IN ('local', 'resident_elsewhere', 'transfer', 'unfiled_emergency', 'unfiled_normal') THEN
-        PERFORM healthhub.rx_refuse('invalid trip status: ' || trip_status,
+    IF c.trip_status NOT IN ('local', 'resident_elsewhere', 'transfer', 'unfiled_emergency', 'unfiled_normal') THEN
+        PERFORM healthhub.rx_refuse('invalid trip status: ' || c.trip_status,
                                     'local, resident_elsewhere, transfer, unfiled_emergency or unfiled_normal.');
     END IF;
-    INSERT INTO healthhub.claims AS c (person_key, institution_key, mdtrt_id, begntime, admission, trip_status, dispense_key,
-                                       diagnoses, days)
-    VALUES (subject, institution, mdtrt_id, begntime, admission, trip_status, dispense, diagnoses, days)
-    RETURNING c.claim_key INTO claim;
+    INSERT INTO healthhub.claims AS x (person_key, institution_key, mdtrt_id, begntime, admission, trip_status, days,
+                                       diagnoses, encounter_key, dispense_key)
+    VALUES (c.person_key, c.institution_key, c.mdtrt_id, c.begntime, c.admission, c.trip_status, c.days, c.diagnoses,
+            c.encounter_key, c.dispense_key)
+    RETURNING x.claim_key INTO claim;
     INSERT INTO healthhub.claim_lines (person_key, claim_key, line_no, med_list_codg, det_item_fee_sumamt, cnt, hosp_appr_flag)
-    SELECT subject, claim, l.n, l.v->>'med_list_codg', (l.v->>'det_item_fee_sumamt')::numeric,
+    SELECT c.person_key, claim, l.n, l.v->>'med_list_codg', (l.v->>'det_item_fee_sumamt')::numeric,
            coalesce((l.v->>'cnt')::numeric, 1), coalesce(l.v->>'hosp_appr_flag', '0')
       FROM jsonb_array_elements(lines) WITH ORDINALITY AS l(v, n);
     RETURN claim;
 EXCEPTION WHEN unique_violation THEN
-    RAISE EXCEPTION 'visit % was claimed here before', mdtrt_id
+    RAISE EXCEPTION 'visit % was claimed here before', c.mdtrt_id
         USING ERRCODE = 'unique_violation', DETAIL = 'mdtrt_id is unique per institution.';
 END
 $$;
@@ -119,17 +117,52 @@ CREATE FUNCTION healthhub.submit_claim(source text, local_id text, mdtrt_id text
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'submit claims');
-    subject bigint;
+    c healthhub.claims;
 BEGIN
+    c.institution_key := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'submit claims');
     PERFORM healthhub.require_arguments('healthhub.submit_claim',
                                         ARRAY['source', 'local_id', 'mdtrt_id', 'begntime', 'lines', 'admission', 'trip_status'],
                                         ARRAY[source IS NULL, local_id IS NULL, mdtrt_id IS NULL, begntime IS NULL, lines IS NULL,
                                               admission IS NULL, trip_status IS NULL]);
-    subject := healthhub.settle_patient(source, local_id, institution,
+    c.person_key := healthhub.settle_patient(source, local_id, c.institution_key,
         'A claim is submitted for the institution''s own record of the patient, linked by link_record.');
-    RETURN healthhub.settle_write_claim(subject, institution, mdtrt_id, begntime, lines, admission, trip_status, NULL,
-                                        diagnoses, days);
+    SELECT mdtrt_id, begntime, admission, trip_status, diagnoses, days
+      INTO c.mdtrt_id, c.begntime, c.admission, c.trip_status, c.diagnoses, c.days;
+    RETURN healthhub.settle_write_claim(c, lines);
+END
+$$;
+
+-- A hospital's bill for an encounter it recorded (load_encounters), by the
+-- encounter's own id: the patient, the start, admission (an inpatient
+-- stay, ended: it is settled at discharge), the days of the stay and the
+-- diagnoses are the encounter's.
+CREATE FUNCTION healthhub.submit_encounter_claim(encounter_id text, mdtrt_id text, lines jsonb,
+                                                 trip_status text DEFAULT 'local')
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c healthhub.claims;
+    e healthhub.encounters;
+BEGIN
+    c.institution_key := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician'], 'submit claims');
+    PERFORM healthhub.require_arguments('healthhub.submit_encounter_claim',
+                                        ARRAY['encounter_id', 'mdtrt_id', 'lines', 'trip_status'],
+                                        ARRAY[encounter_id IS NULL, mdtrt_id IS NULL, lines IS NULL, trip_status IS NULL]);
+    SELECT * INTO e FROM healthhub.encounters x WHERE x.institution_key = c.institution_key AND x.local_id = encounter_id;
+    IF NOT FOUND THEN
+        PERFORM healthhub.rx_refuse('no such encounter: ' || encounter_id, 'No encounter of this id was recorded here.');
+    END IF;
+    IF e.kind = 'inpatient' AND e.ended_at IS NULL THEN
+        RAISE EXCEPTION 'encounter % has not ended', encounter_id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'An admission is settled at discharge: load the encounter with its end first.';
+    END IF;
+    SELECT healthhub.current_person(e.person_key), mdtrt_id, e.started_at, e.kind = 'inpatient', trip_status, e.diagnoses,
+           coalesce(e.length_of_stay, 1), e.encounter_key
+      INTO c.person_key, c.mdtrt_id, c.begntime, c.admission, c.trip_status, c.diagnoses, c.days, c.encounter_key;
+    RETURN healthhub.settle_write_claim(c, lines);
 END
 $$;
 
@@ -143,15 +176,16 @@ CREATE FUNCTION healthhub.submit_dispense_claim(dispense bigint, mdtrt_id text, 
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    institution bigint := healthhub.rx_acting_institution(ARRAY['pharmacist', 'institution_app'], 'submit dispense claims');
+    c healthhub.claims;
     d healthhub.dispenses;
     billed text[];
     prescribed text[];
 BEGIN
+    c.institution_key := healthhub.rx_acting_institution(ARRAY['pharmacist', 'institution_app'], 'submit dispense claims');
     PERFORM healthhub.require_arguments('healthhub.submit_dispense_claim', ARRAY['dispense', 'mdtrt_id', 'lines', 'trip_status'],
                                         ARRAY[dispense IS NULL, mdtrt_id IS NULL, lines IS NULL, trip_status IS NULL]);
     SELECT * INTO d FROM healthhub.dispenses x WHERE x.dispense_key = dispense;
-    IF NOT FOUND OR d.pharmacy_key IS DISTINCT FROM institution THEN
+    IF NOT FOUND OR d.pharmacy_key IS DISTINCT FROM c.institution_key THEN
         PERFORM healthhub.rx_refuse('no such dispense: ' || dispense, 'No dispense of this key was made here.');
     END IF;
     SELECT array_agg(l.drug::text ORDER BY l.drug::text) INTO prescribed
@@ -163,12 +197,13 @@ BEGIN
         PERFORM healthhub.rx_refuse('a dispense claim bills the prescription''s drugs, each once',
                                     format('The prescription has %s.', array_to_string(prescribed, ', ')));
     END IF;
-    RETURN healthhub.settle_write_claim(healthhub.current_person(d.person_key), institution, mdtrt_id, d.dispensed_at,
-                                        lines, false, trip_status, d.dispense_key,
-                                        (SELECT (healthhub.prescription_header(p.content)).diagnoses FROM healthhub.prescriptions p
-                                          WHERE p.person_key = d.person_key AND p.prescription_key = d.prescription_key),
-                                        (SELECT max(l.days) FROM healthhub.prescriptions p, healthhub.prescription_lines(p.content) l
-                                          WHERE p.person_key = d.person_key AND p.prescription_key = d.prescription_key));
+    SELECT healthhub.current_person(d.person_key), mdtrt_id, d.dispensed_at, false, trip_status,
+           (healthhub.prescription_header(p.content)).diagnoses,
+           (SELECT max(l.days) FROM healthhub.prescription_lines(p.content) l), d.dispense_key
+      INTO c.person_key, c.mdtrt_id, c.begntime, c.admission, c.trip_status, c.diagnoses, c.days, c.dispense_key
+      FROM healthhub.prescriptions p
+     WHERE p.person_key = d.person_key AND p.prescription_key = d.prescription_key;
+    RETURN healthhub.settle_write_claim(c, lines);
 END
 $$;
 
@@ -266,14 +301,18 @@ BEGIN
                'assistance', (SELECT f.rule FROM funds f WHERE f.stage = 'assistance'),
                'ratio_reduction', (SELECT t.ratio_reduction FROM healthhub.settle_trip_rules t
                                     WHERE t.policy_key = p.policy_key AND t.trip_status = c.trip_status),
-               'account_pays', p.account_pays)),
+               'account_pays', p.account_pays, 'mutual_aid', p.mutual_aid)),
            jsonb_build_object(
                'funds', coalesce((SELECT jsonb_object_agg(y.fund_pay_type, jsonb_build_object(
                                              'deductible_met', y.deductible_met, 'base_done', y.base_done, 'paid', y.paid))
                                     FROM healthhub.insured_years y
                                    WHERE y.person_key = c.person_key AND y.year = settle_inputs.year
                                      AND y.fund_pay_type IN (SELECT f.fund_pay_type FROM funds f)), '{}'),
-               'account_balance', insured.acct_balance)
+               'account_balance', insured.acct_balance,
+               'mutual_aid_balance', CASE WHEN p.mutual_aid THEN
+                   (SELECT coalesce(sum(h.acct_balance), 0)
+                      FROM healthhub.family_accounts f JOIN healthhub.insured_persons h ON h.person_key = f.holder_key
+                     WHERE f.person_key = c.person_key AND f.ended_at IS NULL) END)
       INTO policy, year_so_far;
     IF policy->'basic' IS NULL THEN
         PERFORM healthhub.rx_refuse('the policy has no basic fund for this visit',
@@ -319,6 +358,24 @@ BEGIN
 END
 $$;
 
+-- Lock the insured person's row and those of the family accounts that pay
+-- for the person (those bound now; for a settlement, those that paid it),
+-- in key order: spouses paying for each other do not deadlock.
+CREATE FUNCTION healthhub.settle_lock_persons(person bigint, setl bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM FROM healthhub.insured_persons x
+     WHERE x.person_key = ANY (person || CASE WHEN setl IS NULL
+                THEN ARRAY(SELECT f.holder_key FROM healthhub.family_accounts f
+                            WHERE f.person_key = person AND f.ended_at IS NULL)
+                ELSE ARRAY(SELECT p.holder_key FROM healthhub.settlement_family_pays p
+                            WHERE p.person_key = person AND p.setl_key = setl) END)
+     ORDER BY x.person_key FOR UPDATE;
+END
+$$;
+
 -- Settle a claim once per idempotency key: the same key again returns the
 -- first result and pays nothing; a claim settled (and not reversed) is not
 -- settled again.  Under the insured person's row lock: settlements of one
@@ -338,7 +395,7 @@ BEGIN
         PERFORM healthhub.rx_refuse('an idempotency key is 1 to 64 letters, digits, "_", ".", ":" or "-"',
                                     'The hospital system''s own key of this settlement request: the same key, the same settlement.');
     END IF;
-    PERFORM FROM healthhub.insured_persons x WHERE x.person_key = c.person_key FOR UPDATE;
+    PERFORM healthhub.settle_lock_persons(c.person_key, NULL);
     SELECT * INTO s FROM healthhub.settlements x
      WHERE x.institution_key = c.institution_key AND x.idempotency_key = settle.idempotency_key;
     IF FOUND THEN
@@ -352,6 +409,13 @@ BEGIN
                 WHERE x.person_key = c.person_key AND x.claim_key = c.claim_key AND x.reversed_at IS NULL) THEN
         RAISE EXCEPTION 'claim % is settled', c.claim_key
             USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Reverse the settlement to settle the claim again.';
+    END IF;
+    IF c.encounter_key IS NOT NULL AND EXISTS (
+            SELECT FROM healthhub.claims k JOIN healthhub.settlements x ON x.person_key = k.person_key AND x.claim_key = k.claim_key
+             WHERE k.person_key = c.person_key AND k.encounter_key = c.encounter_key AND x.reversed_at IS NULL) THEN
+        RAISE EXCEPTION 'the encounter of claim % is settled', c.claim_key
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Another claim of the same encounter is settled: reverse it first.';
     END IF;
     i := healthhub.settle_inputs(c, 'settle');
     PERFORM healthhub.settle_record_findings(c, 'settle', i.findings);
@@ -376,7 +440,13 @@ BEGIN
            - coalesce((i.year_so_far #>> ARRAY['funds', d.fund_pay_type, 'base_done'])::numeric, 0)
       FROM jsonb_to_recordset(r->'setldetail')
            AS d(fund_pay_type text, inscp_scp_amt numeric, crt_payb_lmt_amt numeric, fund_payamt numeric);
+    IF (r->>'acct_mulaid_pay')::numeric > 0 THEN
+        PERFORM healthhub.settle_family_pay(c.person_key, setl, (r->>'acct_mulaid_pay')::numeric, 1);
+    END IF;
     PERFORM healthhub.settle_post(c.person_key, setl, i.year, 1);
+    IF c.dispense_key IS NOT NULL THEN
+        PERFORM healthhub.rx_dispense_settlement(c.dispense_key, setl::text, NULL);
+    END IF;
     UPDATE healthhub.insured_persons x SET acct_balance = (r #>> '{year_after,account_balance}')::numeric
      WHERE x.person_key = c.person_key AND x.acct_balance <> (r #>> '{year_after,account_balance}')::numeric;
     RETURN (r - 'year_after') || jsonb_build_object('setl_id', setl::text, 'replayed', false);
@@ -403,7 +473,13 @@ BEGIN
             SELECT 2, 'fund:' || f.fund_pay_type, f.fund_payamt FROM healthhub.settlement_funds f
              WHERE f.person_key = person AND f.setl_key = setl AND f.fund_payamt <> 0
             UNION ALL
-            SELECT 3, 'personal_account', s.acct_pay WHERE s.acct_pay <> 0
+            SELECT 3, 'personal_account', s.acct_pay - f.amount
+              FROM (SELECT coalesce(sum(p.amount), 0) AS amount FROM healthhub.settlement_family_pays p
+                     WHERE p.person_key = person AND p.setl_key = setl) f
+             WHERE s.acct_pay - f.amount <> 0
+            UNION ALL
+            SELECT 3, 'family_account:' || p.holder_key, p.amount FROM healthhub.settlement_family_pays p
+             WHERE p.person_key = person AND p.setl_key = setl
             UNION ALL
             SELECT 4, 'cash', s.psn_cash_pay WHERE s.psn_cash_pay <> 0
             UNION ALL
@@ -445,7 +521,7 @@ BEGIN
         RAISE EXCEPTION 'no such settlement: %', setl
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No settlement of this key was made here.';
     END IF;
-    PERFORM FROM healthhub.insured_persons x WHERE x.person_key = s.person_key FOR UPDATE;
+    PERFORM healthhub.settle_lock_persons(s.person_key, setl);
     SELECT * INTO s FROM healthhub.settlements x WHERE x.person_key = s.person_key AND x.setl_key = setl;
     IF s.reversed_at IS NOT NULL THEN
         RAISE EXCEPTION 'settlement % was reversed at %', setl, s.reversed_at
@@ -455,8 +531,13 @@ BEGIN
     UPDATE healthhub.insured_persons x
        SET acct_balance = x.acct_balance + s.acct_pay - (s.result->>'acct_mulaid_pay')::numeric
      WHERE x.person_key = s.person_key AND s.acct_pay <> 0;
+    IF (s.result->>'acct_mulaid_pay')::numeric > 0 THEN
+        PERFORM healthhub.settle_family_pay(s.person_key, setl, NULL, -1);
+    END IF;
     UPDATE healthhub.settlements x SET reversed_at = clock_timestamp(), reversal_reason = btrim(reason)
      WHERE x.person_key = s.person_key AND x.setl_key = setl;
+    PERFORM healthhub.rx_dispense_settlement(k.dispense_key, NULL, btrim(reason))
+       FROM healthhub.claims k WHERE k.person_key = s.person_key AND k.claim_key = s.claim_key AND k.dispense_key IS NOT NULL;
     RETURN jsonb_build_object('setl_id', setl::text, 'reversed', true, 'medfee_sumamt', s.medfee_sumamt,
                               'fund_pay_sumamt', s.fund_pay_sumamt, 'acct_pay', s.acct_pay);
 END
@@ -464,91 +545,32 @@ $$;
 
 REVOKE ALL ON FUNCTION healthhub.settle_claim_here(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_patient(text, text, bigint, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.settle_write_claim(bigint, bigint, text, timestamptz, jsonb, boolean, text, bigint, text[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_write_claim(healthhub.claims, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.submit_claim(text, text, text, timestamptz, jsonb, boolean, text, text[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.submit_encounter_claim(text, text, jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.submit_dispense_claim(bigint, text, jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_inputs(healthhub.claims, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_record_findings(healthhub.claims, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.pre_settle(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_lock_persons(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_post(bigint, bigint, integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.reverse_settlement(bigint, text) FROM PUBLIC;
-
-
--- The person's account balance, for the institution where the person is
--- (its own record of the patient), at the counter: one read.account entry.
-CREATE FUNCTION healthhub.account_balance(source text, local_id text) RETURNS numeric
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    institution bigint := healthhub.rx_acting_institution(ARRAY['institution_app', 'clinician', 'pharmacist'],
-                                                          'read account balances');
-    subject bigint;
-    balance numeric;
-BEGIN
-    PERFORM healthhub.require_arguments('healthhub.account_balance', ARRAY['source', 'local_id'],
-                                        ARRAY[source IS NULL, local_id IS NULL]);
-    subject := healthhub.settle_patient(source, local_id, institution,
-        'A balance is read for the institution''s own record of the patient at the counter.');
-    SELECT i.acct_balance INTO balance FROM healthhub.insured_persons i WHERE i.person_key = subject;
-    PERFORM healthhub.audit_append('read.account', 'person', subject::text, subject, 'settlement',
-                                   CASE WHEN balance IS NULL THEN 'not_insured' ELSE 'ok' END);
-    IF balance IS NULL THEN
-        PERFORM healthhub.rx_refuse('the patient is not insured', 'No row of healthhub.insured_persons for the person.');
-    END IF;
-    RETURN balance;
-END
-$$;
-
--- The settlements of the persons insured in this hub's region (the
--- insurer's region: a hub serves one), settled in a period of dates
--- (Beijing time): keys and amounts, no names.  One read.settlements entry.
-CREATE FUNCTION healthhub.region_settlements(from_date date, to_date date)
-    RETURNS TABLE (setl_id bigint, person_key bigint, setl_time timestamptz, insutype text,
-                   insuplc_admdvs healthhub.region_code, mdtrtarea_admvs healthhub.region_code, institution_key bigint,
-                   medfee_sumamt numeric, fund_pay_sumamt numeric, psn_part_amt numeric, hosp_part_amt numeric,
-                   reversed boolean)
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    region healthhub.region_code := (SELECT h.region FROM healthhub.hub h);
-BEGIN
-    PERFORM healthhub.require_profile(ARRAY['insurer'], 'read the settlements of a region');
-    PERFORM healthhub.require_arguments('healthhub.region_settlements', ARRAY['from_date', 'to_date'],
-                                        ARRAY[from_date IS NULL, to_date IS NULL]);
-    PERFORM healthhub.audit_append('read.settlements', 'region', region || ' ' || from_date || ' ' || to_date,
-                                   NULL, 'settlement', 'ok');
-    RETURN QUERY
-    SELECT s.setl_key, s.person_key, s.setl_time, s.insutype, s.insuplc_admdvs, s.mdtrtarea_admvs, s.institution_key,
-           s.medfee_sumamt, s.fund_pay_sumamt, s.psn_part_amt, s.hosp_part_amt, s.reversed_at IS NOT NULL
-      FROM healthhub.settlements s
-     WHERE s.setl_time >= (from_date::timestamp AT TIME ZONE 'Asia/Shanghai')
-       AND s.setl_time < ((to_date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')
-       AND healthhub.region_code_contains(region, s.insuplc_admdvs)
-     ORDER BY s.setl_time, s.setl_key;
-END
-$$;
-REVOKE ALL ON FUNCTION healthhub.account_balance(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION healthhub.region_settlements(date, date) FROM PUBLIC;
 
 -- What each profile may do (src/platform/profiles.sql).
 INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
 SELECT pr, 'function', f, 'EXECUTE'
   FROM (VALUES
     ('institution_app', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
+    ('institution_app', 'healthhub.submit_encounter_claim(text, text, jsonb, text)'),
     ('institution_app', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
     ('institution_app', 'healthhub.pre_settle(bigint)'),
     ('institution_app', 'healthhub.settle(bigint, text)'),
     ('institution_app', 'healthhub.reverse_settlement(bigint, text)'),
     ('clinician', 'healthhub.submit_claim(text, text, text, timestamp with time zone, jsonb, boolean, text, text[], integer)'),
+    ('clinician', 'healthhub.submit_encounter_claim(text, text, jsonb, text)'),
     ('clinician', 'healthhub.pre_settle(bigint)'),
     ('pharmacist', 'healthhub.submit_dispense_claim(bigint, text, jsonb, text)'),
     ('pharmacist', 'healthhub.pre_settle(bigint)'),
     ('pharmacist', 'healthhub.settle(bigint, text)'),
-    ('pharmacist', 'healthhub.reverse_settlement(bigint, text)'),
-    ('institution_app', 'healthhub.account_balance(text, text)'),
-    ('clinician', 'healthhub.account_balance(text, text)'),
-    ('pharmacist', 'healthhub.account_balance(text, text)'),
-    ('insurer', 'healthhub.region_settlements(date, date)')) v(pr, f);
+    ('pharmacist', 'healthhub.reverse_settlement(bigint, text)')) v(pr, f);

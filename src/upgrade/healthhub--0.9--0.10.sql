@@ -40,3 +40,59 @@ BEGIN
     END IF;
 END
 $$;
+
+-- A dispense settled through the hub's settle() is marked by it, and
+-- unmarked by its reversal (src/rx/prescriptions.sql, src/rx/lifecycle.sql).
+ALTER TABLE healthhub.prescription_events DROP CONSTRAINT prescription_events_action_check,
+    ADD CONSTRAINT prescription_events_action_check CHECK (action IN ('issue', 'sign', 'approve', 'reject', 'circulate',
+                                                                      'dispense', 'settle', 'unsettle', 'revoke', 'expire'));
+CREATE FUNCTION healthhub.rx_dispense_settlement(dispense bigint, settlement_ref text, reason text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d healthhub.dispenses;
+    p healthhub.prescriptions;
+BEGIN
+    SELECT * INTO d FROM healthhub.dispenses x WHERE x.dispense_key = dispense;
+    IF NOT FOUND THEN
+        PERFORM healthhub.rx_refuse('no such dispense: ' || dispense, 'No dispense has this key.');
+    END IF;
+    p := healthhub.rx_locked(d.prescription_key, NULL, 'any');
+    SELECT * INTO d FROM healthhub.dispenses x WHERE x.person_key = d.person_key AND x.dispense_key = dispense;
+    IF settlement_ref IS NOT NULL AND d.settled_at IS NOT NULL THEN
+        RAISE EXCEPTION 'dispense % was settled at %', dispense, d.settled_at
+            USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = format('Settlement %s.', d.settlement_ref);
+    END IF;
+    UPDATE healthhub.dispenses x
+       SET settled_at = CASE WHEN rx_dispense_settlement.settlement_ref IS NOT NULL THEN clock_timestamp() END,
+           settlement_ref = rx_dispense_settlement.settlement_ref
+     WHERE x.person_key = d.person_key AND x.dispense_key = d.dispense_key;
+    UPDATE healthhub.prescriptions x
+       SET state = CASE WHEN settlement_ref IS NULL THEN 'dispensed' ELSE 'settled' END
+     WHERE x.person_key = p.person_key AND x.prescription_key = p.prescription_key
+       AND x.state = CASE WHEN settlement_ref IS NULL THEN 'settled' ELSE 'dispensed' END
+       AND (settlement_ref IS NULL OR NOT EXISTS (SELECT FROM healthhub.dispenses y
+                                                   WHERE y.person_key = p.person_key
+                                                     AND y.prescription_key = p.prescription_key
+                                                     AND y.settled_at IS NULL));
+    PERFORM healthhub.rx_event(p, CASE WHEN settlement_ref IS NULL THEN 'unsettle' ELSE 'settle' END, NULL, NULL,
+                               format('dispense %s: %s', d.dispense_no,
+                                      coalesce(settlement_ref, d.settlement_ref || ' reversed: ' || reason)));
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.rx_dispense_settlement(bigint, text, text) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION healthhub.settle_dispense(dispense bigint, settlement_ref text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM healthhub.rx_acting_institution(ARRAY['insurer'], 'settle dispenses');
+    PERFORM healthhub.require_arguments('healthhub.settle_dispense', ARRAY['dispense', 'settlement_ref'],
+                                        ARRAY[dispense IS NULL, settlement_ref IS NULL]);
+    IF btrim(settlement_ref) = '' OR length(settlement_ref) > 100 THEN
+        PERFORM healthhub.rx_refuse('a settlement reference is 1 to 100 characters', 'The fund''s settlement id (setl_id).');
+    END IF;
+    PERFORM healthhub.rx_dispense_settlement(dispense, settlement_ref, NULL);
+END
+$$;
