@@ -51,6 +51,10 @@ CREATE FUNCTION healthhub.settle_audit(c healthhub.claims, catalogue bigint, sce
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF NOT EXISTS (SELECT FROM healthhub.settle_audit_rules r
+                    WHERE r.enabled AND (r.scene = 'both' OR r.scene = settle_audit.scene)) THEN
+        RETURN;     -- (no rule: not a line read)
+    END IF;
     RETURN QUERY
     WITH lines AS (
         SELECT l.line_no, l.med_list_codg, l.cnt, l.hosp_appr_flag, i.name, i.lmt_used_flag, i.lmt_sex, i.lmt_age,

@@ -128,8 +128,9 @@ CREATE TABLE healthhub.settlement_funds (
     fund_payamt      numeric(16, 2) NOT NULL,
     deductible_added numeric(16, 2) NOT NULL,
     base_added       numeric(16, 2) NOT NULL,
-    PRIMARY KEY (person_key, setl_key, fund_pay_type),
-    FOREIGN KEY (person_key, setl_key) REFERENCES healthhub.settlements
+    PRIMARY KEY (person_key, setl_key, fund_pay_type)
+    -- (no foreign key: written with its settlement, by settle() only, never
+    -- changed; a check per row cost a tenth of a settlement's time)
 );
 COMMENT ON TABLE healthhub.settlement_funds IS 'Per settlement and fund (setldetail): base, limit, payment, what it added to the year';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.settlement_funds', '');
@@ -146,8 +147,8 @@ CREATE TABLE healthhub.ledger_lines (
     amount     numeric(16, 2) NOT NULL,
     reversal   boolean NOT NULL DEFAULT false,
     posted_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    PRIMARY KEY (person_key, setl_key, line_no),
-    FOREIGN KEY (person_key, setl_key) REFERENCES healthhub.settlements
+    PRIMARY KEY (person_key, setl_key, line_no)
+    -- (no foreign key: as settlement_funds)
 );
 COMMENT ON TABLE healthhub.ledger_lines IS 'The double-entry lines of each settlement and reversal (they sum to zero)';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.ledger_lines', '');

@@ -221,7 +221,7 @@ DECLARE
     day date := (c.begntime AT TIME ZONE 'Asia/Shanghai')::date;
     inst healthhub.institutions;
     p healthhub.settle_policies;
-    unknown record;
+    unknown text;
     local_trip boolean;
 BEGIN
     year := extract(year FROM day);
@@ -254,19 +254,11 @@ BEGIN
             format('Insured in %s, treated in %s: %s.', insured.insuplc_admdvs, place,
                    CASE WHEN local_trip THEN 'a local visit' ELSE 'a visit from elsewhere names its trip status' END));
     END IF;
-    SELECT l.line_no, l.med_list_codg INTO unknown FROM healthhub.claim_lines l
-     WHERE l.person_key = c.person_key AND l.claim_key = c.claim_key
-       AND NOT EXISTS (SELECT FROM healthhub.settle_items i
-                        WHERE i.catalogue_key = settle_inputs.catalogue_key AND i.med_list_codg = l.med_list_codg)
-     ORDER BY l.line_no LIMIT 1;
-    IF FOUND THEN
-        PERFORM healthhub.rx_refuse(format('claim line %s: unknown item %s', unknown.line_no, unknown.med_list_codg),
-                                    'Every item is in the catalogue of the place of treatment (class 03 for self-paid ones).');
-    END IF;
     -- the smart audit: a line a 'deny' rule fires on is the hospital's
     SELECT coalesce(jsonb_agg(jsonb_build_object('line_no', a.line_no, 'rule_id', a.rule_id, 'severity', a.severity,
                                                  'reason', a.reason) ORDER BY a.line_no, a.rule_id), '[]')
       INTO findings FROM healthhub.settle_audit(c, catalogue_key, scene) a;
+    -- the lines priced by the catalogue, and the first one it has not
     SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                'med_list_codg', l.med_list_codg, 'det_item_fee_sumamt', l.det_item_fee_sumamt, 'cnt', l.cnt,
                'pric_uplmt_amt', i.pric_uplmt_amt, 'chrgitm_lv', i.chrgitm_lv, 'selfpay_prop', i.selfpay_prop,
@@ -274,11 +266,16 @@ BEGIN
                'hosp_bear_flag', CASE WHEN findings @> jsonb_build_array(jsonb_build_object('line_no', l.line_no,
                                                                                             'severity', 'deny'))
                                       THEN '1' END))
-                     ORDER BY l.line_no)
-      INTO lines
+                     ORDER BY l.line_no),
+           (array_agg(format('claim line %s: unknown item %s', l.line_no, l.med_list_codg) ORDER BY l.line_no)
+                FILTER (WHERE i.med_list_codg IS NULL))[1]
+      INTO lines, unknown
       FROM healthhub.claim_lines l
-      JOIN healthhub.settle_items i ON i.catalogue_key = settle_inputs.catalogue_key AND i.med_list_codg = l.med_list_codg
+      LEFT JOIN healthhub.settle_items i ON i.catalogue_key = settle_inputs.catalogue_key AND i.med_list_codg = l.med_list_codg
      WHERE l.person_key = c.person_key AND l.claim_key = c.claim_key;
+    IF unknown IS NOT NULL THEN
+        PERFORM healthhub.rx_refuse(unknown, 'Every item is in the catalogue of the place of treatment (class 03 for self-paid ones).');
+    END IF;
     -- the most specific rule of each stage for this institution level, person type and assistance tier
     WITH rules AS (
         SELECT DISTINCT ON (r.stage, r.seq) r.*
