@@ -2,7 +2,10 @@
 -- records demo, a retired employee insured in Shenzhen, is settled for an
 -- admission at the city hospital (the trace shows how), then for a visit in
 -- Beijing on an unfiled trip (Beijing's catalogue, Shenzhen's policy, ten
--- points off); the first settlement is reversed and settled again.
+-- points off), for the outpatient visit the records demo loaded (billed from
+-- its encounter) and for the online follow-up's metformin the retail
+-- pharmacy dispensed (the same policy; the dispense and its prescription
+-- settled with it); the first settlement is reversed and settled again.
 -- Runs after records.sql and prescriptions.sql.
 \pset footer off
 SET client_min_messages = warning;
@@ -74,6 +77,30 @@ SELECT r->>'insuplc_admdvs' AS insured_in, r->>'mdtrtarea_admvs' AS treated_in, 
        r->>'pool_prop_selfpay' AS ratio, r->>'hifp_pay' AS pooled_fund, r->>'psn_cash_pay' AS cash
   FROM healthhub.settle(:bj_claim, 'BJ-DEMO-REQ-1') r;
 RESET ROLE;
+
+\echo 'The diabetes visit of a month ago, billed from the encounter the hospital recorded (its date, its diagnosis):'
+SELECT local_id AS visit FROM healthhub.encounters WHERE local_id LIKE 'MZ-%-12' \gset
+SET ROLE demo_ph;
+SELECT healthhub.submit_encounter_claim(:'visit', 'MZ-DEMO-1',
+    '[{"med_list_codg": "250101015", "det_item_fee_sumamt": "25.00"}]') AS visit_claim \gset
+SELECT r->>'medfee_sumamt' AS total, r->>'acct_pay' AS account, r->>'psn_cash_pay' AS cash
+  FROM healthhub.settle(:visit_claim, 'MZ-DEMO-REQ-1') r;
+RESET ROLE;
+SELECT begntime::date = (now() - interval '30 days')::date AS encounter_date, diagnoses FROM healthhub.claims
+ WHERE claim_key = :visit_claim;
+
+\echo 'The online follow-up''s metformin, dispensed at the retail pharmacy: billed by the pharmacy, settled under the same policy'
+SELECT d.dispense_key AS dispense FROM healthhub.dispenses d ORDER BY d.dispensed_at DESC LIMIT 1 \gset
+SET ROLE demo_yl_pharmacist;
+SELECT healthhub.submit_dispense_claim(:dispense, 'YD-DEMO-1',
+    '[{"med_list_codg": "XA10BAE001A001010100001", "det_item_fee_sumamt": "21.00", "cnt": 42}]') AS rx_claim \gset
+SELECT r->>'medfee_sumamt' AS total, r->>'preselfpay_amt' AS self_pay_first, r->>'hifp_pay' AS pooled_fund,
+       r->>'acct_pay' AS account, r->>'psn_cash_pay' AS cash
+  FROM healthhub.settle(:rx_claim, 'YD-DEMO-REQ-1') r;
+RESET ROLE;
+SELECT p.state AS prescription, d.settled_at IS NOT NULL AS dispense_settled
+  FROM healthhub.dispenses d JOIN healthhub.prescriptions p USING (person_key, prescription_key)
+ WHERE d.dispense_key = :dispense;
 
 \echo 'The admission was billed wrongly: reversed (the year and the account restored), then settled again'
 SELECT setl_key AS setl FROM healthhub.settlements WHERE idempotency_key = 'DEMO-REQ-1' \gset
