@@ -1,9 +1,11 @@
 -- Settlement, profile by profile (issue 15): what each may do and see, and
 -- the attacks each is refused: the hospital's application settles its own
 -- claims only; a clinician bills and pre-settles but does not settle; a
--- pharmacist settles its dispenses; the insurer reads the region's
--- settlements (no names) and nothing else; a statistician, a resident's
--- service and an auditor none of it; nobody reads or writes the tables, or
+-- pharmacist settles its dispenses; the insurer enrols the insured of its
+-- region, credits their accounts and reads the region's settlements (no
+-- names) and nothing else; hub_admin loads and changes the rules; the
+-- resident's service reads a person's own settlements; a statistician and
+-- an auditor none of the rest; nobody reads or writes the tables, or
 -- EXPLAINs them, or borrows another institution with a setting.
 SET search_path = healthhub, public;
 SET timezone = 'Asia/Shanghai';
@@ -37,14 +39,39 @@ INSERT INTO settle_items (catalogue_key, med_list_codg, name, chrgitm_lv)
 SELECT catalogue_key, '001101000010000', '诊查费', '01' FROM settle_catalogues WHERE basis = 'security test';
 SELECT decision FROM link_record('ZA', 'za-1', '李清照', '2', '1984-03-13', NULL, '13900000051', '440303');
 SELECT decision FROM link_record('ZB', 'zb-1', '李清照', '2', '1984-03-13', NULL, '13900000051', '440303');
-INSERT INTO insured_persons (person_key, insutype, insuplc_admdvs, psn_type, acct_balance)
-SELECT DISTINCT person_key, '390', '440300'::region_code, 'in_service', 300 FROM source_records WHERE source = 'ZA';
+SELECT person_key AS pat FROM source_records WHERE source = 'ZA' \gset
 CREATE ROLE ss_app_a; CREATE ROLE ss_app_b; CREATE ROLE ss_doc_a; CREATE ROLE ss_ins; CREATE ROLE ss_stat;
-CREATE ROLE ss_resident; CREATE ROLE ss_auditor;
+CREATE ROLE ss_resident; CREATE ROLE ss_auditor; CREATE ROLE ss_admin;
 SELECT grant_profile('ss_app_a', 'institution_app', :za), grant_profile('ss_app_b', 'institution_app', :zb),
        grant_profile('ss_doc_a', 'clinician', :za), grant_profile('ss_ins', 'insurer'),
        grant_profile('ss_stat', 'statistician'), grant_profile('ss_resident', 'resident_service'),
-       grant_profile('ss_auditor', 'auditor') \g /dev/null
+       grant_profile('ss_auditor', 'auditor'), grant_profile('ss_admin', 'hub_admin') \g /dev/null
+
+-- the insurer enrols the person (a resident of Shenzhen) and credits the account; not another region's
+SET ROLE ss_ins;
+SELECT enrol_insured(:pat, '390', '440300', 'in_service');
+SELECT enrol_insured(:pat, '390', '440300', 'in_service');    -- (again: nothing changes, nothing recorded)
+SELECT credit_account(:pat, 300, '2026 年度个人账户划入') AS balance;
+SELECT pg_temp.try(format('SELECT enrol_insured(%s, %L, %L, %L)', :pat, '390', '110000', 'in_service')) AS other_region,
+       pg_temp.try(format('SELECT enrol_insured(%s, %L, %L, %L)', :pat, '999', '440300', 'in_service')) AS bad_scheme,
+       pg_temp.try(format('SELECT enrol_insured(%s, %L, %L, %L, %L)', :pat, '390', '440300', 'in_service', 'Tier 1')) AS bad_tier,
+       pg_temp.try(format('SELECT enrol_insured(%s, %L, %L, %L)', 1, '390', '440300', 'in_service')) AS no_such_person;
+SELECT pg_temp.try(format('SELECT credit_account(%s, %s, %L)', :pat, -5, 'x')) AS negative,
+       pg_temp.try(format('SELECT credit_account(%s, %s, %L)', :pat, 1.005, 'x')) AS fen_fraction,
+       pg_temp.try(format('SELECT credit_account(%s, %s, NULL)', :pat, 5)) AS no_reason,
+       pg_temp.try('SELECT credit_account(NULL, 5, ''x'')') AS null_person;
+RESET ROLE;
+SELECT insutype, insuplc_admdvs, psn_type, acct_balance FROM insured_persons WHERE person_key = :pat;
+SELECT action, count(*) FROM audit_entries WHERE object_kind = 'insured_person' AND role_name = 'ss_ins' GROUP BY 1 ORDER BY 1;
+
+-- hub_admin changes the audit rules; the loads are its own
+SET ROLE ss_admin;
+INSERT INTO settle_audit_rules (rule_id, kind, severity, params, enabled, basis)
+VALUES ('SS-QTY', 'quantity_over_days', 'warn', '{}', false, 'security test');
+DELETE FROM settle_audit_rules WHERE rule_id = 'SS-QTY';
+SELECT pg_temp.try(format('SELECT * FROM healthhub.load_settle_catalogue(%L, %L, %L, %L, %L)', 'ss', 'sha256:' || repeat('a', 64),
+                          '440000', '2001-01-01', 'nothing staged')) AS load_with_nothing_staged;
+RESET ROLE;
 
 -- the hospital's application: bills, pre-settles, settles, reverses its own
 SET ROLE ss_app_a;
@@ -83,11 +110,17 @@ SELECT pg_temp.try(format('SELECT settle(%s, %L)', :claim2, 'I-1')) AS settle,
        pg_temp.try(format('SELECT account_balance(%L, %L)', 'ZA', 'za-1')) AS balance;
 RESET ROLE;
 
--- a statistician, a resident's service, an auditor: none of it
+-- a statistician, a resident's service, an auditor: none of it; the resident's service (and the auditor) a
+-- person's own settlements
 SELECT r AS role, pg_temp.try(format('SET ROLE %I; SELECT pre_settle(%s)', r, :claim)) AS pre_settle,
        pg_temp.try(format('SET ROLE %I; SELECT count(*) FROM healthhub.region_settlements(current_date, current_date)', r)) AS region,
-       pg_temp.try(format('SET ROLE %I; SELECT account_balance(%L, %L)', r, 'ZA', 'za-1')) AS balance
-  FROM unnest(ARRAY['ss_stat', 'ss_resident', 'ss_auditor']) r;
+       pg_temp.try(format('SET ROLE %I; SELECT account_balance(%L, %L)', r, 'ZA', 'za-1')) AS balance,
+       pg_temp.try(format('SET ROLE %I; SELECT credit_account(%s, 1, %L)', r, :pat, 'x')) AS credit,
+       pg_temp.try(format('SET ROLE %I; SELECT count(*) FROM healthhub.settlements_of(%s)', r, :pat)) AS own_settlements
+  FROM unnest(ARRAY['ss_stat', 'ss_resident', 'ss_auditor', 'ss_app_a', 'ss_ins']) r;
+RESET ROLE;
+SET ROLE ss_resident;
+SELECT institution, medfee_sumamt, reversed FROM settlements_of(:pat);
 RESET ROLE;
 
 -- nobody reads, EXPLAINs or writes the tables
@@ -95,28 +128,30 @@ SELECT r AS role,
        pg_temp.try(format('SET ROLE %I; SELECT count(*) FROM healthhub.settlements', r)) AS settlements,
        pg_temp.try(format('SET ROLE %I; EXPLAIN SELECT * FROM healthhub.insured_persons', r)) AS explain_insured,
        pg_temp.try(format('SET ROLE %I; UPDATE healthhub.insured_persons SET acct_balance = 1e6', r)) AS raise_balance,
-       pg_temp.try(format('SET ROLE %I; DELETE FROM healthhub.ledger_lines', r)) AS erase_ledger
-  FROM unnest(ARRAY['ss_app_a', 'ss_doc_a', 'ss_ins', 'ss_stat']) r;
+       pg_temp.try(format('SET ROLE %I; DELETE FROM healthhub.ledger_lines', r)) AS erase_ledger,
+       pg_temp.try(format('SET ROLE %I; INSERT INTO healthhub.family_accounts VALUES (1, 2, %L, %L)', r, 'spouse', 'x')) AS bind_by_insert
+  FROM unnest(ARRAY['ss_app_a', 'ss_doc_a', 'ss_ins', 'ss_stat', 'ss_resident', 'ss_admin']) r;
 RESET ROLE;
 -- and nothing changed
 SELECT count(*) AS settlements, sum(acct_pay) AS account_paid, (SELECT acct_balance FROM insured_persons) AS balance,
        (SELECT sum(amount) FROM ledger_lines) AS ledger
   FROM settlements;
 SELECT action, outcome, count(*) FROM audit_entries
- WHERE action IN ('read.account', 'read.settlements', 'read.settlement') AND role_name LIKE 'ss_%'
+ WHERE action IN ('read.account', 'read.settlements', 'read.settlement') AND role_name LIKE 'ss\_%'
  GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- leave the hub as it was for later tests
 SELECT revoke_profile(r::regrole, p)
   FROM (VALUES ('ss_app_a', 'institution_app'), ('ss_app_b', 'institution_app'), ('ss_doc_a', 'clinician'),
                ('ss_ins', 'insurer'), ('ss_stat', 'statistician'), ('ss_resident', 'resident_service'),
-               ('ss_auditor', 'auditor')) x(r, p) \g /dev/null
-DROP ROLE ss_app_a, ss_app_b, ss_doc_a, ss_ins, ss_stat, ss_resident, ss_auditor;
+               ('ss_auditor', 'auditor'), ('ss_admin', 'hub_admin')) x(r, p) \g /dev/null
+DROP ROLE ss_app_a, ss_app_b, ss_doc_a, ss_ins, ss_stat, ss_resident, ss_auditor, ss_admin;
 DELETE FROM ledger_lines;
 DELETE FROM settlement_funds;
 DELETE FROM settlements;
 DELETE FROM claims;
 DELETE FROM insured_years;
+DELETE FROM account_credits;
 DELETE FROM insured_persons;
 DELETE FROM settle_catalogues WHERE basis = 'security test';
 DELETE FROM settle_policies WHERE basis = 'security test';

@@ -41,8 +41,8 @@ SELECT stage, fund_pay_type, psn_type, dedc_std, bands, annual_cap FROM healthhu
 
 \echo 'The patient: retired, insured in Shenzhen, 2,000.00 in the personal account'
 SELECT person_key AS patient FROM healthhub.source_records WHERE source = 'SZ-PH' AND local_id = 'ph-1001' \gset
-INSERT INTO healthhub.insured_persons (person_key, insutype, insuplc_admdvs, psn_type, acct_balance)
-VALUES (:patient, '310', '440300', 'retired', 2000.00);
+SELECT healthhub.enrol_insured(:patient, '310', '440300', 'retired'),
+       healthhub.credit_account(:patient, 2000.00, '2026 年度个人账户划入') AS balance;
 
 \echo 'An admission at the city hospital: billed line by line, settled once (the trace says how):'
 SET ROLE demo_ph;

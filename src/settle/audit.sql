@@ -118,3 +118,8 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION healthhub.settle_audit(healthhub.claims, bigint, text) FROM PUBLIC;
+
+-- The rules are policy rows: hub_admin changes them (every change in the
+-- trail, settle_audit_rule.*).
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges)
+VALUES ('hub_admin', 'table', 'healthhub.settle_audit_rules', 'SELECT, INSERT, UPDATE, DELETE');

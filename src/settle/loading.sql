@@ -57,6 +57,10 @@ BEGIN
                        FROM healthhub.loads l WHERE l.load_id = lid;
         RETURN;
     END IF;
+    IF NOT EXISTS (SELECT FROM healthhub.stage_settle_items) THEN
+        PERFORM healthhub.rx_refuse('nothing is staged',
+            'Copy the catalogue file into healthhub.stage_settle_items first: an empty catalogue would end the one in force.');
+    END IF;
     PERFORM healthhub.begin_load_writes(lid);
 
     PERFORM healthhub.load_require(lid, 'items', st, ARRAY['med_list_codg', 'name', 'chrgitm_lv']);
@@ -299,3 +303,11 @@ $$;
 COMMENT ON FUNCTION healthhub.load_settle_policy(text, text, healthhub.region_code, text, date, boolean, text) IS
     'Load a policy (fund rules and trip reductions) staged in stage_settle_policy as a new version from valid_from: every bad line reported, nothing loaded if any';
 REVOKE ALL ON FUNCTION healthhub.load_settle_policy(text, text, healthhub.region_code, text, date, boolean, text) FROM PUBLIC;
+
+-- The loads are hub_admin's (it stages the files and loads them).
+INSERT INTO healthhub.profile_privileges (profile, object_kind, object_name, privileges) VALUES
+    ('hub_admin', 'function', 'healthhub.load_settle_catalogue(text, text, healthhub.region_code, date, text)', 'EXECUTE'),
+    ('hub_admin', 'function', 'healthhub.load_settle_policy(text, text, healthhub.region_code, text, date, boolean, text)',
+     'EXECUTE'),
+    ('hub_admin', 'table', 'healthhub.stage_settle_items', 'SELECT, INSERT, UPDATE, DELETE'),
+    ('hub_admin', 'table', 'healthhub.stage_settle_policy', 'SELECT, INSERT, UPDATE, DELETE');
