@@ -222,6 +222,7 @@ DECLARE
     inst healthhub.institutions;
     p healthhub.settle_policies;
     unknown text;
+    denied integer[] := '{}';
     local_trip boolean;
 BEGIN
     year := extract(year FROM day);
@@ -258,14 +259,15 @@ BEGIN
     SELECT coalesce(jsonb_agg(jsonb_build_object('line_no', a.line_no, 'rule_id', a.rule_id, 'severity', a.severity,
                                                  'reason', a.reason) ORDER BY a.line_no, a.rule_id), '[]')
       INTO findings FROM healthhub.settle_audit(c, catalogue_key, scene) a;
+    IF findings <> '[]' THEN
+        denied := ARRAY(SELECT (f->>'line_no')::integer FROM jsonb_array_elements(findings) f WHERE f->>'severity' = 'deny');
+    END IF;
     -- the lines priced by the catalogue, and the first one it has not
     SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                'med_list_codg', l.med_list_codg, 'det_item_fee_sumamt', l.det_item_fee_sumamt, 'cnt', l.cnt,
                'pric_uplmt_amt', i.pric_uplmt_amt, 'chrgitm_lv', i.chrgitm_lv, 'selfpay_prop', i.selfpay_prop,
                'lmt_used_flag', CASE WHEN i.lmt_used_flag THEN '1' ELSE '0' END, 'hosp_appr_flag', l.hosp_appr_flag,
-               'hosp_bear_flag', CASE WHEN findings @> jsonb_build_array(jsonb_build_object('line_no', l.line_no,
-                                                                                            'severity', 'deny'))
-                                      THEN '1' END))
+               'hosp_bear_flag', CASE WHEN l.line_no = ANY (denied) THEN '1' END))
                      ORDER BY l.line_no),
            (array_agg(format('claim line %s: unknown item %s', l.line_no, l.med_list_codg) ORDER BY l.line_no)
                 FILTER (WHERE i.med_list_codg IS NULL))[1]
@@ -461,8 +463,11 @@ DECLARE
     first_line integer;
 BEGIN
     SELECT * INTO s FROM healthhub.settlements x WHERE x.person_key = person AND x.setl_key = setl;
-    SELECT coalesce(max(l.line_no), 0) INTO first_line FROM healthhub.ledger_lines l
-     WHERE l.person_key = person AND l.setl_key = setl;
+    IF sign < 0 THEN        -- (a reversal's lines follow the settlement's)
+        SELECT max(l.line_no) INTO first_line FROM healthhub.ledger_lines l WHERE l.person_key = person AND l.setl_key = setl;
+    ELSE
+        first_line := 0;
+    END IF;
     INSERT INTO healthhub.ledger_lines (person_key, setl_key, line_no, account, amount, reversal)
     SELECT person, setl, first_line + row_number() OVER (ORDER BY e.ord), e.account, sign * e.amount, sign < 0
       FROM (SELECT 1 AS ord, 'institution:' || s.institution_key AS account, -s.medfee_sumamt AS amount
