@@ -132,7 +132,7 @@ $(OBJS): $(wildcard src/*.h src/*/*.h)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-$(UPGRADE_BUILT): $(DELTA) $(NEW_PARTS)
+$(UPGRADE_BUILT): $(DELTA) $(NEW_PARTS) src/platform/upgrade_end.sql
 	cat $^ > $@
 
 # The list and the files agree: every listed script exists, no frozen script

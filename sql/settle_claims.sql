@@ -303,8 +303,19 @@ SELECT pg_temp.try(format('SELECT submit_encounter_claim(%L, %L, %L)', 'ENC-2', 
        pg_temp.try(format('SELECT submit_encounter_claim(%L, %L, %L)', 'ENC-1', NULL, '[]')) AS no_visit_number;
 SELECT settle(:eclaim, 'ENC-REQ-1')->>'medfee_sumamt' AS settled;
 SELECT submit_encounter_claim('ENC-1', 'ZY-ENC-1b', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "1"}]') AS eclaim2 \gset
-SELECT pg_temp.try(format('SELECT settle(%s, %L)', :eclaim2, 'ENC-REQ-2')) AS encounter_settled_twice;
+SELECT pg_temp.try(format('SELECT settle(%s, %L)', :eclaim2, 'ENC-REQ-2')) AS encounter_settled_twice,
+       pg_temp.try(format('SELECT submit_encounter_claim(%L, %L, %L)', 'ENC-1', repeat('x', 41),
+                          '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "5"}]')) AS bad_visit_number;
 RESET ROLE;
+-- a later load corrects the encounter's patient: a claim for the new one is still of a settled encounter
+UPDATE encounters SET person_key = (SELECT person_key FROM source_records WHERE source = 'SA' AND local_id = 'sa-2')
+ WHERE local_id = 'ENC-1';
+SET ROLE st_app_a;
+SELECT pg_temp.try(format('SELECT settle(%s, %L)',
+                          submit_encounter_claim('ENC-1', 'ZY-ENC-1c', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "1"}]'),
+                          'ENC-REQ-3')) AS settled_again_for_another_patient;
+RESET ROLE;
+UPDATE encounters SET person_key = :pat WHERE local_id = 'ENC-1';
 SELECT c.admission, c.days, c.diagnoses, c.begntime, c.encounter_key = e.encounter_key AS the_encounter
   FROM claims c, encounters e WHERE c.claim_key = :eclaim AND e.local_id = 'ENC-1';
 SET ROLE st_app_c;
@@ -362,11 +373,16 @@ SELECT pg_temp.try(format('SELECT bind_family_account(%s, %s, %L, %L)', :pat, :w
 RESET ROLE;
 -- (his account, spent by his own bills above, refilled by this year's contribution)
 UPDATE insured_persons SET acct_balance = acct_balance + 200 WHERE person_key = :pat;
+-- a pre-settlement of her bill tells what his account holds: it is a read of his account too
+SELECT max(entry_id) AS before_pre FROM audit_entries \gset
 SELECT acct_balance AS husband_before FROM insured_persons WHERE person_key = :pat \gset
 SET ROLE st_app_a;
 SELECT submit_claim('SA', 'sa-3', 'MZ-FAM-1', '2026-08-02 10:00', '[{"med_list_codg": "001101000010000", "det_item_fee_sumamt": "300"}]') AS fclaim \gset
+SELECT pre_settle(:fclaim)->>'acct_mulaid_pay' AS family_would_pay;
 SELECT settle(:fclaim, 'FAM-REQ-1') AS fr \gset
 RESET ROLE;
+SELECT action, person_key = :pat AS his, person_key = :wife AS hers FROM audit_entries
+ WHERE entry_id > :before_pre AND action LIKE 'read.%' ORDER BY entry_id;
 SELECT :'fr'::jsonb->>'psn_part_amt' AS person_part, :'fr'::jsonb->>'acct_pay' AS account_pays,
        :'fr'::jsonb->>'acct_mulaid_pay' AS of_which_family, :'fr'::jsonb->>'psn_cash_pay' AS cash;
 SELECT (SELECT acct_balance FROM insured_persons WHERE person_key = :wife) AS wife_after,
@@ -379,6 +395,12 @@ RESET ROLE;
 SELECT (SELECT acct_balance FROM insured_persons WHERE person_key = :wife) AS wife_restored,
        (SELECT acct_balance FROM insured_persons WHERE person_key = :pat) = :husband_before AS husband_restored,
        (SELECT sum(amount) FROM ledger_lines WHERE setl_key = (:'fr'::jsonb->>'setl_id')::bigint) AS ledger_sum;
+-- a holder who is no longer an employee of her region pays nothing, bound or not
+UPDATE insured_persons SET insutype = '390' WHERE person_key = :pat;
+SET ROLE st_app_a;
+SELECT pre_settle(:fclaim)->>'acct_mulaid_pay' AS family_of_a_resident_holder;
+RESET ROLE;
+UPDATE insured_persons SET insutype = '310' WHERE person_key = :pat;
 -- unbound, the family pays nothing
 SET ROLE st_res;
 SELECT pg_temp.try(format('SELECT unbind_family_account(%s, %s, NULL)', :pat, :wife)) AS no_reason;

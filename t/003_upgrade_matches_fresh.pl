@@ -88,5 +88,40 @@ for my $start (@releases)
         "$start updated to $default: pg_dump --schema-only (extension ACLs) equals a fresh install's");
 }
 
+# Roles holding profiles before an upgrade hold the current rights of their
+# profiles after it and refresh_profile_privileges(), which the update says
+# to run.  (On databases of their own: a GRANT or REVOKE in an upgrade
+# script records the ACL it leaves, roles' grants included, as the
+# extension's initial privileges, which the comparison above would see.)
+for my $start (@releases)
+{
+    my $db = "hh_roles_from_$start" =~ s/\./_/gr;
+    my $role = "hh_up_$db";
+    $node->safe_psql('postgres', "CREATE DATABASE $db");
+    $node->safe_psql($db, "CREATE EXTENSION healthhub VERSION '$start' CASCADE");
+    next unless $node->safe_psql($db, "SELECT to_regclass('healthhub.role_profiles') IS NOT NULL") eq 't';
+    my $granted = $node->safe_psql($db, qq{
+        CREATE ROLE $role;
+        SELECT string_agg(p.profile, ' ' ORDER BY p.profile)
+          FROM (SELECT p.profile, healthhub.grant_profile('$role', p.profile) FROM healthhub.profiles p
+                 WHERE p.profile IN ('hub_admin', 'insurer', 'resident_service', 'statistician', 'auditor')) p});
+    my ($ret, $out, $err) = $node->psql($db, 'ALTER EXTENSION healthhub UPDATE');
+    like($err, qr/roles hold healthhub profiles: give them this release's rights/,
+         "$start updated to $default with roles holding profiles: the update says to refresh their rights");
+    $node->safe_psql($db, 'SELECT healthhub.refresh_profile_privileges()');
+    my $missing = $node->safe_psql($db, qq{
+        SELECT string_agg(pp.profile || ': ' || pp.object_name, ', ' ORDER BY pp.profile, pp.object_name)
+          FROM healthhub.profile_privileges pp JOIN healthhub.role_profiles rp ON rp.profile = pp.profile,
+               LATERAL (SELECT split_part(split_part(pp.privileges, ',', 1), ' (', 1) AS word) w
+         WHERE rp.role_name = '$role'
+           AND NOT CASE WHEN pp.object_kind = 'function' THEN has_function_privilege('$role', pp.object_name, 'EXECUTE')
+                        WHEN pp.object_kind <> 'table' THEN true
+                        WHEN w.word IN ('SELECT', 'INSERT', 'UPDATE') THEN has_any_column_privilege('$role', pp.object_name, w.word)
+                        ELSE has_table_privilege('$role', pp.object_name, w.word) END});
+    is($missing, '', "$start updated to $default: a role granted $granted before holds its profiles' rights after");
+    $node->safe_psql('postgres', "DROP DATABASE $db");
+    $node->safe_psql('postgres', "DROP ROLE $role");
+}
+
 $node->stop;
 done_testing();

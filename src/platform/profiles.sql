@@ -202,6 +202,30 @@ END
 $$;
 REVOKE ALL ON FUNCTION healthhub.apply_profile_privileges(name, text, boolean) FROM PUBLIC;
 
+-- Give every role holding a profile the rights its profile has now: run
+-- once after ALTER EXTENSION healthhub UPDATE (a release's new functions).
+-- The upgrade script cannot: a GRANT made in an extension script is
+-- recorded as the extension's own initial privilege, which pg_dump leaves
+-- out (the restored hub would lack it).  Returns the grants applied.
+CREATE FUNCTION healthhub.refresh_profile_privileges() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rp record;
+    applied integer := 0;
+BEGIN
+    FOR rp IN SELECT r.role_name, r.profile FROM healthhub.role_profiles r ORDER BY r.role_name, r.profile LOOP
+        PERFORM healthhub.apply_profile_privileges(rp.role_name, rp.profile, true);
+        applied := applied + 1;
+    END LOOP;
+    RETURN applied;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.refresh_profile_privileges() FROM PUBLIC;
+COMMENT ON FUNCTION healthhub.refresh_profile_privileges() IS
+    'After ALTER EXTENSION healthhub UPDATE: the roles holding profiles get the rights their profiles gained';
+
 CREATE FUNCTION healthhub.grant_profile(role regrole, profile text, institution bigint DEFAULT NULL)
     RETURNS void
     LANGUAGE plpgsql

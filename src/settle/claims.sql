@@ -54,6 +54,7 @@ CREATE TABLE healthhub.claims (
     CONSTRAINT claims_one_source CHECK (encounter_key IS NULL OR dispense_key IS NULL)
 );
 CREATE UNIQUE INDEX claims_by_key ON healthhub.claims (claim_key);
+CREATE INDEX claims_by_encounter ON healthhub.claims (encounter_key) WHERE encounter_key IS NOT NULL;
 COMMENT ON TABLE healthhub.claims IS
     'A visit''s bill: institution, visit number, time, admission, trip status, days, diagnoses, the encounter or dispense billed';
 SELECT pg_catalog.pg_extension_config_dump('healthhub.claims', '');

@@ -40,9 +40,9 @@ INSERT INTO healthhub.audit_exemptions VALUES
     ('healthhub.settlement_family_pays', 'functions', 'settlement.insert of the settlement they are written with');
 
 -- Bind a member to the holder's account: both insured in the same region,
--- the holder an employee (the scheme with personal accounts).  The
--- member's insured row is locked: a settlement of the member sees the
--- bindings before or after, never half.
+-- the holder an employee (the scheme with personal accounts); a holder who
+-- no longer is (enrol_insured changed it) pays nothing, bound or not.  The
+-- member's insured row is locked, as a settlement of the member locks it.
 CREATE FUNCTION healthhub.bind_family_account(holder bigint, member bigint, relation text, evidence text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -126,8 +126,10 @@ END
 $$;
 
 -- Take what a settlement's family part (acct_mulaid_pay) was from the
--- member's live bindings, oldest first, each up to its balance; (sign -1)
--- give it back.  Under the member's row lock (the bindings are stable).
+-- member's live bindings to employees of the member's region, oldest
+-- first, each up to its balance; (sign -1) give it back.  Under the locks
+-- of settle_lock_persons: the member's row (the bindings stay as they are)
+-- and the holders' (their balances too).
 CREATE FUNCTION healthhub.settle_family_pay(member bigint, setl bigint, amount numeric, sign integer) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -139,7 +141,9 @@ BEGIN
           FROM (SELECT f.holder_key, i.acct_balance,
                        sum(i.acct_balance) OVER (ORDER BY f.bound_at, f.holder_key) AS upto
                   FROM healthhub.family_accounts f JOIN healthhub.insured_persons i ON i.person_key = f.holder_key
-                 WHERE f.person_key = member AND f.ended_at IS NULL) h
+                  JOIN healthhub.insured_persons m ON m.person_key = member
+                 WHERE f.person_key = member AND f.ended_at IS NULL
+                   AND i.insutype = '310' AND i.insuplc_admdvs OPERATOR(healthhub.=) m.insuplc_admdvs) h
          WHERE h.upto - h.acct_balance < amount AND h.acct_balance > 0;
     END IF;
     UPDATE healthhub.insured_persons x SET acct_balance = x.acct_balance - sign * p.amount

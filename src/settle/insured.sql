@@ -27,9 +27,10 @@ CREATE FUNCTION healthhub.enrol_insured(person bigint, insutype text, insuplc_ad
 AS $$
 DECLARE
     subject bigint;
-    region healthhub.region_code := (SELECT h.region FROM healthhub.hub h);
+    region healthhub.region_code;
 BEGIN
     PERFORM healthhub.require_profile(ARRAY['insurer'], 'enrol the insured');
+    region := (SELECT h.region FROM healthhub.hub h);
     PERFORM healthhub.require_arguments('healthhub.enrol_insured', ARRAY['person', 'insutype', 'insuplc_admdvs', 'psn_type'],
                                         ARRAY[person IS NULL, insutype IS NULL, insuplc_admdvs IS NULL, psn_type IS NULL]);
     subject := healthhub.record_person(person);

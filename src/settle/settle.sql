@@ -62,6 +62,10 @@ BEGIN
     IF FOUND THEN
         PERFORM healthhub.rx_refuse(format('claim line %s: %s', bad.n, bad.problem), 'Nothing of the claim was written.');
     END IF;
+    IF c.mdtrt_id !~ '^[0-9A-Za-z_.:-]{1,40}$' THEN
+        PERFORM healthhub.rx_refuse('invalid visit number: ' || left(c.mdtrt_id, 60),
+                                    'mdtrt_id is 1 to 40 letters, digits, "_", ".", ":" or "-".');
+    END IF;
     IF c.days IS NULL OR c.days NOT BETWEEN 1 AND 366 THEN
         PERFORM healthhub.rx_refuse('a claim covers 1 to 366 days', 'days: of the stay, or of the supply dispensed.');
     END IF;
@@ -311,7 +315,8 @@ BEGIN
                'mutual_aid_balance', CASE WHEN p.mutual_aid THEN
                    (SELECT coalesce(sum(h.acct_balance), 0)
                       FROM healthhub.family_accounts f JOIN healthhub.insured_persons h ON h.person_key = f.holder_key
-                     WHERE f.person_key = c.person_key AND f.ended_at IS NULL) END)
+                     WHERE f.person_key = c.person_key AND f.ended_at IS NULL
+                       AND h.insutype = '310' AND h.insuplc_admdvs OPERATOR(healthhub.=) insured.insuplc_admdvs) END)
       INTO policy, year_so_far;
     IF policy->'basic' IS NULL THEN
         PERFORM healthhub.rx_refuse('the policy has no basic fund for this visit',
@@ -350,6 +355,11 @@ DECLARE
     i record := healthhub.settle_inputs(c, 'pre_settle');
 BEGIN
     PERFORM healthhub.audit_append('read.settlement', 'claim', c.claim_key::text, c.person_key, 'settlement', 'ok');
+    -- (the family's part tells what the bound accounts hold: a read of each)
+    IF (i.policy->>'mutual_aid')::boolean THEN
+        PERFORM healthhub.audit_append('read.account', 'person', f.holder_key::text, f.holder_key, 'settlement', 'ok')
+           FROM healthhub.family_accounts f WHERE f.person_key = c.person_key AND f.ended_at IS NULL;
+    END IF;
     PERFORM healthhub.settle_record_findings(c, 'pre_settle', i.findings);
     RETURN healthhub.settlement_split(i.lines, i.policy, i.year_so_far) - 'year_after'
            || jsonb_build_object('insuplc_admdvs', (i.insured).insuplc_admdvs::text, 'mdtrtarea_admvs', i.place::text,
@@ -359,7 +369,11 @@ $$;
 
 -- Lock the insured person's row and those of the family accounts that pay
 -- for the person (those bound now; for a settlement, those that paid it),
--- in key order: spouses paying for each other do not deadlock.
+-- in key order: spouses paying for each other wait, they do not deadlock.
+-- A binding that committed while this waited for the person's row (binding
+-- locks it too) is seen by the second statement, whose holder is locked
+-- then: out of key order, so in that race alone a deadlock is possible
+-- (PostgreSQL ends it with 40P01; the retry, same idempotency key, is safe).
 CREATE FUNCTION healthhub.settle_lock_persons(person bigint, setl bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -372,6 +386,12 @@ BEGIN
                 ELSE ARRAY(SELECT p.holder_key FROM healthhub.settlement_family_pays p
                             WHERE p.person_key = person AND p.setl_key = setl) END)
      ORDER BY x.person_key FOR UPDATE;
+    IF setl IS NULL THEN
+        PERFORM FROM healthhub.insured_persons x
+         WHERE x.person_key = ANY (ARRAY(SELECT f.holder_key FROM healthhub.family_accounts f
+                                          WHERE f.person_key = person AND f.ended_at IS NULL))
+         ORDER BY x.person_key FOR UPDATE;
+    END IF;
 END
 $$;
 
@@ -409,12 +429,17 @@ BEGIN
         RAISE EXCEPTION 'claim % is settled', c.claim_key
             USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'Reverse the settlement to settle the claim again.';
     END IF;
-    IF c.encounter_key IS NOT NULL AND EXISTS (
-            SELECT FROM healthhub.claims k JOIN healthhub.settlements x ON x.person_key = k.person_key AND x.claim_key = k.claim_key
-             WHERE k.person_key = c.person_key AND k.encounter_key = c.encounter_key AND x.reversed_at IS NULL) THEN
-        RAISE EXCEPTION 'the encounter of claim % is settled', c.claim_key
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'Another claim of the same encounter is settled: reverse it first.';
+    IF c.encounter_key IS NOT NULL THEN
+        -- (the encounter's row lock: two claims of it settle one after the other,
+        -- whatever their persons; a corrected encounter may have changed its patient)
+        PERFORM FROM healthhub.encounters e WHERE e.encounter_key = c.encounter_key FOR UPDATE;
+        IF EXISTS (SELECT FROM healthhub.claims k JOIN healthhub.settlements x
+                                ON x.person_key = k.person_key AND x.claim_key = k.claim_key
+                    WHERE k.encounter_key = c.encounter_key AND x.reversed_at IS NULL) THEN
+            RAISE EXCEPTION 'the encounter of claim % is settled', c.claim_key
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'Another claim of the same encounter is settled: reverse it first.';
+        END IF;
     END IF;
     i := healthhub.settle_inputs(c, 'settle');
     PERFORM healthhub.settle_record_findings(c, 'settle', i.findings);
@@ -469,7 +494,7 @@ BEGIN
         first_line := 0;
     END IF;
     INSERT INTO healthhub.ledger_lines (person_key, setl_key, line_no, account, amount, reversal)
-    SELECT person, setl, first_line + row_number() OVER (ORDER BY e.ord), e.account, sign * e.amount, sign < 0
+    SELECT person, setl, first_line + row_number() OVER (ORDER BY e.ord, e.account), e.account, sign * e.amount, sign < 0
       FROM (SELECT 1 AS ord, 'institution:' || s.institution_key AS account, -s.medfee_sumamt AS amount
             UNION ALL
             SELECT 2, 'fund:' || f.fund_pay_type, f.fund_payamt FROM healthhub.settlement_funds f

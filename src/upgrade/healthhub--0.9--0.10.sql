@@ -96,3 +96,23 @@ BEGIN
     PERFORM healthhub.rx_dispense_settlement(dispense, settlement_ref, NULL);
 END
 $$;
+
+-- After an upgrade, the roles holding profiles get the rights their profiles gained (src/platform/profiles.sql).
+CREATE FUNCTION healthhub.refresh_profile_privileges() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rp record;
+    applied integer := 0;
+BEGIN
+    FOR rp IN SELECT r.role_name, r.profile FROM healthhub.role_profiles r ORDER BY r.role_name, r.profile LOOP
+        PERFORM healthhub.apply_profile_privileges(rp.role_name, rp.profile, true);
+        applied := applied + 1;
+    END LOOP;
+    RETURN applied;
+END
+$$;
+REVOKE ALL ON FUNCTION healthhub.refresh_profile_privileges() FROM PUBLIC;
+COMMENT ON FUNCTION healthhub.refresh_profile_privileges() IS
+    'After ALTER EXTENSION healthhub UPDATE: the roles holding profiles get the rights their profiles gained';
