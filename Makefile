@@ -88,7 +88,7 @@ RX_PARTS    = src/rx/drug_code.sql src/rx/drug_code_ops.sql src/rx/prescription.
               src/rx/catalogue.sql src/rx/policy.sql src/rx/prescriptions.sql src/rx/rules.sql src/rx/lifecycle.sql \
               src/rx/reads.sql
 SQL_PARTS  += $(RX_PARTS)
-SETTLE_PARTS = src/settle/engine.sql src/settle/policy.sql src/settle/loading.sql src/settle/claims.sql src/settle/insured.sql src/settle/family.sql src/settle/audit.sql src/settle/settle.sql src/settle/reads.sql
+SETTLE_PARTS = src/settle/engine.sql src/settle/policy.sql src/settle/loading.sql src/settle/claims.sql src/settle/insured.sql src/settle/family.sql src/settle/audit.sql src/settle/submit.sql src/settle/settle.sql src/settle/reads.sql
 SQL_PARTS  += $(SETTLE_PARTS)
 # Rooms new in the release being built: its upgrade script installs them
 # whole after the hand-written delta (docs/development.md, "Releases").
