@@ -62,12 +62,23 @@ BEGIN
           FROM healthhub.claim_lines l
           JOIN healthhub.settle_items i ON i.catalogue_key = settle_audit.catalogue AND i.med_list_codg = l.med_list_codg
          WHERE l.person_key = c.person_key AND l.claim_key = c.claim_key),
-    person AS (
+    person AS MATERIALIZED (     -- (once, not per line and rule)
         SELECT p.sex, date_part('year', age((c.begntime AT TIME ZONE 'Asia/Shanghai')::date, p.birth_date))::integer AS age
           FROM healthhub.persons p WHERE p.person_key = c.person_key),
     rules AS (
         SELECT r.* FROM healthhub.settle_audit_rules r
-         WHERE r.enabled AND (r.scene = 'both' OR r.scene = settle_audit.scene))
+         WHERE r.enabled AND (r.scene = 'both' OR r.scene = settle_audit.scene)),
+    -- the items of the person's settled claims of the widest window, read once
+    prior AS MATERIALIZED (
+        SELECT ol.med_list_codg, o.institution_key, o.begntime
+          FROM healthhub.claims o
+          JOIN healthhub.claim_lines ol ON ol.person_key = o.person_key AND ol.claim_key = o.claim_key
+         WHERE o.person_key = c.person_key AND o.claim_key <> c.claim_key AND o.begntime <= c.begntime
+           AND o.begntime > c.begntime - make_interval(days => (
+                   SELECT coalesce(max((r.params->>'window_days')::integer), 0) FROM rules r
+                    WHERE r.kind = 'duplicate_billing'))
+           AND EXISTS (SELECT FROM healthhub.settlements s
+                        WHERE s.person_key = o.person_key AND s.claim_key = o.claim_key AND s.reversed_at IS NULL))
     SELECT l.line_no, r.rule_id, r.severity,
            CASE r.kind
                WHEN 'quantity_over_days' THEN format('%s: %s billed, at most %s a day for %s days', l.name, l.cnt,
@@ -90,14 +101,9 @@ BEGIN
      CROSS JOIN rules r
       LEFT JOIN person p ON true
       LEFT JOIN LATERAL (
-          SELECT o.institution_key FROM healthhub.claims o
-            JOIN healthhub.claim_lines ol ON ol.person_key = o.person_key AND ol.claim_key = o.claim_key
-           WHERE r.kind = 'duplicate_billing' AND o.person_key = c.person_key AND o.claim_key <> c.claim_key
-             AND ol.med_list_codg = l.med_list_codg
+          SELECT o.institution_key FROM prior o
+           WHERE r.kind = 'duplicate_billing' AND o.med_list_codg = l.med_list_codg
              AND o.begntime > c.begntime - make_interval(days => (r.params->>'window_days')::integer)
-             AND o.begntime <= c.begntime
-             AND EXISTS (SELECT FROM healthhub.settlements s
-                          WHERE s.person_key = o.person_key AND s.claim_key = o.claim_key AND s.reversed_at IS NULL)
            LIMIT 1) d ON true
      WHERE CASE r.kind
                WHEN 'quantity_over_days' THEN l.max_cnt_a_day IS NOT NULL AND l.cnt > l.max_cnt_a_day * c.days
