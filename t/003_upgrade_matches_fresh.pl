@@ -109,15 +109,7 @@ for my $start (@releases)
     like($err, qr/roles hold healthhub profiles: give them this release's rights/,
          "$start updated to $default with roles holding profiles: the update says to refresh their rights");
     $node->safe_psql($db, 'SELECT healthhub.refresh_profile_privileges()');
-    my $missing = $node->safe_psql($db, qq{
-        SELECT string_agg(pp.profile || ': ' || pp.object_name, ', ' ORDER BY pp.profile, pp.object_name)
-          FROM healthhub.profile_privileges pp JOIN healthhub.role_profiles rp ON rp.profile = pp.profile,
-               LATERAL (SELECT split_part(split_part(pp.privileges, ',', 1), ' (', 1) AS word) w
-         WHERE rp.role_name = '$role'
-           AND NOT CASE WHEN pp.object_kind = 'function' THEN has_function_privilege('$role', pp.object_name, 'EXECUTE')
-                        WHEN pp.object_kind <> 'table' THEN true
-                        WHEN w.word IN ('SELECT', 'INSERT', 'UPDATE') THEN has_any_column_privilege('$role', pp.object_name, w.word)
-                        ELSE has_table_privilege('$role', pp.object_name, w.word) END});
+    my $missing = missing_profile_rights($node, $db, $role);
     is($missing, '', "$start updated to $default: a role granted $granted before holds its profiles' rights after");
     $node->safe_psql('postgres', "DROP DATABASE $db");
     $node->safe_psql('postgres', "DROP ROLE $role");

@@ -19,7 +19,7 @@ use File::Path qw(make_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(hub_node scratch_install);
+our @EXPORT = qw(hub_node scratch_install missing_profile_rights);
 
 # A node, initialised but not started.  preload => 0 leaves healthhub out of
 # shared_preload_libraries; install_path => DIR uses another installation
@@ -82,6 +82,22 @@ sub scratch_install
     chomp $check;
     die "the scratch installation's sharedir is $check, not $share" unless $check eq $share;
     return $inst;
+}
+
+# The rights a role lacks, in database $db, of those its profiles give it
+# now (healthhub.profile_privileges): "profile: object" joined by ", ", or ''.
+sub missing_profile_rights
+{
+    my ($node, $db, $role) = @_;
+    return $node->safe_psql($db, qq{
+        SELECT coalesce(string_agg(pp.profile || ': ' || pp.object_name, ', ' ORDER BY pp.profile, pp.object_name), '')
+          FROM healthhub.profile_privileges pp JOIN healthhub.role_profiles rp ON rp.profile = pp.profile,
+               LATERAL (SELECT split_part(split_part(pp.privileges, ',', 1), ' (', 1) AS word) w
+         WHERE rp.role_name = '$role'
+           AND NOT CASE WHEN pp.object_kind = 'function' THEN has_function_privilege('$role', pp.object_name, 'EXECUTE')
+                        WHEN pp.object_kind <> 'table' THEN true
+                        WHEN w.word IN ('SELECT', 'INSERT', 'UPDATE') THEN has_any_column_privilege('$role', pp.object_name, w.word)
+                        ELSE has_table_privilege('$role', pp.object_name, w.word) END});
 }
 
 # The releases in versions/RELEASES, oldest first; the last one is the

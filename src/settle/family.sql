@@ -125,9 +125,24 @@ BEGIN
 END
 $$;
 
+-- Who pays for a member from a family account: the live bindings whose
+-- holder is an employee insured in the member's region (a holder who no
+-- longer is pays nothing, bound or not), with the balance.
+CREATE FUNCTION healthhub.settle_family_payers(member bigint)
+    RETURNS TABLE (holder_key bigint, acct_balance numeric, bound_at timestamptz)
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT f.holder_key, h.acct_balance, f.bound_at
+      FROM healthhub.family_accounts f
+      JOIN healthhub.insured_persons h ON h.person_key = f.holder_key
+      JOIN healthhub.insured_persons m ON m.person_key = f.person_key
+     WHERE f.person_key = member AND f.ended_at IS NULL
+       AND h.insutype = '310' AND h.insuplc_admdvs OPERATOR(healthhub.=) m.insuplc_admdvs;
+END;
+
 -- Take what a settlement's family part (acct_mulaid_pay) was from the
--- member's live bindings to employees of the member's region, oldest
--- first, each up to its balance; (sign -1) give it back.  Under the locks
+-- member's payers (settle_family_payers), oldest binding first, each up to
+-- its balance; (sign -1) give it back.  Under the locks
 -- of settle_lock_persons: the member's row (the bindings stay as they are)
 -- and the holders' (their balances too).
 CREATE FUNCTION healthhub.settle_family_pay(member bigint, setl bigint, amount numeric, sign integer) RETURNS void
@@ -138,12 +153,9 @@ BEGIN
     IF sign > 0 THEN
         INSERT INTO healthhub.settlement_family_pays (person_key, setl_key, holder_key, amount)
         SELECT member, setl, h.holder_key, least(h.acct_balance, amount - (h.upto - h.acct_balance))
-          FROM (SELECT f.holder_key, i.acct_balance,
-                       sum(i.acct_balance) OVER (ORDER BY f.bound_at, f.holder_key) AS upto
-                  FROM healthhub.family_accounts f JOIN healthhub.insured_persons i ON i.person_key = f.holder_key
-                  JOIN healthhub.insured_persons m ON m.person_key = member
-                 WHERE f.person_key = member AND f.ended_at IS NULL
-                   AND i.insutype = '310' AND i.insuplc_admdvs OPERATOR(healthhub.=) m.insuplc_admdvs) h
+          FROM (SELECT p.holder_key, p.acct_balance,
+                       sum(p.acct_balance) OVER (ORDER BY p.bound_at, p.holder_key) AS upto
+                  FROM healthhub.settle_family_payers(member) p) h
          WHERE h.upto - h.acct_balance < amount AND h.acct_balance > 0;
     END IF;
     UPDATE healthhub.insured_persons x SET acct_balance = x.acct_balance - sign * p.amount
@@ -155,6 +167,7 @@ $$;
 REVOKE ALL ON FUNCTION healthhub.bind_family_account(bigint, bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.unbind_family_account(bigint, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.family_accounts_of(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION healthhub.settle_family_payers(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION healthhub.settle_family_pay(bigint, bigint, numeric, integer) FROM PUBLIC;
 COMMENT ON FUNCTION healthhub.bind_family_account(bigint, bigint, text, text) IS
     'Family mutual aid: the holder''s personal account pays the member''s part (resident_service, for the holder)';

@@ -130,10 +130,7 @@ BEGIN
                                      AND y.fund_pay_type IN (SELECT f.fund_pay_type FROM funds f)), '{}'),
                'account_balance', insured.acct_balance,
                'mutual_aid_balance', CASE WHEN p.mutual_aid THEN
-                   (SELECT coalesce(sum(h.acct_balance), 0)
-                      FROM healthhub.family_accounts f JOIN healthhub.insured_persons h ON h.person_key = f.holder_key
-                     WHERE f.person_key = c.person_key AND f.ended_at IS NULL
-                       AND h.insutype = '310' AND h.insuplc_admdvs OPERATOR(healthhub.=) insured.insuplc_admdvs) END)
+                   (SELECT coalesce(sum(fp.acct_balance), 0) FROM healthhub.settle_family_payers(c.person_key) fp) END)
       INTO policy, year_so_far;
     IF policy->'basic' IS NULL THEN
         PERFORM healthhub.rx_refuse('the policy has no basic fund for this visit',
@@ -174,8 +171,8 @@ BEGIN
     PERFORM healthhub.audit_append('read.settlement', 'claim', c.claim_key::text, c.person_key, 'settlement', 'ok');
     -- (the family's part tells what the bound accounts hold: a read of each)
     IF (i.policy->>'mutual_aid')::boolean THEN
-        PERFORM healthhub.audit_append('read.account', 'person', f.holder_key::text, f.holder_key, 'settlement', 'ok')
-           FROM healthhub.family_accounts f WHERE f.person_key = c.person_key AND f.ended_at IS NULL;
+        PERFORM healthhub.audit_append('read.account', 'person', fp.holder_key::text, fp.holder_key, 'settlement', 'ok')
+           FROM healthhub.settle_family_payers(c.person_key) fp;
     END IF;
     PERFORM healthhub.settle_record_findings(c, 'pre_settle', i.findings);
     RETURN healthhub.settlement_split(i.lines, i.policy, i.year_so_far) - 'year_after'
